@@ -1,0 +1,3 @@
+from tfcli.cli.app import main
+
+main()

@@ -1,0 +1,115 @@
+"""Encoder / decoder classification read from the built structure, not typed by hand.
+
+The facts are the attention modules themselves: whether each one is bidirectional,
+causal or cross, whether it works in windows, and which repeated stack it sits in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class StackFact:
+    path: str  # the ModuleList holding the blocks, e.g. "decoder.layers"
+    layers: int
+    attention: list[str]  # kinds in one block, e.g. ["causal", "cross"]
+    windowed_layers: int = 0
+
+    def describe(self) -> str:
+        kinds = " + ".join(
+            "cross-attention" if k == "cross" else f"{k} self-attention" for k in self.attention
+        )
+        win = f" ({self.windowed_layers} windowed)" if self.windowed_layers else ""
+        return f"{self.path}: {self.layers} × {kinds}{win}"
+
+
+@dataclass
+class Classification:
+    kind: str  # encoder-only, decoder-only, encoder-decoder, dual-encoder, ...
+    summary: str
+    stacks: list[StackFact] = field(default_factory=list)
+    convolutional: bool = False
+
+
+def _attention_kinds(module) -> list[str]:
+    from tfcli.blocks.attention import Attention
+
+    kinds = []
+    for m in module.modules():
+        if isinstance(m, Attention) and m.kind not in kinds:
+            kinds.append(m.kind)
+    return kinds
+
+
+def stack_facts(model) -> list[StackFact]:
+    from torch import nn
+
+    from tfcli.blocks.attention import Attention
+
+    facts = []
+    for path, module in model.named_modules():
+        if not isinstance(module, nn.ModuleList) or len(module) == 0:
+            continue
+        if not any(isinstance(m, Attention) for m in module[0].modules()):
+            continue
+        # a ModuleList holding other lists of blocks (UNet levels) is described by its inner lists
+        if any(isinstance(m, nn.ModuleList) and m is not module for m in module.modules()
+               if any(isinstance(a, Attention) for a in m.modules())):
+            continue
+        kinds: list[str] = []
+        for block in module:
+            for k in _attention_kinds(block):
+                if k not in kinds:
+                    kinds.append(k)
+        windowed = sum(
+            1 for block in module
+            if any(isinstance(m, Attention) and m.window for m in block.modules())
+        )
+        facts.append(StackFact(path, len(module), kinds, windowed))
+    return facts
+
+
+def _conv_share(model) -> float:
+    from tfcli.analysis.params import count_params
+
+    report = count_params(model)
+    return report.by_category["convolution"] / max(report.total, 1)
+
+
+def classify(model) -> Classification:
+    from tfcli.blocks.attention import Attention
+
+    stacks = stack_facts(model)
+    kinds = {m.kind for m in model.modules() if isinstance(m, Attention)}
+    bidir, causal, cross = "bidirectional" in kinds, "causal" in kinds, "cross" in kinds
+    conv = _conv_share(model) > 0.5
+    if conv and cross:
+        kind, summary = (
+            "conv-denoiser",
+            "convolutional U-Net denoiser whose transformer blocks cross-attend to the conditioning",
+        )
+    elif conv:
+        kind, summary = "conv-autoencoder", "convolutional network (attention only in a few blocks)"
+    elif causal and cross:
+        kind, summary = (
+            "encoder-decoder",
+            "a bidirectional encoder, and a causal decoder that cross-attends to its output",
+        )
+    elif cross:
+        kind, summary = (
+            "encoder + conditioned decoder",
+            "an encoder, and a non-causal decoder that cross-attends to it and to prompts",
+        )
+    elif causal and bidir:
+        kind, summary = (
+            "dual-encoder",
+            "two towers with no cross-attention, joined only at their output embeddings",
+        )
+    elif causal:
+        kind, summary = "decoder-only", "causal self-attention only: each token sees the ones before it"
+    elif bidir:
+        kind, summary = "encoder-only", "bidirectional self-attention only: each token sees all tokens"
+    else:
+        kind, summary = "no-attention", "no attention layers"
+    return Classification(kind, summary, stacks, conv)

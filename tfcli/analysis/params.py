@@ -1,0 +1,65 @@
+"""Parameter counts by category and by component; tied weights count once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+CATEGORIES = ("embeddings", "attention", "feed-forward", "norms", "convolution", "heads", "other")
+
+
+@dataclass
+class ParamReport:
+    total: int
+    trainable: int
+    by_category: dict[str, int]
+    by_component: dict[str, int] = field(default_factory=dict)
+    tied: list[str] = field(default_factory=list)  # "lm_head.proj.weight = tokens.weight"
+
+    def bytes(self, bytes_per_param: int) -> int:
+        return self.total * bytes_per_param
+
+
+def module_categories(model) -> dict[str, str]:
+    """Module path → category: its own kind for norms, else the nearest block that declares one."""
+    from torch import nn
+
+    norm_types = (nn.LayerNorm, nn.RMSNorm, nn.GroupNorm, nn.BatchNorm2d)
+    conv_types = (nn.Conv1d, nn.Conv2d, nn.ConvTranspose2d)
+    cats: dict[str, str] = {}
+    for name, module in model.named_modules():
+        parent = cats.get(name.rsplit(".", 1)[0] if "." in name else "", "other") if name else "other"
+        own = getattr(type(module), "category", None)
+        if isinstance(module, norm_types):
+            cats[name] = "norms"
+        elif own is not None:
+            cats[name] = own
+        elif parent == "other" and isinstance(module, conv_types):
+            cats[name] = "convolution"
+        else:
+            cats[name] = parent
+    return cats
+
+
+def count_params(model) -> ParamReport:
+    cats = module_categories(model)
+    by_category = dict.fromkeys(CATEGORIES, 0)
+    owner: dict[int, str] = {}
+    tied: list[str] = []
+    total = trainable = 0
+    for mod_name, module in model.named_modules(remove_duplicate=False):
+        for p_name, p in module.named_parameters(recurse=False):
+            full = f"{mod_name}.{p_name}" if mod_name else p_name
+            if id(p) in owner:
+                if owner[id(p)] != full and full not in tied:
+                    tied.append(f"{full} = {owner[id(p)]}")
+                continue
+            owner[id(p)] = full
+            n = p.numel()
+            total += n
+            trainable += n if p.requires_grad else 0
+            by_category[cats.get(mod_name, "other")] += n
+    by_component = {}
+    if hasattr(model, "components"):
+        for comp, sub in model.components().items():
+            by_component[comp] = sum(p.numel() for p in sub.parameters())
+    return ParamReport(total, trainable, by_category, by_component, sorted(set(tied)))

@@ -1,0 +1,33 @@
+"""Shared building blocks, written once and composed by every family (torch imported here)."""
+
+from tfcli.blocks.attention import Attention
+from tfcli.blocks.block import Block, BlockConfig, Stack
+from tfcli.blocks.embeddings import (
+    LearnedPositions,
+    PatchEmbedding,
+    Rotary,
+    SinusoidalPositions,
+    T5RelativeBias,
+    TokenEmbedding,
+)
+from tfcli.blocks.heads import ClassifierHead, LMHead, Pooler
+from tfcli.blocks.mlp import FeedForward
+from tfcli.blocks.norms import make_norm
+
+__all__ = [
+    "Attention",
+    "Block",
+    "BlockConfig",
+    "ClassifierHead",
+    "FeedForward",
+    "LMHead",
+    "LearnedPositions",
+    "PatchEmbedding",
+    "Pooler",
+    "Rotary",
+    "SinusoidalPositions",
+    "Stack",
+    "T5RelativeBias",
+    "TokenEmbedding",
+    "make_norm",
+]

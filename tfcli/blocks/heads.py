@@ -1,0 +1,45 @@
+"""Output heads: language-model projection, BERT's pooler, a classifier."""
+
+import torch
+from torch import nn
+
+
+class LMHead(nn.Module):
+    """Projects hidden states to vocabulary logits; usually tied to the token embedding."""
+
+    category = "heads"
+
+    def __init__(self, d_model: int, vocab_size: int, bias: bool = False):
+        super().__init__()
+        self.proj = nn.Linear(d_model, vocab_size, bias=bias)
+
+    def tie(self, embedding: nn.Embedding) -> None:
+        # one matrix serves both ends; parameters() yields it once, so it counts once
+        self.proj.weight = embedding.weight
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.proj(x)  # (B, T, vocab)
+
+
+class Pooler(nn.Module):
+    """BERT's pooler: dense + tanh over the [CLS] state."""
+
+    category = "heads"
+
+    def __init__(self, d_model: int):
+        super().__init__()
+        self.dense = nn.Linear(d_model, d_model)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.tanh(self.dense(x[:, 0]))  # (B, d)
+
+
+class ClassifierHead(nn.Module):
+    category = "heads"
+
+    def __init__(self, d_model: int, num_classes: int, bias: bool = True):
+        super().__init__()
+        self.proj = nn.Linear(d_model, num_classes, bias=bias)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.proj(x)

@@ -1,0 +1,96 @@
+"""Rich rendering of an Inspection: header, layer tree, parameter breakdown."""
+
+from __future__ import annotations
+
+from rich.console import Console, Group
+from rich.table import Table
+from rich.tree import Tree
+
+from tfcli.analysis.inspect import Inspection
+from tfcli.analysis.tree import TreeNode
+from tfcli.render.fmt import human, human_bytes, percent, shape_str
+
+
+def header(ins: Inspection) -> Table:
+    t = Table.grid(padding=(0, 2))
+    t.add_column(style="bold")
+    t.add_column()
+    t.add_row("model", f"{ins.name}  [dim]({ins.source})[/]")
+    t.add_row("family", f"{ins.family} — {ins.family_description}")
+    c = ins.classification
+    t.add_row("class", f"[bold cyan]{c.kind}[/]: {c.summary}")
+    for s in c.stacks:
+        t.add_row("", f"[dim]{s.describe()}[/]")
+    hp = ", ".join(f"{k}={v}" for k, v in ins.config.items() if k != "family" and not isinstance(v, dict))
+    t.add_row("config", hp)
+    t.add_row("input", ", ".join(f"{k} {shape_str(v)}" for k, v in ins.inputs.items()))
+    t.add_row("params", f"{ins.params.total:,} ({human(ins.params.total)})")
+    for note in ins.notes:
+        t.add_row("note", f"[yellow]{note}[/]")
+    return t
+
+
+def _label(node: TreeNode) -> str:
+    params = ""
+    if node.params or node.tied:
+        params = human(node.params) if node.params else "0"
+        if node.repeat > 1:
+            params = f"{params} × {node.repeat} = {human(node.params * node.repeat)}"
+        if node.tied:
+            params += " [magenta](tied)[/]"
+    rep = f" [bold]× {node.repeat}[/]" if node.repeat > 1 else ""
+    return (
+        f"[bold]{node.name}[/]{rep} [dim]{node.type}[/]  [green]{params}[/]  "
+        f"[blue]{shape_str(node.output_shape)}[/]"
+    )
+
+
+def layer_tree(root: TreeNode, depth: int) -> Tree:
+    """Node params cover the node's whole subtree, for one copy of a repeated block."""
+    tree = Tree(_label(root))
+
+    def add(parent: Tree, node: TreeNode, level: int) -> None:
+        branch = parent.add(_label(node))
+        if level < depth:
+            for child in node.children:
+                add(branch, child, level + 1)
+
+    for child in root.children:
+        add(tree, child, 1)
+    return tree
+
+
+def breakdown(ins: Inspection) -> Table:
+    p = ins.params
+    t = Table(title="parameters", title_justify="left", show_footer=True)
+    t.add_column("part", footer="total")
+    t.add_column("parameters", justify="right", footer=f"{p.total:,}")
+    t.add_column("share", justify="right", footer="100.0%")
+    for cat, n in p.by_category.items():
+        if n:
+            t.add_row(cat, f"{n:,}", percent(n, p.total))
+    if p.by_component:
+        t.add_section()
+        for comp, n in p.by_component.items():
+            t.add_row(f"[italic]{comp}[/]", f"{n:,}", percent(n, p.total))
+    return t
+
+
+def memory(ins: Inspection) -> Table:
+    p = ins.params
+    t = Table.grid(padding=(0, 2))
+    t.add_column(style="bold")
+    t.add_column()
+    t.add_row("trainable", f"{p.trainable:,}")
+    t.add_row("weights", f"fp32 {human_bytes(p.bytes(4))}   bf16/fp16 {human_bytes(p.bytes(2))}")
+    for tie in p.tied:
+        t.add_row("tied", f"{tie} (counted once)")
+    return t
+
+
+def render_inspection(ins: Inspection, console: Console, depth: int) -> None:
+    console.print(header(ins))
+    console.print()
+    console.print(layer_tree(ins.tree, depth))
+    console.print()
+    console.print(Group(breakdown(ins), memory(ins)))
