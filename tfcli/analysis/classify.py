@@ -77,6 +77,12 @@ def _conv_share(model) -> float:
     return report.by_category["convolution"] / max(report.total, 1)
 
 
+def _has_lm_head(model) -> bool:
+    from tfcli.blocks.heads import LMHead
+
+    return any(isinstance(m, LMHead) for m in model.modules())
+
+
 def classify(model) -> Classification:
     from tfcli.blocks.attention import Attention
 
@@ -106,8 +112,13 @@ def classify(model) -> Classification:
             "dual-encoder",
             "two towers with no cross-attention, joined only at their output embeddings",
         )
-    elif causal:
+    elif causal and _has_lm_head(model):
         kind, summary = "decoder-only", "causal self-attention only: each token sees the ones before it"
+    elif causal:
+        kind, summary = (
+            "causal-encoder",
+            "causally masked self-attention read out as an embedding (no language-model head)",
+        )
     elif bidir:
         kind, summary = "encoder-only", "bidirectional self-attention only: each token sees all tokens"
     else:

@@ -8,4 +8,5 @@ FAMILY_MODULES = [
     "t5",
     "bart",
     "llama",
+    "clip",
 ]

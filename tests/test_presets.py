@@ -1,0 +1,29 @@
+"""Properties every registered preset must have, parametrised over the whole registry
+(so a new preset is tested the moment it is registered)."""
+
+import pytest
+
+from tfcli.analysis.classify import classify
+from tfcli.analysis.params import count_params
+from tfcli.build import build_model
+from tfcli.registry import families, presets
+
+ALL = sorted(presets())
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_closed_form_equals_built_count(name):
+    config = presets()[name].config()
+    model = build_model(config, device="meta")
+    assert count_params(model).total == config.num_params()
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_declared_class_matches_structure(name):
+    config = presets()[name].config()
+    assert classify(build_model(config, device="meta")).kind == families()[config.family].kind
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_every_preset_names_its_reference(name):
+    assert presets()[name].reference
