@@ -215,6 +215,9 @@ def load_file(path: Path) -> dict[str, Any]:
         raise
     except Exception as e:  # each parser has its own error class
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        mark = getattr(e, "problem_mark", None)  # YAML says where
+        if mark is not None:
+            first = f"{getattr(e, 'problem', None) or first} (line {mark.line + 1}, column {mark.column + 1})"
         raise SpecError(f"{path}: cannot parse {suffix[1:].upper()}: {first}") from e
     if not isinstance(data, dict):
         raise SpecError(f"{path}: expected a mapping of fields at the top level")

@@ -57,20 +57,20 @@ def _is_oom(e: BaseException) -> bool:
 
 
 def main(argv: list[str] | None = None) -> None:
-    import click
-
     from tfcli.errors import TfcliError
 
+    # newer Typer vendors its own click: take the exception classes from Typer itself
+    click_error = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
     debug = "--debug" in (argv if argv is not None else sys.argv[1:]) or os.environ.get("TFCLI_DEBUG") == "1"
     command = typer.main.get_command(app)
     try:
         command.main(args=argv, prog_name="tfcli", standalone_mode=False)
-    except click.exceptions.Exit as e:
+    except typer.Exit as e:
         sys.exit(e.exit_code)
-    except click.ClickException as e:
+    except click_error as e:
         e.show()
         sys.exit(e.exit_code)
-    except (click.Abort, KeyboardInterrupt):
+    except (typer.Abort, KeyboardInterrupt):
         _fail("interrupted", 130)
     except TfcliError as e:
         if debug:
