@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 from tfcli.presets._text import attention, check_attention, check_choices, feed_forward
 from tfcli.registry import register_family, register_preset
-from tfcli.spec import ArchConfig
+from tfcli.spec import ArchConfig, require
 
 
 @dataclass
@@ -24,6 +24,12 @@ class LlamaConfig(ArchConfig):
     def check(self) -> None:
         check_attention(self.family, self.d_model, self.num_heads, self.num_kv_heads)
         check_choices(self.family, self.activation)
+        head_dim = self.d_model // self.num_heads
+        require(
+            head_dim % 2 == 0,
+            self.family,
+            f"the head size 'd_model'/'num_heads' ({head_dim}) must be even: RoPE rotates pairs of channels",
+        )
 
     def num_params(self) -> int:
         d, head_dim = self.d_model, self.d_model // self.num_heads
