@@ -27,3 +27,15 @@ def test_declared_class_matches_structure(name):
 @pytest.mark.parametrize("name", ALL)
 def test_every_preset_names_its_reference(name):
     assert presets()[name].reference
+
+
+def test_meta_build_restores_init_functions():
+    import torch
+
+    from tfcli.registry import resolve
+
+    before = torch.nn.init.normal_
+    build_model(resolve("gpt2").config, device="meta")
+    assert torch.nn.init.normal_ is before
+    t = torch.nn.init.normal_(torch.zeros(1000), std=1.0)
+    assert t.std() > 0.5  # real init still works after a meta build

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 
 from tfcli.registry import family_of
 from tfcli.spec import ArchConfig
+
+# the torch.nn.init functions the blocks' constructors call
+_INIT_FUNCTIONS = (
+    "kaiming_uniform_", "uniform_", "normal_", "trunc_normal_", "zeros_", "ones_", "constant_", "xavier_uniform_",
+)
 
 
 def model_class(config: ArchConfig):
@@ -13,12 +19,29 @@ def model_class(config: ArchConfig):
     return getattr(importlib.import_module(module), name)
 
 
+@contextlib.contextmanager
+def _skip_init():
+    """Initialising meta tensors computes nothing but still dispatches every op (seconds
+    for a 175B model); make the init functions no-ops for the build, then restore them."""
+    from torch.nn import init
+
+    saved = {name: getattr(init, name) for name in _INIT_FUNCTIONS}
+    try:
+        for name in _INIT_FUNCTIONS:
+            setattr(init, name, lambda tensor, *args, **kwargs: tensor)
+        yield
+    finally:
+        for name, fn in saved.items():
+            setattr(init, name, fn)
+
+
 def build_model(config: ArchConfig, device: str = "meta", dtype=None):
     """Construct the family's module; `with torch.device` restores the default device after."""
     import torch
 
     cls = model_class(config)
-    with torch.device(device):
+    skip = _skip_init() if torch.device(device).type == "meta" else contextlib.nullcontext()
+    with skip, torch.device(device):
         model = cls(config)
     if dtype is not None:
         model = model.to(dtype)
