@@ -24,6 +24,8 @@ def header(ins: Inspection) -> Table:
     hp = ", ".join(f"{k}={v}" for k, v in ins.config.items() if k != "family" and not isinstance(v, dict))
     t.add_row("config", hp)
     t.add_row("input", ", ".join(f"{k} {shape_str(v)}" for k, v in ins.inputs.items()))
+    for line in ins.input_notes:
+        t.add_row("", line)
     t.add_row("params", f"{ins.params.total:,} ({human(ins.params.total)})")
     for note in ins.notes:
         t.add_row("note", f"[yellow]{note}[/]")
