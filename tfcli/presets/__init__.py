@@ -10,4 +10,5 @@ FAMILY_MODULES = [
     "llama",
     "clip",
     "vit",
+    "dinov2",
 ]
