@@ -23,6 +23,7 @@ class Inspection:
     params: ParamReport
     tree: TreeNode
     notes: list[str] = field(default_factory=list)
+    input_notes: list[str] = field(default_factory=list)  # the model's describe_input()
 
     def to_dict(self) -> dict:
         c = self.classification
@@ -48,6 +49,7 @@ class Inspection:
             },
             "tree": self.tree.to_dict(),
             "notes": self.notes,
+            "input_notes": self.input_notes,
         }
 
 
@@ -94,4 +96,5 @@ def inspect_model(spec: ResolvedSpec, shape: InputShape) -> Inspection:
         params=count_params(model),
         tree=build_tree(model, shapes),
         notes=notes,
+        input_notes=model.describe_input(shape),
     )

@@ -15,6 +15,10 @@ class TfcliModel(nn.Module):
         """Keyword arguments for forward() at `shape` (defaults from the config)."""
         raise NotImplementedError
 
+    def describe_input(self, shape: InputShape) -> list[str]:
+        """Lines the inspect header shows under the input (e.g. a ViT's token count)."""
+        return []
+
     def components(self) -> dict[str, nn.Module]:
         """Named parts shown separately (towers, encoder/decoder, UNet levels)."""
         return {}

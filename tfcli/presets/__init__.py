@@ -9,4 +9,6 @@ FAMILY_MODULES = [
     "bart",
     "llama",
     "clip",
+    "vit",
+    "dinov2",
 ]

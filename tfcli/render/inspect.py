@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.console import Console, Group
+from rich.markup import escape
 from rich.table import Table
 from rich.tree import Tree
 
@@ -24,6 +25,8 @@ def header(ins: Inspection) -> Table:
     hp = ", ".join(f"{k}={v}" for k, v in ins.config.items() if k != "family" and not isinstance(v, dict))
     t.add_row("config", hp)
     t.add_row("input", ", ".join(f"{k} {shape_str(v)}" for k, v in ins.inputs.items()))
+    for line in ins.input_notes:
+        t.add_row("", escape(line))  # "[CLS]" is text, not markup
     t.add_row("params", f"{ins.params.total:,} ({human(ins.params.total)})")
     for note in ins.notes:
         t.add_row("note", f"[yellow]{note}[/]")

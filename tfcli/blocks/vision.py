@@ -1,0 +1,128 @@
+"""Pieces every Vision Transformer shares: the patch grid and a resizable position table.
+
+A ViT learns one position vector per token of its training grid (224/16 → 14×14) plus its
+prefix tokens ([CLS], registers). At another image size the grid changes, so the patch part
+of the table is resampled in 2-D (bicubic), as timm and transformers do at load/forward
+time; the prefix rows are kept as they are.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from tfcli.blocks.embeddings import PatchEmbedding
+from tfcli.errors import InputShapeError
+
+
+def grid_size(image_size: int, patch_size: int) -> int:
+    """Patches per side; an image the patches do not tile exactly is refused."""
+    if image_size % patch_size:
+        below = image_size // patch_size * patch_size
+        above = below + patch_size
+        fix = f"use {below} or {above}" if below else f"use {above}"
+        raise InputShapeError(
+            f"image size {image_size} is not a multiple of the patch size {patch_size}; {fix}"
+        )
+    return image_size // patch_size
+
+
+def interpolate_positions(
+    table: torch.Tensor,
+    old_grid: tuple[int, int],
+    new_grid: tuple[int, int],
+    num_prefix: int = 1,
+    antialias: bool = False,
+) -> torch.Tensor:
+    """Resample a (N, d) position table laid out as `num_prefix` rows + an old_grid patch grid
+    to new_grid, bicubic in 2-D; returns (num_prefix + new_h*new_w, d)."""
+    if tuple(old_grid) == tuple(new_grid):
+        return table
+    prefix, patches = table[:num_prefix], table[num_prefix:]
+    d = table.shape[-1]
+    grid = patches.reshape(1, old_grid[0], old_grid[1], d).permute(0, 3, 1, 2)  # (1, d, h, w)
+    # resample in float32: bicubic in half precision shifts the embeddings
+    grid = F.interpolate(
+        grid.float(), size=tuple(new_grid), mode="bicubic", align_corners=False, antialias=antialias
+    ).to(table.dtype)  # (1, d, H, W)
+    patches = grid.permute(0, 2, 3, 1).reshape(new_grid[0] * new_grid[1], d)
+    return torch.cat([prefix, patches], dim=0)
+
+
+class VisionPositions(nn.Module):
+    """A learned 1-D table of (num_prefix + grid²) position vectors, read back at any grid."""
+
+    category = "embeddings"
+
+    def __init__(self, grid: int, dim: int, num_prefix: int = 1, antialias: bool = False):
+        super().__init__()
+        self.grid, self.num_prefix, self.antialias = grid, num_prefix, antialias
+        self.weight = nn.Parameter(torch.empty(num_prefix + grid * grid, dim))
+        nn.init.normal_(self.weight, std=0.02)
+
+    def forward(self, new_grid: tuple[int, int]) -> torch.Tensor:
+        return interpolate_positions(
+            self.weight, (self.grid, self.grid), new_grid, self.num_prefix, self.antialias
+        )  # (num_prefix + H*W, dim)
+
+
+class VisionEmbeddings(nn.Module):
+    """Images → the token sequence a ViT encoder reads:
+    [CLS] (optional), register tokens (optional, no positions), then one token per patch.
+
+    The [CLS] and patch tokens get learned positions, resampled when the grid differs from
+    the training grid; a mask token (DINOv2) stands in for masked patches in pre-training.
+    """
+
+    category = "embeddings"
+
+    def __init__(
+        self,
+        patch_size: int,
+        in_channels: int,
+        dim: int,
+        grid: int,
+        *,
+        class_token: bool = True,
+        num_registers: int = 0,
+        mask_token: bool = False,
+        patch_bias: bool = True,
+        antialias: bool = False,
+    ):
+        super().__init__()
+        self.patch_size = patch_size
+        self.patch_embed = PatchEmbedding(patch_size, in_channels, dim, bias=patch_bias)
+        self.cls_token = nn.Parameter(torch.zeros(1, 1, dim)) if class_token else None
+        self.mask_token = nn.Parameter(torch.zeros(1, dim)) if mask_token else None
+        self.registers = nn.Parameter(torch.zeros(1, num_registers, dim)) if num_registers else None
+        self.positions = VisionPositions(grid, dim, num_prefix=int(class_token), antialias=antialias)
+
+    @property
+    def num_prefix(self) -> int:
+        """Tokens before the patches: [CLS] and registers."""
+        regs = self.registers.shape[1] if self.registers is not None else 0
+        return int(self.cls_token is not None) + regs
+
+    def forward(self, images: torch.Tensor, masked: torch.Tensor | None = None) -> torch.Tensor:
+        B, _, H, W = images.shape
+        p = self.patch_size
+        x = self.patch_embed(images)  # (B, N, d), N = (H/p)(W/p)
+        if masked is not None and self.mask_token is not None:  # masked: (B, N) bool
+            x = torch.where(masked.unsqueeze(-1), self.mask_token.to(x.dtype), x)
+        if self.cls_token is not None:
+            x = torch.cat([self.cls_token.expand(B, -1, -1), x], dim=1)  # (B, 1 + N, d)
+        x = x + self.positions((H // p, W // p))
+        if self.registers is not None:
+            # registers sit between [CLS] and the patches and carry no position
+            c = int(self.cls_token is not None)
+            x = torch.cat([x[:, :c], self.registers.expand(B, -1, -1), x[:, c:]], dim=1)
+        return x  # (B, prefix + N, d)
+
+
+def token_count_line(grid_hw: tuple[int, int], prefix: list[tuple[int, str]]) -> str:
+    """'tokens: 197 = 14×14 patches + 1 [CLS]' for the inspect header."""
+    h, w = grid_hw
+    total = h * w + sum(n for n, _ in prefix)
+    extra = "".join(f" + {n} {label}" for n, label in prefix if n)
+    return f"tokens: {total} = {h}×{w} patches{extra}"
