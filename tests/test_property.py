@@ -32,6 +32,12 @@ STRATEGIES = {
     "llama": st.fixed_dictionaries(dict(TEXT, num_kv_heads=heads, tie_embeddings=st.booleans())),
     "clip-text": st.fixed_dictionaries(dict(TEXT, max_positions=st.integers(8, 32))),
 }
+VISION = dict(image_size=st.sampled_from([16, 24, 32]), patch_size=st.sampled_from([4, 8, 16]),
+              in_channels=st.integers(1, 3), d_model=width, num_layers=small, num_heads=heads, activation=act)
+STRATEGIES["vit"] = st.fixed_dictionaries(dict(VISION, ffn_dim=st.integers(4, 48), num_classes=st.integers(0, 10)))
+STRATEGIES["dinov2"] = st.fixed_dictionaries(
+    dict(VISION, mlp_ratio=st.sampled_from([1.0, 2.0, 4.0]), swiglu=st.booleans(), num_registers=st.integers(0, 4))
+)
 
 
 def test_every_family_has_a_strategy():

@@ -17,7 +17,7 @@ REFERENCE = {
     "vit-b16": 86_567_656,  # vit_base_patch16_224
     "vit-b32": 88_224_232,  # vit_base_patch32_224
     "vit-l16": 304_326_632,  # vit_large_patch16_224
-    "vit-h14": 630_764_800,  # vit_huge_patch14_224 (no head)
+    "vit-h14": 632_045_800,  # vit_huge_patch14_224 with num_classes=1000
     "dinov2-s14": 22_056_576,
     "dinov2-b14": 86_580_480,
     "dinov2-l14": 304_368_640,
@@ -40,11 +40,11 @@ def test_closed_form_matches_reference(name):
     assert presets()[name].config().num_params() == REFERENCE[name]
 
 
-def test_vit_h14_with_a_1000_class_head_matches_timm():
-    # timm.create_model("vit_huge_patch14_224", num_classes=1000)
-    config = presets()["vit-h14"].config().replace(num_classes=1000)
-    assert config.num_params() == 632_045_800
-    assert count_params(build_model(config, device="meta")).total == 632_045_800
+def test_vit_h14_without_a_head_matches_timms_default():
+    # timm.create_model("vit_huge_patch14_224") defaults to num_classes=0 (orig_in21k weights)
+    config = presets()["vit-h14"].config().replace(num_classes=0)
+    assert config.num_params() == 630_764_800
+    assert count_params(build_model(config, device="meta")).total == 630_764_800
 
 
 # -- numerical parity ----------------------------------------------------------------

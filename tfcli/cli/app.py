@@ -37,8 +37,7 @@ def _root(
     debug: bool = typer.Option(False, "--debug", help="Show the full traceback on errors."),
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
 ) -> None:
-    if debug:
-        os.environ["TFCLI_DEBUG"] = "1"
+    """--debug is read by main() itself, which owns the error boundary."""
 
 
 for _name in COMMAND_MODULES:

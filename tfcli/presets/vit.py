@@ -97,8 +97,8 @@ register_preset(
     reference=_REF.format("vit_large_patch16_224"),
 )
 register_preset(
-    "vit-h14", "vit", _vit(14, 1280, 32, 16, num_classes=0),
+    "vit-h14", "vit", _vit(14, 1280, 32, 16),
     aliases=("vit-huge", "vit_huge_patch14_224"),
-    reference="timm vit_huge_patch14_224(pretrained=False): its default (orig_in21k) has no head, "
-    "num_classes=0; --set num_classes=1000 gives timm's 632,045,800",
+    reference="timm vit_huge_patch14_224(num_classes=1000), like the other vit-* presets; timm's own "
+    "default for this name (orig_in21k) has no head: --set num_classes=0 gives its 630,764,800",
 )
