@@ -14,7 +14,6 @@ from hypothesis import strategies as st
 from tfcli.analysis.classify import classify
 from tfcli.analysis.params import count_params
 from tfcli.build import build_model
-from tfcli.models.base import token_ids
 from tfcli.presets.clip import CLIPTextConfig
 from tfcli.presets.diffusion import StableDiffusionConfig, UNetConfig, VAEConfig
 from tfcli.registry import lookup, presets, resolve
