@@ -150,18 +150,23 @@ def config_from_dict(
     values = dataclasses.asdict(base) if base is not None else {}
     if base is not None:  # keep nested configs as objects, not dicts
         values = {n: getattr(base, n) for n in names}
+    nested: dict[str, dict[str, Any]] = {}
     for key, value in data.items():
         key = key.replace("-", "_")
         if "." in key:  # nested override: text.num_layers=6
             head, rest = key.split(".", 1)
             if head in names and isinstance(values.get(head), ArchConfig):
-                values[head] = values[head].replace(**{rest: value})
+                # gathered per part and applied together, so fields that must change
+                # together (a UNet's channels and block kinds) can
+                nested.setdefault(head, {})[rest] = value
                 continue
         if key not in names:
             hint = difflib.get_close_matches(key, names, n=1)
             fix = f"; did you mean {hint[0]}?" if hint else f"; known fields: {', '.join(names)}"
             raise SpecError(f"{cls.family}: unknown field '{key}'{fix}")
         values[key] = _coerce(cls.family, key, hints[key], value)
+    for head, changes in nested.items():
+        values[head] = values[head].replace(**changes)
     try:
         cfg = cls(**values)
     except TypeError as e:

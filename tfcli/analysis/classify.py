@@ -67,7 +67,22 @@ def stack_facts(model) -> list[StackFact]:
             if any(isinstance(m, Attention) and m.window for m in block.modules())
         )
         facts.append(StackFact(path, len(module), kinds, windowed))
-    return facts
+    return _merge_indexed(facts)
+
+
+def _merge_indexed(facts: list[StackFact]) -> list[StackFact]:
+    """Stacks that differ only by list indices (a UNet level's transformers) become one line:
+    16 × "down_blocks.0.attentions.1.blocks: 1 × ..." → "down_blocks.*.attentions.*.blocks: 6 × ..."."""
+    merged: dict[tuple, StackFact] = {}
+    for f in facts:
+        pattern = ".".join("*" if part.isdigit() else part for part in f.path.split("."))
+        key = (pattern, tuple(f.attention))
+        if key in merged:
+            m = merged[key]
+            m.path, m.layers, m.windowed_layers = pattern, m.layers + f.layers, m.windowed_layers + f.windowed_layers
+        else:
+            merged[key] = StackFact(f.path, f.layers, list(f.attention), f.windowed_layers)
+    return list(merged.values())
 
 
 def _conv_share(model) -> float:
@@ -83,6 +98,14 @@ def _has_lm_head(model) -> bool:
     return any(isinstance(m, LMHead) for m in model.modules())
 
 
+def _pipeline_parts(model) -> list[tuple[str, str]]:
+    """(name, class) of each part of a multi-part model whose parts are models themselves."""
+    from tfcli.models.base import TfcliModel
+
+    parts = model.components() if isinstance(model, TfcliModel) else {}
+    return [(name, classify(part).kind) for name, part in parts.items() if isinstance(part, TfcliModel)]
+
+
 def classify(model) -> Classification:
     from tfcli.blocks.attention import Attention
 
@@ -90,7 +113,16 @@ def classify(model) -> Classification:
     kinds = {m.kind for m in model.modules() if isinstance(m, Attention)}
     bidir, causal, cross = "bidirectional" in kinds, "causal" in kinds, "cross" in kinds
     conv = _conv_share(model) > 0.5
-    if conv and cross:
+    parts = _pipeline_parts(model) if conv and cross and causal else []
+    part_kinds = [k for _, k in parts]
+    if "conv-denoiser" in part_kinds and "conv-autoencoder" in part_kinds:
+        # Stable Diffusion: a text encoder, a denoiser working in an autoencoder's latent space
+        chain = " → ".join(f"{name} ({k})" for name, k in parts)
+        kind, summary = (
+            "latent-diffusion",
+            f"{chain}: the denoiser cross-attends to the text and works on the autoencoder's latents",
+        )
+    elif conv and cross:
         kind, summary = (
             "conv-denoiser",
             "convolutional U-Net denoiser whose transformer blocks cross-attend to the conditioning",

@@ -70,6 +70,8 @@ def resolve_shape(model, shape: InputShape) -> tuple[InputShape, list[str]]:
             f"sequence length {longest} exceeds the learned position table ({ctx}); "
             "positions past it reuse the table (counting only, the trained model never saw them)"
         )
+    # families whose inputs need explaining (e.g. pixels → latents) say so themselves
+    notes += getattr(model, "input_notes", lambda _shape: [])(merged)
     return merged, notes
 
 

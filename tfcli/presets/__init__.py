@@ -11,4 +11,5 @@ FAMILY_MODULES = [
     "clip",
     "vit",
     "dinov2",
+    "diffusion",
 ]

@@ -23,7 +23,12 @@ def header(ins: Inspection) -> Table:
     for s in c.stacks:
         t.add_row("", f"[dim]{s.describe()}[/]")
     hp = ", ".join(f"{k}={v}" for k, v in ins.config.items() if k != "family" and not isinstance(v, dict))
-    t.add_row("config", hp)
+    rows = [hp] if hp else []
+    for part, sub in ins.config.items():  # nested parts (Stable Diffusion's text/unet/vae)
+        if isinstance(sub, dict):
+            rows.append(f"[bold]{part}[/]: " + ", ".join(f"{k}={v}" for k, v in sub.items()))
+    for i, row in enumerate(rows):
+        t.add_row("config" if i == 0 else "", row)
     t.add_row("input", ", ".join(f"{k} {shape_str(v)}" for k, v in ins.inputs.items()))
     for line in ins.input_notes:
         t.add_row("", escape(line))  # "[CLS]" is text, not markup

@@ -1,0 +1,1 @@
+"""Stable Diffusion's parts: ResNet blocks, spatial transformers, UNet, VAE, and the wiring."""
