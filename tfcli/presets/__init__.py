@@ -9,4 +9,5 @@ FAMILY_MODULES = [
     "bart",
     "llama",
     "clip",
+    "sam",
 ]
