@@ -233,3 +233,30 @@ def test_bad_inputs_one_line_exit_2(run_cli, args, message):
     assert code == 2
     assert message in err
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+# -- multiply-accumulates at the default input (torch's FlopCounterMode on meta) --------
+# Equal to the closed forms (B=1, one click for SAM):
+#   CLIP: L_t(4Td² + 2T²d + 2Tdf) + N·3p²·d_v + L_v(4N'd_v² + 2N'²d_v + 2N'd_v f_v) + (d_t+d_v)P + P
+#         T=77, N=(224/p)², N'=N+1
+#   SAM:  see the report; 64² grid, windowed layers on the 70² padded grid
+MACS = {
+    "clip-b32": 7_388_582_400,
+    "clip-l14": 87_662_611_200,
+    "sam-b": 487_851_018_752,
+    "sam-h": 2_982_353_766_912,
+}
+
+
+@pytest.mark.parametrize("name", sorted(MACS))
+def test_macs_at_default_input(name):
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from tfcli.analysis.inspect import resolve_shape
+
+    model = build_model(presets()[name].config())
+    shape, _ = resolve_shape(model, InputShape())
+    inputs = model.example_inputs(shape, "meta")
+    with FlopCounterMode(display=False) as counter, torch.no_grad():
+        model(**inputs)
+    assert counter.get_total_flops() == 2 * MACS[name]

@@ -25,8 +25,8 @@ class GridPositions(nn.Module):
         super().__init__()
         self.weight = nn.Parameter(torch.zeros(1, grid, grid, dim))
 
-    def forward(self) -> torch.Tensor:
-        return self.weight
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.weight  # (B, H, W, d)
 
 
 class DecomposedRelPos(nn.Module):
@@ -132,7 +132,7 @@ class ImageEncoder(nn.Module):
         B, _, H, W = images.shape
         p = self.patch_embed.patch_size
         x = self.patch_embed(images).view(B, H // p, W // p, -1)  # (B, 64, 64, d)
-        x = x + self.pos_embed()
+        x = self.pos_embed(x)
         for layer in self.layers:
             x = layer(x)
         return self.neck(x.permute(0, 3, 1, 2))  # (B, 256, 64, 64)
