@@ -139,5 +139,6 @@ class PromptEncoder(nn.Module):
         if masks is not None:
             dense = self.mask_downscaling(masks)  # (B', C, g, g)
         else:
-            dense = self.no_mask.weight.reshape(1, C, 1, 1).expand(batch, C, self.grid, self.grid)
+            # a copy, not a view of the weight: module outputs stay ordinary tensors for hooks
+            dense = self.no_mask.weight.reshape(1, C, 1, 1).repeat(batch, 1, self.grid, self.grid)
         return sparse, dense
