@@ -11,6 +11,15 @@ from tfcli.analysis.tree import TreeNode
 from tfcli.render.fmt import human, human_bytes, percent, shape_str
 
 
+def _flat(config: dict, prefix: str = ""):
+    """Nested configs (CLIP's towers) as dotted keys, the names --set takes."""
+    for k, v in config.items():
+        if isinstance(v, dict):
+            yield from _flat({n: x for n, x in v.items() if n != "family"}, f"{prefix}{k}.")
+        else:
+            yield f"{prefix}{k}", v
+
+
 def header(ins: Inspection) -> Table:
     t = Table.grid(padding=(0, 2))
     t.add_column(style="bold")
@@ -21,7 +30,7 @@ def header(ins: Inspection) -> Table:
     t.add_row("class", f"[bold cyan]{c.kind}[/]: {c.summary}")
     for s in c.stacks:
         t.add_row("", f"[dim]{s.describe()}[/]")
-    hp = ", ".join(f"{k}={v}" for k, v in ins.config.items() if k != "family" and not isinstance(v, dict))
+    hp = ", ".join(f"{k}={v}" for k, v in _flat(ins.config) if k != "family")
     t.add_row("config", hp)
     t.add_row("input", ", ".join(f"{k} {shape_str(v)}" for k, v in ins.inputs.items()))
     t.add_row("params", f"{ins.params.total:,} ({human(ins.params.total)})")
