@@ -28,6 +28,7 @@ class InputShape:
     seq_len: int | None = None
     tgt_len: int | None = None
     image_size: int | None = None
+    prompt: str | None = None  # SAM's prompts, e.g. "points=2,box" (--prompt)
 
 
 @dataclass

@@ -61,7 +61,12 @@ def resolve_shape(model, shape: InputShape) -> tuple[InputShape, list[str]]:
         seq_len=shape.seq_len or default.seq_len,
         tgt_len=shape.tgt_len or default.tgt_len,
         image_size=shape.image_size or default.image_size,
+        prompt=shape.prompt,
     )
+    if shape.prompt is not None and not getattr(model, "takes_prompts", False):
+        from tfcli.errors import InputShapeError
+
+        raise InputShapeError(f"--prompt is for SAM models; {model.config.family} takes no prompts")
     notes = []
     ctx = model.context_length()
     longest = max(merged.seq_len or 0, merged.tgt_len or 0)

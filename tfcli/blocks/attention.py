@@ -77,11 +77,21 @@ class Attention(nn.Module):
             q = self.q(x)
             k = self.k(context)
             v = self.v(context if value is None else value)
-        else:
+        elif value is None:
             S = T
             q, k, v = self.qkv(x).split(
                 [self.num_heads * hd, self.num_kv_heads * hd, self.num_kv_heads * hd], dim=-1
             )
+        else:
+            # self-attention whose values differ from its queries/keys (SAM's two-way
+            # transformer adds positions to Q and K only): the fused weight's V rows read `value`
+            S = T
+            n_qk = (self.num_heads + self.num_kv_heads) * hd
+            w, b = self.qkv.weight, self.qkv.bias
+            q, k = F.linear(x, w[:n_qk], None if b is None else b[:n_qk]).split(
+                [self.num_heads * hd, self.num_kv_heads * hd], dim=-1
+            )
+            v = F.linear(value, w[n_qk:], None if b is None else b[n_qk:])
         q = q.view(B, T, self.num_heads, hd).transpose(1, 2)  # (B, h, T, hd)
         k = k.view(B, S, self.num_kv_heads, hd).transpose(1, 2)  # (B, kv, S, hd)
         v = v.view(B, S, self.num_kv_heads, hd).transpose(1, 2)

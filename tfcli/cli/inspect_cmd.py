@@ -14,6 +14,7 @@ def inspect(
     seq_len: int = o.SEQ_LEN,
     tgt_len: int = o.TGT_LEN,
     image_size: int = o.IMAGE_SIZE,
+    prompt: str = o.PROMPT,
     depth: int = o.DEPTH,
     json_: bool = o.JSON,
 ) -> None:
@@ -25,7 +26,7 @@ def inspect(
     from tfcli.render.inspect import render_inspection
 
     spec = resolve(model, set_)
-    ins = inspect_model(spec, o.input_shape(batch, seq_len, tgt_len, image_size))
+    ins = inspect_model(spec, o.input_shape(batch, seq_len, tgt_len, image_size, prompt))
     if json_:
         o.print_json(ins.to_dict())
     else:

@@ -1,11 +1,21 @@
-"""CLIP towers. The text tower: token + learned positions, pre-norm causal blocks, final LayerNorm."""
+"""CLIP: the text tower (token + learned positions, pre-norm causal blocks, final LayerNorm),
+the vision tower (a ViT with a pre-LayerNorm) and the model that joins them.
+
+    image (B, 3, 224, 224) ─ vision tower ─ [CLS] ─ visual_projection ─┐
+                                                                       ├─ cosine × exp(logit_scale)
+    text  (B, 77)          ─ text tower ─── [EOT] ─ text_projection ───┘
+"""
+
+import math
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
-from tfcli.blocks import BlockConfig, LearnedPositions, Stack, TokenEmbedding
+from tfcli.blocks import BlockConfig, LearnedPositions, PatchEmbedding, Stack, TokenEmbedding
+from tfcli.errors import InputShapeError
 from tfcli.models.base import TfcliModel, token_ids
-from tfcli.presets.clip import CLIPTextConfig
+from tfcli.presets.clip import CLIPConfig, CLIPTextConfig, CLIPVisionConfig
 from tfcli.spec import InputShape
 
 
@@ -33,3 +43,119 @@ class CLIPTextTower(TfcliModel):
         eot = input_ids.argmax(dim=-1)
         pooled = hidden[torch.arange(hidden.shape[0], device=hidden.device), eot]  # (B, d)
         return hidden, pooled
+
+
+def image_batch(batch: int, size: int, device) -> torch.Tensor:
+    if torch.device(device).type == "meta":
+        return torch.empty(batch, 3, size, size, device=device)
+    return torch.randn(batch, 3, size, size, device=device)  # (B, 3, H, W)
+
+
+def check_image_size(name: str, size: int, patch_size: int) -> None:
+    if size % patch_size:
+        lo = size // patch_size * patch_size
+        fix = f"{lo} or {lo + patch_size}" if lo else f"{patch_size}"
+        raise InputShapeError(
+            f"{name}: image size {size} is not a multiple of the patch size {patch_size}; use {fix}"
+        )
+
+
+class CLIPVisionEmbeddings(nn.Module):
+    """Patches (a bias-free strided conv), a learned [CLS] vector and one learned position
+    per token. Other image sizes resample the position grid bicubically, as CLIP does."""
+
+    category = "embeddings"
+
+    def __init__(self, c: CLIPVisionConfig):
+        super().__init__()
+        self.patch_size, self.grid = c.patch_size, c.image_size // c.patch_size
+        self.patches = PatchEmbedding(c.patch_size, 3, c.d_model, bias=False)
+        self.cls = nn.Parameter(torch.randn(c.d_model) * 0.02)
+        self.positions = LearnedPositions(self.grid * self.grid + 1, c.d_model)
+
+    def position_table(self, grid: int) -> torch.Tensor:
+        if grid == self.grid:
+            return self.positions(grid * grid + 1)  # (1 + g*g, d)
+        table = self.positions.weight
+        cls_pos, patch_pos = table[:1], table[1:]
+        d = table.shape[-1]
+        patch_pos = patch_pos.reshape(1, self.grid, self.grid, d).permute(0, 3, 1, 2)
+        patch_pos = F.interpolate(patch_pos, size=(grid, grid), mode="bicubic", align_corners=False)
+        return torch.cat([cls_pos, patch_pos.permute(0, 2, 3, 1).reshape(grid * grid, d)])
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        x = self.patches(images)  # (B, N, d)
+        cls = self.cls.expand(x.shape[0], 1, -1)
+        x = torch.cat([cls, x], dim=1)  # (B, 1 + N, d)
+        return x + self.position_table(math.isqrt(x.shape[1] - 1))
+
+
+class CLIPVisionTower(nn.Module):
+    def __init__(self, config: CLIPVisionConfig):
+        super().__init__()
+        self.config = c = config
+        self.embeddings = CLIPVisionEmbeddings(c)
+        # CLIP normalises the embedded tokens before the first block ("pre_layrnorm")
+        self.pre_norm = nn.LayerNorm(c.d_model, eps=c.norm_eps)
+        block = BlockConfig(c.d_model, c.num_heads, c.ffn_dim, activation=c.activation, norm_eps=c.norm_eps)
+        # no final norm over all tokens: only the [CLS] state is normalised (post_norm)
+        self.encoder = Stack(block, c.num_layers, final_norm=False)
+        self.post_norm = nn.LayerNorm(c.d_model, eps=c.norm_eps)
+
+    def forward(self, pixel_values):
+        x = self.pre_norm(self.embeddings(pixel_values))
+        hidden = self.encoder(x)  # (B, 1 + N, d)
+        return hidden, self.post_norm(hidden[:, 0])  # pooled: (B, d)
+
+
+class Projection(nn.Linear):
+    """A tower's bias-free map into the shared embedding space."""
+
+    category = "heads"
+
+    def __init__(self, d_in: int, d_out: int):
+        super().__init__(d_in, d_out, bias=False)
+
+
+class CLIPModel(TfcliModel):
+    def __init__(self, config: CLIPConfig):
+        super().__init__()
+        self.config = c = config
+        self.text = CLIPTextTower(c.text)
+        self.vision = CLIPVisionTower(c.vision)
+        self.text_projection = Projection(c.text.d_model, c.projection_dim)
+        self.visual_projection = Projection(c.vision.d_model, c.projection_dim)
+        # the softmax temperature, learned in log space (one scalar)
+        self.logit_scale = nn.Parameter(torch.tensor(c.logit_scale_init))
+
+    def context_length(self) -> int | None:
+        return self.config.text.max_positions
+
+    def components(self) -> dict[str, nn.Module]:
+        return {
+            "text tower": self.text,
+            "vision tower": self.vision,
+            "text projection": self.text_projection,
+            "visual projection": self.visual_projection,
+        }
+
+    def example_inputs(self, shape: InputShape, device="cpu"):
+        v = self.config.vision
+        size = shape.image_size or v.image_size
+        check_image_size("clip", size, v.patch_size)
+        inputs = self.text.example_inputs(shape, device)
+        inputs["pixel_values"] = image_batch(shape.batch, size, device)
+        return inputs
+
+    def forward(self, input_ids, pixel_values):
+        if pixel_values.dim() != 4 or pixel_values.shape[1] != 3:
+            raise InputShapeError(f"clip: images must be (B, 3, H, W), got {tuple(pixel_values.shape)}")
+        check_image_size("clip", pixel_values.shape[-1], self.config.vision.patch_size)
+        if pixel_values.shape[-1] != pixel_values.shape[-2]:
+            raise InputShapeError(f"clip: images must be square, got {tuple(pixel_values.shape[-2:])}")
+        _, text = self.text(input_ids)
+        _, image = self.vision(pixel_values)
+        text = F.normalize(self.text_projection(text), dim=-1)  # (B_text, proj)
+        image = F.normalize(self.visual_projection(image), dim=-1)  # (B_image, proj)
+        logits_per_image = self.logit_scale.exp() * image @ text.t()  # (B_image, B_text)
+        return logits_per_image, logits_per_image.t()

@@ -12,4 +12,5 @@ FAMILY_MODULES = [
     "vit",
     "dinov2",
     "diffusion",
+    "sam",
 ]

@@ -26,7 +26,8 @@ def header(ins: Inspection) -> Table:
     rows = [hp] if hp else []
     for part, sub in ins.config.items():  # nested parts (Stable Diffusion's text/unet/vae)
         if isinstance(sub, dict):
-            rows.append(f"[bold]{part}[/]: " + ", ".join(f"{k}={v}" for k, v in sub.items()))
+            # shown as the part name --set takes: --set text.num_layers=6
+            rows.append(f"[bold]{part}.[/] " + ", ".join(f"{k}={v}" for k, v in sub.items()))
     for i, row in enumerate(rows):
         t.add_row("config" if i == 0 else "", row)
     t.add_row("input", ", ".join(f"{k} {shape_str(v)}" for k, v in ins.inputs.items()))
