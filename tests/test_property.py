@@ -44,6 +44,21 @@ STRATEGIES["sd-vae"] = st.fixed_dictionaries(dict(
     layers_per_block=st.integers(1, 2), latent_channels=st.integers(1, 4),
     norm_num_groups=st.sampled_from([1, 2, 4, 3]), sample_size=st.sampled_from([16, 32]),
 ))
+STRATEGIES["clip"] = st.fixed_dictionaries(dict(
+    text=st.fixed_dictionaries(dict(TEXT, max_positions=st.integers(8, 32))),
+    vision=st.fixed_dictionaries(dict(VISION, ffn_dim=st.integers(4, 48))).map(
+        lambda v: {k: x for k, x in v.items() if k != "in_channels"}),
+    projection_dim=st.integers(1, 16),
+))
+STRATEGIES["sam"] = st.fixed_dictionaries(dict(
+    d_model=width, num_layers=st.integers(1, 2), num_heads=heads, mlp_dim=st.integers(4, 32),
+    global_attn_indexes=st.lists(st.integers(0, 2), max_size=2, unique=True).map(tuple),
+    window_size=st.sampled_from([2, 3, 4]), image_size=st.sampled_from([32, 64]),
+    patch_size=st.sampled_from([8, 16]), embed_dim=st.sampled_from([8, 16, 32]),
+    mask_in_chans=st.sampled_from([4, 8]), decoder_depth=st.integers(1, 2), decoder_heads=heads,
+    decoder_mlp_dim=st.integers(4, 32), attn_downsample_rate=st.sampled_from([1, 2, 3]),
+    num_multimask_outputs=st.integers(1, 3), iou_head_depth=st.integers(1, 3), iou_head_hidden=st.integers(4, 16),
+))
 # the UNet's own property test (tests/test_diffusion.py) draws matching level layouts;
 # "sd" only wires a text encoder, a UNet and a VAE, each drawn on its own
 COVERED_ELSEWHERE = {"sd-unet", "sd"}

@@ -34,6 +34,9 @@ class CLIPTextConfig(ArchConfig):
         layer = attention(d, d) + feed_forward(d, self.ffn_dim) + 2 * layer_norm(d)
         return (self.vocab_size + self.max_positions) * d + self.num_layers * layer + layer_norm(d)
 
+    def default_input(self) -> InputShape:
+        return InputShape(seq_len=self.max_positions)  # prompts are padded to the full context
+
 
 register_family(
     "clip-text",

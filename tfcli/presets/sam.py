@@ -54,8 +54,8 @@ class SamConfig(ArchConfig):
         check_attention(f, self.d_model, self.num_heads)
         divides(f, "image_size", self.image_size, "patch_size", self.patch_size)
         for i in self.global_attn_indexes:
-            require(i < self.num_layers, f, f"global_attn_indexes has {i}, but there are only {self.num_layers} layers (0–{self.num_layers - 1})")
-        require(len(set(self.global_attn_indexes)) == len(self.global_attn_indexes), f, "global_attn_indexes repeats a layer")
+            require(i < self.num_layers, f, f"'global_attn_indexes' has {i}, but there are only {self.num_layers} layers (0–{self.num_layers - 1})")
+        require(len(set(self.global_attn_indexes)) == len(self.global_attn_indexes), f, "'global_attn_indexes' repeats a layer")
         require(self.embed_dim % 2 == 0, f, f"'embed_dim' ({self.embed_dim}) must be even (sine and cosine halves)")
         check_attention(f, self.embed_dim, self.decoder_heads)
         divides(f, "embed_dim", self.embed_dim, "attn_downsample_rate", self.attn_downsample_rate)
