@@ -51,7 +51,7 @@ class Row:
 
     @property
     def differ(self) -> bool:
-        return any(v != self.raw[0] for v in self.raw[1:])
+        return any(v != self.values[0] for v in self.values[1:])  # as the reader sees them
 
 
 @dataclass
