@@ -247,7 +247,14 @@ def _node_label(call: Call, classification) -> tuple[str, str, str]:
     if call.kind == "output":
         if classification.kind == "dual-encoder":
             return "Contrastive logits", "output", _dims(call.shape)
-        return ("Output Probabilities" if call.name == "output" and _lm_output(call) else _title(call.name)), "output", _dims(call.shape)
+        producers = getattr(call, "producers", set())
+        if "LMHead" in producers:
+            return "Output Probabilities", "output", _dims(call.shape)
+        if "Pooler" in producers:
+            return "Pooled output", "output", _dims(call.shape)
+        if "ClassifierHead" in producers:
+            return "Class scores", "output", _dims(call.shape)
+        return ("Hidden states" if call.shape and len(call.shape) == 3 else "Output"), "output", _dims(call.shape)
     if call.kind == "add":
         return "+", "add", ""
     if call.kind == "concat":
@@ -289,10 +296,6 @@ def _node_label(call: Call, classification) -> tuple[str, str, str]:
         return "Norm", "norm", type(m).__name__
     leaf_name = call.path.rsplit(".", 1)[-1]
     return type(m).__name__, "module", leaf_name
-
-
-def _lm_output(call: Call) -> bool:
-    return getattr(call, "_from_lm_head", False)
 
 
 def _dims(shape) -> str:
@@ -365,8 +368,6 @@ def build_graph(model, inputs: dict, depth: int = 2, title: str = "") -> Graph:
     # which calls are drawn: not expanded, parent expanded, in a representative instance
     drawn = [c for c in _walk(root) if c is not root and expanded(c.parent) and not expanded(c) and c.id not in canon]
     input_names = {c.id: c.name for c in root.children if c.kind == "input"}
-    # an LM head feeding the output: label the output as the paper does
-    lm_heads = {c.id for c in _walk(root) if isinstance(c.module, b.LMHead)}
 
     edges: dict[tuple[str, str], GEdge] = {}
     for c in _walk(root):
@@ -386,8 +387,8 @@ def build_graph(model, inputs: dict, depth: int = 2, title: str = "") -> Graph:
                 elif by_id[s].kind == "module" and isinstance(by_id[s].module, (b.Rotary, b.T5RelativeBias)):
                     kind = "condition"
                 edges.setdefault((f"n{s}", f"n{d}"), GEdge(f"n{s}", f"n{d}", kind))
-                if c.kind == "output" and s in lm_heads:
-                    c._from_lm_head = True  # type: ignore[attr-defined]
+                if c.kind == "output" and by_id[s].module is not None:
+                    c.producers = getattr(c, "producers", set()) | {type(by_id[s].module).__name__}
 
     nodes: dict[str, GNode] = {}
     for c in drawn:
@@ -395,6 +396,8 @@ def build_graph(model, inputs: dict, depth: int = 2, title: str = "") -> Graph:
         if c.kind == "module" and isinstance(c.module, b.TokenEmbedding):
             read = [input_names[x] for x in _sources(c, by_id) if x in input_names]
             label = "Output Embedding" if any("decoder" in r for r in read) else "Input Embedding"
+            if c.module.num_embeddings <= 16:  # BERT's segment A/B table, not a vocabulary
+                label = "Segment Embedding"
         if c.kind == "module" and expanded(c) is False and c.children and not isinstance(c.module, leaf):
             detail = (detail + " …").strip()  # a closed container: more with --depth
         nodes[f"n{c.id}"] = GNode(f"n{c.id}", label, kind, detail)
