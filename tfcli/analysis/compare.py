@@ -1,0 +1,192 @@
+"""`tfcli compare` as data: one column per model, one row per architectural fact.
+
+Each model is built on the meta device; the facts come from its module tree
+(tfcli.analysis.structure), its classification, its parameter report and one FLOP count
+at a common input. Only the pre-training objective is curated (tfcli.families_data).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from tfcli.spec import InputShape, ResolvedSpec
+
+
+@dataclass
+class FlopsFact:
+    total: int  # FLOPs of one forward pass (a multiply-add counts 2)
+    attention: int  # the part spent inside attention modules (projections and scores)
+    source: str  # which counter produced it
+
+
+def count_flops(model, inputs: dict) -> FlopsFact:
+    """REWIRE POINT for the lead: the `flops` branch adds tfcli.analysis.flops; when it is
+    merged, call it here (its by-category result gives `attention`). Until then this uses
+    torch's FlopCounterMode on the meta model: matmuls, convs and attention score products,
+    2 FLOPs per multiply-add; attention = everything inside tfcli Attention modules."""
+    import torch
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from tfcli.blocks import Attention
+
+    with FlopCounterMode(display=False, depth=None) as counter:
+        with torch.inference_mode():
+            model(**inputs)
+    per_module = counter.get_flop_counts()
+    root = type(model).__name__
+    attn_paths = [p for p, m in model.named_modules() if isinstance(m, Attention)]
+    # hierarchical counts: an outer Attention already includes anything nested in it
+    top = [p for p in attn_paths if not any(p.startswith(q + ".") for q in attn_paths)]
+    attention = sum(sum(per_module.get(f"{root}.{p}", {}).values()) for p in top)
+    return FlopsFact(int(counter.get_total_flops()), int(attention), "torch FlopCounterMode")
+
+
+@dataclass
+class Row:
+    key: str
+    label: str
+    values: list[str]  # shown
+    raw: list[Any]  # compared and written to JSON
+
+    @property
+    def differ(self) -> bool:
+        return any(v != self.values[0] for v in self.values[1:])  # as the reader sees them
+
+
+@dataclass
+class Comparison:
+    names: list[str]
+    seq_len: int
+    rows: list[Row]
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return {
+            "models": self.names,
+            "seq_len": self.seq_len,
+            "rows": [
+                {"key": r.key, "label": r.label, "values": r.raw, "shown": r.values, "differ": r.differ}
+                for r in self.rows
+            ],
+            "notes": self.notes,
+        }
+
+
+def _input_kind(name: str, shape: list[int], is_int: bool, patches: bool) -> str:
+    dims = "×".join(map(str, shape[1:]))
+    if is_int:
+        return f"tokens {dims}"
+    if len(shape) == 4:
+        if shape[1] == 3:
+            return f"image {dims}" + (" → patches" if patches else "")
+        return f"latents {dims}"
+    if len(shape) <= 1:
+        return name  # a timestep, a scalar
+    return f"{name} {dims}"
+
+
+def _count(kinds: dict[str, int], windowed: int) -> str:
+    parts = [f"{k} ×{n}" for k, n in kinds.items()]
+    if windowed:
+        parts.append(f"windowed ×{windowed}")
+    return ", ".join(parts) or "none"
+
+
+def profile(spec: ResolvedSpec, seq_len: int) -> dict[str, Any]:
+    """Every fact about one model, raw (numbers stay numbers)."""
+    from tfcli.analysis.classify import classify
+    from tfcli.analysis.params import count_params
+    from tfcli.analysis.structure import kv_cache_bytes_per_token, read_structure
+    from tfcli.build import build_model
+    from tfcli.families_data import FAMILY_FACTS
+    from tfcli.registry import family_of
+
+    model = build_model(spec.config, device="meta")
+    inputs = model.example_inputs(InputShape(seq_len=seq_len), "meta")
+    s = read_structure(model)
+    cls = classify(model)
+    params = count_params(model)
+    flops = count_flops(model, inputs)
+    fam = family_of(spec.config)
+    facts = FAMILY_FACTS.get(fam.name)
+    layers = {f.path.split(".")[0] if f.path.count(".") else f.path: f.layers for f in cls.stacks}
+    ctx = model.context_length()
+    return {
+        "name": spec.name,
+        "family": fam.name,
+        "class": cls.kind,
+        "modality": fam.modality,
+        "inputs": {k: list(v.shape) for k, v in inputs.items()},
+        "input": ", ".join(
+            _input_kind(k, list(v.shape), not v.is_floating_point(), s.patch_embedding)
+            + (f" ({k})" if len(inputs) > 1 else "")
+            for k, v in inputs.items()
+        ),
+        "positions": ", ".join(s.positions) or "none",
+        "attention": _count(s.attention, s.windowed),
+        "heads": ", ".join(s.heads),
+        "norm": " ".join(x for x in (s.placement, "/".join(s.norms)) if x) or "none",
+        "ffn": ", ".join(s.ffn) or "none",
+        "layers": layers,
+        "width": s.widths,
+        "vocab": s.vocab,
+        "context": ctx,
+        "params": params.total,
+        "params_embedding": params.by_category["embeddings"],
+        "params_non_embedding": params.total - params.by_category["embeddings"],
+        "flops": flops.total,
+        "flops_attention": flops.attention,
+        "flops_source": flops.source,
+        "kv_cache_bytes_per_token": kv_cache_bytes_per_token(model),
+        "objective": facts.objective.en if facts else "",
+    }
+
+
+def compare(specs: list[ResolvedSpec], seq_len: int = 128) -> Comparison:
+    from tfcli.render.fmt import human, human_bytes
+
+    profiles = [profile(s, seq_len) for s in specs]
+
+    def row(key, label, show=str, raw=None):
+        raws = [p[key] if raw is None else raw(p) for p in profiles]
+        return Row(key, label, [show(p[key]) if raw is None else show(r) for p, r in zip(profiles, raws)], raws)
+
+    def layers(d):
+        if len(d) == 1:
+            return str(next(iter(d.values())))
+        return " + ".join(f"{n} {name}" for name, n in d.items())
+
+    def share(p):
+        return round(p["flops_attention"] / p["flops"], 4) if p["flops"] else 0.0
+
+    rows = [
+        row("class", "class"),
+        row("modality", "modality"),
+        row("input", "input"),
+        row("positions", "positional encoding"),
+        row("attention", "attention kinds"),
+        row("heads", "heads × head dim"),
+        row("norm", "norm"),
+        row("ffn", "feed-forward"),
+        row("layers", "layers", layers),
+        row("width", "width", lambda w: "/".join(map(str, w)) or "—"),
+        row("vocab", "vocabulary", lambda v: f"{v:,}" if v else "—"),
+        row("context", "context length", lambda c: f"{c:,}" if c else "no table (any length)"),
+        row("params", "parameters", lambda n: f"{n:,} ({human(n)})"),
+        row("params_embedding", "  embedding", lambda n: f"{n:,} ({human(n)})"),
+        row("params_non_embedding", "  non-embedding", lambda n: f"{n:,} ({human(n)})"),
+        row("flops", "forward FLOPs", lambda n: f"{human(n)}"),
+        Row("attention_share", "  attention share", [f"{100 * share(p):.1f}%" for p in profiles],
+            [share(p) for p in profiles]),
+        row("kv_cache_bytes_per_token", "KV cache / token (bf16)", lambda b: human_bytes(b) if b else "—"),
+        row("objective", "pre-training objective", lambda t: t or "—"),
+    ]
+    notes = [
+        f"FLOPs: one forward pass at batch 1 and {seq_len} tokens (images at their default size), "
+        f"counted by {profiles[0]['flops_source']}; a multiply-add counts 2"
+    ]
+    if any(p["context"] and seq_len > p["context"] for p in profiles):
+        over = [p["name"] for p in profiles if p["context"] and seq_len > p["context"]]
+        notes.append(f"{seq_len} tokens exceed the position table of {', '.join(over)} (counted anyway)")
+    return Comparison([p["name"] for p in profiles], seq_len, rows, notes)

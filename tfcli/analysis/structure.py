@@ -1,0 +1,180 @@
+"""Architecture facts read from a built (meta) model: positions, attention, norms, FFNs.
+
+Shared by `compare`, `families` and `graph`. Everything comes from the shared block
+classes' own attributes (Attention.num_heads/causal/cross/window, Block.pre_norm,
+FeedForward.activation/gated, the position modules), so a new family built from them
+is described without any family-specific code here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+ACT_NAMES = {"relu": "ReLU", "gelu": "GELU", "gelu_tanh": "GELU (tanh)", "quick_gelu": "QuickGELU", "silu": "SiLU"}
+GATED_NAMES = {"silu": "SwiGLU", "gelu": "GeGLU", "gelu_tanh": "GeGLU (tanh)", "relu": "ReGLU"}
+
+
+@dataclass
+class Structure:
+    positions: list[str] = field(default_factory=list)  # "learned absolute (1024)", "rotary (RoPE, θ=10000)"
+    attention: dict[str, int] = field(default_factory=dict)  # kind → number of modules
+    windowed: int = 0
+    heads: list[str] = field(default_factory=list)  # "12 × 64", "32 q / 8 kv × 128 (GQA)"
+    norms: list[str] = field(default_factory=list)  # "LayerNorm", "RMSNorm"
+    placement: str = ""  # "pre-norm", "post-norm", "pre- and post-norm", ""
+    ffn: list[str] = field(default_factory=list)  # "GELU MLP 768→3072"
+    widths: list[int] = field(default_factory=list)
+    vocab: int | None = None
+    token_embedding: bool = False
+    patch_embedding: bool = False
+    cls_token: bool = False
+    register_tokens: int = 0
+    heads_out: list[str] = field(default_factory=list)  # "LM head", "pooler", "classifier"
+    convolution: bool = False
+
+    def components(self) -> list[str]:
+        """The notes' component vocabulary, in the order the notes list them."""
+        out = []
+        if self.token_embedding:
+            out.append("token embedding")
+        if self.patch_embedding:
+            out.append("patch embedding")
+        for kind in self.positions:
+            out.append(f"positional encoding ({kind.split(' (')[0]})")
+        if self.cls_token:
+            out.append("CLS token")
+        if self.register_tokens:
+            out.append("register tokens")
+        if self.attention.get("bidirectional"):
+            out.append("multi-head attention")
+        if self.attention.get("causal"):
+            out.append("masked multi-head attention")
+        if self.attention.get("cross"):
+            out.append("encoder-decoder attention")
+        if self.windowed:
+            out.append("windowed attention")
+        if self.ffn:
+            out.append("feed-forward")
+        if self.convolution:
+            out.append("convolution")
+        out += self.heads_out
+        return out
+
+
+def _uniq(items):
+    seen = []
+    for i in items:
+        if i not in seen:
+            seen.append(i)
+    return seen
+
+
+def head_layout(num_heads: int, num_kv_heads: int, head_dim: int) -> str:
+    if num_kv_heads == num_heads:
+        return f"{num_heads} × {head_dim}"
+    kind = "MQA" if num_kv_heads == 1 else "GQA"
+    return f"{num_heads} q / {num_kv_heads} kv × {head_dim} ({kind})"
+
+
+def position_kind(module) -> str | None:
+    from tfcli.blocks import LearnedPositions, Rotary, SinusoidalPositions, T5RelativeBias
+
+    if isinstance(module, LearnedPositions):
+        return f"learned absolute ({module.max_positions})"
+    if isinstance(module, SinusoidalPositions):
+        return "sinusoidal (fixed)"
+    if isinstance(module, Rotary):
+        return f"rotary (RoPE, θ={module.base:g})"
+    if isinstance(module, T5RelativeBias):
+        return f"relative bias ({module.num_buckets} buckets)"
+    return None
+
+
+def ffn_kind(module) -> str:
+    act = module.activation
+    name = GATED_NAMES.get(act, f"gated {act}") if module.gated else f"{ACT_NAMES.get(act, act)} MLP"
+    inner = module.fc2.in_features
+    return f"{name} {module.fc1.in_features}→{inner}"
+
+
+def read_structure(model) -> Structure:
+    from torch import nn
+
+    from tfcli.blocks import Attention, Block, FeedForward, LMHead, PatchEmbedding, Pooler, TokenEmbedding
+    from tfcli.blocks import ClassifierHead
+    from tfcli.analysis.params import count_params
+
+    s = Structure()
+    pos_modules: set[str] = set()
+    norms, placements, heads, ffns, widths = [], [], [], [], []
+    vocab = 0
+    for path, m in model.named_modules():
+        kind = position_kind(m)
+        if kind is not None:
+            s.positions.append(kind)
+            pos_modules.add(path)
+        if isinstance(m, Attention):
+            s.attention[m.kind] = s.attention.get(m.kind, 0) + 1
+            s.windowed += 1 if m.window else 0
+            heads.append(head_layout(m.num_heads, m.num_kv_heads, m.head_dim))
+            widths.append(m.q.in_features if m.cross else m.qkv.in_features)
+        elif isinstance(m, Block):
+            placements.append("pre-norm" if m.pre_norm else "post-norm")
+        elif isinstance(m, FeedForward):
+            ffns.append(ffn_kind(m))
+        elif isinstance(m, nn.LayerNorm):
+            norms.append("LayerNorm")
+        elif isinstance(m, nn.RMSNorm):
+            norms.append("RMSNorm")
+        elif isinstance(m, nn.GroupNorm):
+            norms.append("GroupNorm")
+        elif isinstance(m, TokenEmbedding):
+            vocab = max(vocab, m.num_embeddings)
+        elif isinstance(m, PatchEmbedding):
+            s.patch_embedding = True
+        elif isinstance(m, LMHead):
+            s.heads_out.append("LM head")
+        elif isinstance(m, Pooler):
+            s.heads_out.append("pooler")
+        elif isinstance(m, ClassifierHead):
+            s.heads_out.append("classifier")
+    # learned position tables and special tokens held as bare parameters (ViT's pos_embed,
+    # cls_token, DINOv2's register tokens, SAM's relative tables): named by convention
+    for name, p in list(model.named_parameters()) + list(model.named_buffers()):
+        owner, leaf = name.rsplit(".", 1) if "." in name else ("", name)
+        if any(owner == q or owner.startswith(q + ".") for q in pos_modules):
+            continue
+        low = leaf.lower()
+        if low.startswith(("cls_token", "class_token", "class_embedding")):
+            s.cls_token = True
+        elif "register" in low or low.startswith("reg_token"):
+            s.register_tokens = max(s.register_tokens, p.shape[-2] if p.dim() >= 2 else p.shape[0])
+        elif "rel_pos" in low:
+            s.positions.append("relative (decomposed, learned)")
+        elif "pos" in low and ("embed" in low or "embedding" in low):
+            s.positions.append(f"learned absolute ({leaf})")
+    s.positions = _uniq(s.positions)
+    s.heads = _uniq(heads)
+    s.norms = _uniq(norms)
+    s.placement = " and ".join(_uniq(placements)).replace("pre-norm and post-norm", "pre- and post-norm")
+    s.ffn = _uniq(ffns)
+    s.widths = sorted(set(widths))
+    s.vocab = vocab if vocab > 2 else None  # BERT's 2-row segment table is not a vocabulary
+    s.token_embedding = s.vocab is not None
+    s.heads_out = _uniq(s.heads_out)
+    report = count_params(model)
+    s.convolution = report.by_category["convolution"] > 0
+    return s
+
+
+def kv_cache_bytes_per_token(model, bytes_per_value: int = 2) -> int | None:
+    """K and V of every causal self-attention, per generated token; None if nothing generates."""
+    from tfcli.blocks import Attention, LMHead
+
+    if not any(isinstance(m, LMHead) for m in model.modules()):
+        return None
+    total = 0
+    for m in model.modules():
+        if isinstance(m, Attention) and m.causal and not m.cross:
+            total += 2 * m.num_kv_heads * m.head_dim * bytes_per_value
+    return total or None

@@ -1,0 +1,53 @@
+"""`tfcli graph NAME|FILE -o FILE`: a block diagram in the style of the paper's figure."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from tfcli.cli import options as o
+from tfcli.cli.app import app
+
+
+@app.command()
+def graph(
+    model: str = o.MODEL,
+    output: Path = typer.Option(..., "--output", "-o", help="File to write: .svg, .png, .pdf or .dot.", show_default=False),
+    set_: list[str] = o.SET,
+    depth: int = typer.Option(
+        2, "--depth", "-d", min=0,
+        help="Levels of containers to open (repeated blocks are drawn once with their count).",
+    ),
+    seq_len: int = typer.Option(16, "--seq-len", "-n", min=1, help="Tokens traced (only shapes in labels change)."),
+    image_size: int = o.IMAGE_SIZE,
+) -> None:
+    """Draw MODEL's blocks with Graphviz: embeddings, positions, N× blocks, heads."""
+    import os
+
+    from tfcli.errors import TfcliError, UsageError
+    from tfcli.render.graph import FORMATS
+
+    suffix = output.suffix.lower()
+    if suffix not in FORMATS:
+        raise UsageError(f"cannot tell the format of '{output}'; end it in {', '.join(FORMATS)}")
+    parent = output.parent if str(output.parent) else Path(".")
+    if not parent.is_dir():
+        raise UsageError(f"cannot write {output}: directory {parent} does not exist")
+    if not os.access(parent, os.W_OK):
+        raise UsageError(f"cannot write {output}: directory {parent} is not writable")
+
+    from tfcli.analysis.graph import build_graph
+    from tfcli.build import build_model
+    from tfcli.registry import resolve
+    from tfcli.render.graph import write_graph
+
+    spec = resolve(model, set_)
+    net = build_model(spec.config, device="meta")
+    inputs = net.example_inputs(o.input_shape(1, seq_len, None, image_size), "meta")
+    g = build_graph(net, inputs, depth=depth, title=spec.name)
+    written, problem = write_graph(g, output)
+    if problem:
+        err = TfcliError(problem)
+        raise err
+    typer.echo(f"wrote {written} ({len(g.nodes)} boxes, {len(g.edges)} arrows)")

@@ -1,0 +1,107 @@
+"""Graph data → Graphviz DOT (via the `graphviz` package) and rendered files.
+
+Styled after the paper's figure: bottom-to-top flow, grey rounded frames for the
+stacks with their repeat count, orange attention, blue feed-forward, yellow norms,
+pink embeddings, lavender output projection.
+"""
+
+from __future__ import annotations
+
+from tfcli.analysis.graph import GCluster, Graph
+
+FORMATS = (".svg", ".png", ".pdf", ".dot")
+
+STYLE = {
+    "input": dict(shape="plaintext", style="", fontsize="13"),
+    "output": dict(shape="plaintext", style="", fontsize="13"),
+    "embedding": dict(fillcolor="#fadadd"),
+    "position": dict(shape="ellipse", fillcolor="#ffffff"),
+    "attention": dict(fillcolor="#fcdcb4"),
+    "ffn": dict(fillcolor="#c9e7f5"),
+    "norm": dict(fillcolor="#f4f3c6"),
+    "addnorm": dict(fillcolor="#f4f3c6"),
+    "add": dict(shape="circle", style="", label="+", width="0.3", height="0.3", fixedsize="true", fontsize="14"),
+    "concat": dict(shape="circle", style="", label="©", width="0.35", height="0.35", fixedsize="true"),
+    "head": dict(fillcolor="#dcd9f3"),
+    "module": dict(fillcolor="#eeeeee"),
+}
+EDGE_STYLE = {
+    "data": {},
+    "cross": dict(color="#c05a00", penwidth="1.6"),
+    "condition": dict(style="dashed", color="#777777"),
+}
+
+
+def _html_label(label: str, detail: str) -> str:
+    from html import escape
+
+    if not detail:
+        return f"<{escape(label)}>"
+    return f'<{escape(label)}<BR/><FONT POINT-SIZE="9" COLOR="#555555">{escape(detail)}</FONT>>'
+
+
+def to_dot(graph: Graph):
+    import graphviz
+
+    g = graphviz.Digraph(name="tfcli", comment=graph.title)
+    g.attr(rankdir="BT", fontname="Helvetica", labelloc="t", label=graph.title, fontsize="16",
+           nodesep="0.3", ranksep="0.35", newrank="true", compound="true")
+    g.attr("node", shape="box", style="rounded,filled", fontname="Helvetica", fontsize="11",
+           margin="0.15,0.06", penwidth="1.0")
+    g.attr("edge", arrowsize="0.6", fontname="Helvetica", fontsize="9")
+
+    def add_nodes(sub, ids):
+        for nid in ids:
+            n = graph.nodes[nid]
+            attrs = dict(STYLE.get(n.kind, {}))
+            label = attrs.pop("label", None)
+            if label is None:
+                label = _html_label(n.label, n.detail)
+            sub.node(nid, label=label, **attrs)
+
+    def add_cluster(parent, c: GCluster):
+        with parent.subgraph(name=f"cluster_{c.id}") as sub:
+            label = f"{c.label}   {c.repeat}×" if c.repeat > 1 else c.label
+            sub.attr(label=label, style="rounded,filled", fillcolor="#f2f2f2" if c.repeat > 1 else "#fbfbfb",
+                     color="#888888", fontsize="12", labeljust="r" if c.repeat > 1 else "l",
+                     labelloc="t" if c.repeat > 1 else "b")  # rankdir=BT: "b" is the top
+            add_nodes(sub, c.nodes)
+            for child in c.clusters:
+                add_cluster(sub, child)
+
+    add_nodes(g, graph.root.nodes)
+    for c in graph.root.clusters:
+        add_cluster(g, c)
+    for e in graph.edges:
+        g.edge(e.src, e.dst, **EDGE_STYLE.get(e.kind, {}))
+    return g
+
+
+def write_graph(graph: Graph, path) -> tuple[str, str | None]:
+    """Write `path` in the format its extension names. Returns (what was written, problem):
+    without Graphviz's `dot` a .dot file is written beside the asked one and the problem
+    says how to install it."""
+    import graphviz
+
+    from tfcli.errors import UsageError
+
+    dot = to_dot(graph)
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".dot":
+            path.write_text(dot.source, encoding="utf-8")
+            return str(path), None
+        try:
+            data = dot.pipe(format=suffix[1:])
+        except graphviz.ExecutableNotFound:
+            fallback = path.with_suffix(".dot")
+            fallback.write_text(dot.source, encoding="utf-8")
+            return str(fallback), (
+                f"Graphviz's 'dot' program is not installed, so {path} could not be made; wrote {fallback} "
+                f"instead. Install it (apt-get install graphviz, brew install graphviz or conda install graphviz) "
+                f"and rerun, or run: dot -T{suffix[1:]} {fallback} -o {path}"
+            )
+        path.write_bytes(data)
+        return str(path), None
+    except OSError as e:
+        raise UsageError(f"cannot write {path}: {e.strerror or e}") from None
