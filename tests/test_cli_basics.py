@@ -157,3 +157,19 @@ def test_option_range_errors_exit_2(run_cli):
 def test_long_sequence_is_allowed_with_a_note(run_cli):
     code, out, _ = run_cli("inspect", "gpt2", "--seq-len", "2048")
     assert code == 0 and "exceeds the learned position table (1024)" in out
+
+
+def test_tree_collapses_only_items_of_one_list():
+    import torch
+    from torch import nn
+
+    from tfcli.analysis.tree import build_tree
+
+    class M(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.layers = nn.ModuleList(nn.Linear(4, 4) for _ in range(3))
+            self.extra = nn.Linear(4, 4)  # same shape as a layer, but not one of them
+
+    tree = build_tree(M(), {})
+    assert [(c.name, c.repeat) for c in tree.children] == [("layers.0–2", 3), ("extra", 1)]

@@ -104,7 +104,14 @@ def build_tree(model, shapes: dict[str, list[int] | None]) -> TreeNode:
             name, child = children[i]
             j = i + 1
             sig = _signature(child)
-            while j < len(children) and _is_index(name) and _signature(children[j][1]) == sig:
+            prefix = name.rsplit(".", 1)[0]
+            while (
+                j < len(children)
+                and _is_index(name)
+                and _is_index(children[j][0])
+                and children[j][0].rsplit(".", 1)[0] == prefix  # same list, not a named sibling
+                and _signature(children[j][1]) == sig
+            ):
                 j += 1
             child_path = f"{path}.{name}" if path else name
             sub = node(child_path, name, child)
