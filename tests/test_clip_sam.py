@@ -41,6 +41,7 @@ def test_clip_parity(name):
     assert report.total == config.num_params() == total
     assert report.by_component == {
         "text tower": text, "vision tower": vision, "text projection": tproj, "visual projection": vproj,
+        "other (outside these parts)": 1,  # the learned logit scale
     }
     assert config.text.num_params() == text and config.vision.num_params() == vision
     assert total == text + vision + tproj + vproj + 1

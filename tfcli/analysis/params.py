@@ -62,4 +62,7 @@ def count_params(model) -> ParamReport:
     if hasattr(model, "components"):
         for comp, sub in model.components().items():
             by_component[comp] = sum(p.numel() for p in sub.parameters())
+        rest = total - sum(by_component.values())
+        if by_component and rest > 0:  # embeddings, heads and the like outside the named parts
+            by_component["other (outside these parts)"] = rest
     return ParamReport(total, trainable, by_category, by_component, sorted(set(tied)))

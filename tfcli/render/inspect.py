@@ -69,20 +69,24 @@ def layer_tree(root: TreeNode, depth: int) -> Tree:
     return tree
 
 
-def breakdown(ins: Inspection) -> Table:
-    p = ins.params
-    t = Table(title="parameters", title_justify="left", show_footer=True)
+def _share_table(title: str, rows: dict[str, int], total: int) -> Table:
+    t = Table(title=title, title_justify="left", show_footer=True)
     t.add_column("part", footer="total")
-    t.add_column("parameters", justify="right", footer=f"{p.total:,}")
+    t.add_column("parameters", justify="right", footer=f"{total:,}")
     t.add_column("share", justify="right", footer="100.0%")
-    for cat, n in p.by_category.items():
+    for name, n in rows.items():
         if n:
-            t.add_row(cat, f"{n:,}", percent(n, p.total))
-    if p.by_component:
-        t.add_section()
-        for comp, n in p.by_component.items():
-            t.add_row(f"[italic]{comp}[/]", f"{n:,}", percent(n, p.total))
+            t.add_row(name, f"{n:,}", percent(n, total))
     return t
+
+
+def breakdown(ins: Inspection) -> list[Table]:
+    """By kind of layer, and (for models with parts) by component."""
+    p = ins.params
+    tables = [_share_table("parameters by kind", p.by_category, p.total)]
+    if p.by_component:
+        tables.append(_share_table("parameters by component", p.by_component, p.total))
+    return tables
 
 
 def memory(ins: Inspection) -> Table:
@@ -102,4 +106,4 @@ def render_inspection(ins: Inspection, console: Console, depth: int) -> None:
     console.print()
     console.print(layer_tree(ins.tree, depth))
     console.print()
-    console.print(Group(breakdown(ins), memory(ins)))
+    console.print(Group(*breakdown(ins), memory(ins)))
