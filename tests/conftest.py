@@ -1,12 +1,10 @@
 import pytest
-from typer.testing import CliRunner
 
 
 @pytest.fixture
 def run_cli():
     """Run tfcli in-process through its real error boundary; returns (exit_code, stdout, stderr)."""
     import io
-    import sys
     from contextlib import redirect_stderr, redirect_stdout
 
     from tfcli.cli.app import main

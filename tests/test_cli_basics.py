@@ -160,7 +160,6 @@ def test_long_sequence_is_allowed_with_a_note(run_cli):
 
 
 def test_tree_collapses_only_items_of_one_list():
-    import torch
     from torch import nn
 
     from tfcli.analysis.tree import build_tree

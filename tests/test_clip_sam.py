@@ -217,8 +217,8 @@ def test_inspect_sam_reports_each_part(run_cli):
 @pytest.mark.parametrize(
     "args, message",
     [
-        (("clip-b32", "--image-size", "225"), "clip: image size 225 is not a multiple of the patch size 32; use 224 or 256"),
-        (("sam-b", "--image-size", "1000"), "sam: image size 1000 is not a multiple of the patch size 16; use 992 or 1008"),
+        (("clip-b32", "--image-size", "225"), "image size 225 is not a multiple of the patch size 32; use 224 or 256"),
+        (("sam-b", "--image-size", "1000"), "image size 1000 is not a multiple of the patch size 16; use 992 or 1008"),
         (("sam-b", "--image-size", "512"), "takes 1024×1024 images"),
         (("sam-b", "--prompt", "points=-1"), "the number of points cannot be negative"),
         (("sam-b", "--prompt", "points=two"), "points needs a whole number"),

@@ -43,7 +43,6 @@ def list_presets(
     if json_:
         o.print_json(rows)
         return
-    from rich.console import Console
     from rich.table import Table
 
     from tfcli.render.fmt import human, make_console

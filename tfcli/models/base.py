@@ -34,6 +34,12 @@ def token_ids(batch: int, seq_len: int, vocab_size: int, device) -> torch.Tensor
     return torch.randint(0, vocab_size, (batch, seq_len), device=device)  # (B, T)
 
 
+def image_batch(batch: int, channels: int, size: int, device) -> torch.Tensor:
+    """(B, C, H, W) random images; on meta only the shape exists."""
+    make = torch.empty if torch.device(device).type == "meta" else torch.randn
+    return make(batch, channels, size, size, device=device)
+
+
 def seq_len_of(shape: InputShape, config: ArchConfig) -> int:
     return shape.seq_len or config.default_input().seq_len or 128
 

@@ -6,15 +6,14 @@ the vision tower (a ViT with a pre-LayerNorm) and the model that joins them.
     text  (B, 77)          ─ text tower ─── [EOT] ─ text_projection ───┘
 """
 
-import math
-
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from tfcli.blocks import BlockConfig, LearnedPositions, PatchEmbedding, Stack, TokenEmbedding
+from tfcli.blocks import BlockConfig, LearnedPositions, Stack, TokenEmbedding
+from tfcli.blocks.vision import VisionEmbeddings, grid_size
 from tfcli.errors import InputShapeError
-from tfcli.models.base import TfcliModel, token_ids
+from tfcli.models.base import TfcliModel, image_batch, token_ids
 from tfcli.presets.clip import CLIPConfig, CLIPTextConfig, CLIPVisionConfig
 from tfcli.spec import InputShape
 
@@ -45,56 +44,12 @@ class CLIPTextTower(TfcliModel):
         return hidden, pooled
 
 
-def image_batch(batch: int, size: int, device) -> torch.Tensor:
-    if torch.device(device).type == "meta":
-        return torch.empty(batch, 3, size, size, device=device)
-    return torch.randn(batch, 3, size, size, device=device)  # (B, 3, H, W)
-
-
-def check_image_size(name: str, size: int, patch_size: int) -> None:
-    if size % patch_size:
-        lo = size // patch_size * patch_size
-        fix = f"{lo} or {lo + patch_size}" if lo else f"{patch_size}"
-        raise InputShapeError(
-            f"{name}: image size {size} is not a multiple of the patch size {patch_size}; use {fix}"
-        )
-
-
-class CLIPVisionEmbeddings(nn.Module):
-    """Patches (a bias-free strided conv), a learned [CLS] vector and one learned position
-    per token. Other image sizes resample the position grid bicubically, as CLIP does."""
-
-    category = "embeddings"
-
-    def __init__(self, c: CLIPVisionConfig):
-        super().__init__()
-        self.patch_size, self.grid = c.patch_size, c.image_size // c.patch_size
-        self.patches = PatchEmbedding(c.patch_size, 3, c.d_model, bias=False)
-        self.cls = nn.Parameter(torch.randn(c.d_model) * 0.02)
-        self.positions = LearnedPositions(self.grid * self.grid + 1, c.d_model)
-
-    def position_table(self, grid: int) -> torch.Tensor:
-        if grid == self.grid:
-            return self.positions(grid * grid + 1)  # (1 + g*g, d)
-        table = self.positions.weight
-        cls_pos, patch_pos = table[:1], table[1:]
-        d = table.shape[-1]
-        patch_pos = patch_pos.reshape(1, self.grid, self.grid, d).permute(0, 3, 1, 2)
-        patch_pos = F.interpolate(patch_pos, size=(grid, grid), mode="bicubic", align_corners=False)
-        return torch.cat([cls_pos, patch_pos.permute(0, 2, 3, 1).reshape(grid * grid, d)])
-
-    def forward(self, images: torch.Tensor) -> torch.Tensor:
-        x = self.patches(images)  # (B, N, d)
-        cls = self.cls.expand(x.shape[0], 1, -1)
-        x = torch.cat([cls, x], dim=1)  # (B, 1 + N, d)
-        return x + self.position_table(math.isqrt(x.shape[1] - 1))
-
-
 class CLIPVisionTower(nn.Module):
     def __init__(self, config: CLIPVisionConfig):
         super().__init__()
         self.config = c = config
-        self.embeddings = CLIPVisionEmbeddings(c)
+        # bias-free patch conv, [CLS] and learned positions (resampled bicubically at other sizes)
+        self.embeddings = VisionEmbeddings(c.patch_size, 3, c.d_model, c.image_size // c.patch_size, patch_bias=False)
         # CLIP normalises the embedded tokens before the first block ("pre_layrnorm")
         self.pre_norm = nn.LayerNorm(c.d_model, eps=c.norm_eps)
         block = BlockConfig(c.d_model, c.num_heads, c.ffn_dim, activation=c.activation, norm_eps=c.norm_eps)
@@ -142,15 +97,15 @@ class CLIPModel(TfcliModel):
     def example_inputs(self, shape: InputShape, device="cpu"):
         v = self.config.vision
         size = shape.image_size or v.image_size
-        check_image_size("clip", size, v.patch_size)
+        grid_size(size, v.patch_size)
         inputs = self.text.example_inputs(shape, device)
-        inputs["pixel_values"] = image_batch(shape.batch, size, device)
+        inputs["pixel_values"] = image_batch(shape.batch, 3, size, device)
         return inputs
 
     def forward(self, input_ids, pixel_values):
         if pixel_values.dim() != 4 or pixel_values.shape[1] != 3:
             raise InputShapeError(f"clip: images must be (B, 3, H, W), got {tuple(pixel_values.shape)}")
-        check_image_size("clip", pixel_values.shape[-1], self.config.vision.patch_size)
+        grid_size(pixel_values.shape[-1], self.config.vision.patch_size)
         if pixel_values.shape[-1] != pixel_values.shape[-2]:
             raise InputShapeError(f"clip: images must be square, got {tuple(pixel_values.shape[-2:])}")
         _, text = self.text(input_ids)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import torch
 from tfcli.blocks import BlockConfig, ClassifierHead, Stack
 from tfcli.blocks.vision import VisionEmbeddings, grid_size, token_count_line
-from tfcli.models.base import TfcliModel
+from tfcli.models.base import TfcliModel, image_batch
 from tfcli.presets.vit import ViTConfig
 from tfcli.spec import InputShape
 
@@ -15,8 +15,7 @@ def example_images(shape: InputShape, config, device) -> dict[str, torch.Tensor]
     """(B, C, H, W) images at --image-size (default: the config's), checked against the patch size."""
     size = shape.image_size or config.image_size
     grid_size(size, config.patch_size)  # refuse sizes the patches do not tile, before any work
-    images = torch.empty if torch.device(device).type == "meta" else torch.randn
-    return {"images": images(shape.batch, config.in_channels, size, size, device=device)}
+    return {"images": image_batch(shape.batch, config.in_channels, size, device)}
 
 
 class ViTModel(TfcliModel):

@@ -13,8 +13,8 @@ import torch
 from torch import nn
 
 from tfcli.errors import InputShapeError
-from tfcli.models.base import TfcliModel
-from tfcli.models.clip import check_image_size, image_batch
+from tfcli.blocks.vision import grid_size
+from tfcli.models.base import TfcliModel, image_batch
 from tfcli.models.sam.image_encoder import ImageEncoder
 from tfcli.models.sam.mask_decoder import MaskDecoder
 from tfcli.models.sam.prompt_encoder import PromptEncoder, RandomFourierPositions, parse_prompt
@@ -47,7 +47,7 @@ class SamModel(TfcliModel):
         self._check_image(size)
         prompt = parse_prompt(getattr(shape, "prompt", None))
         B, meta = shape.batch, torch.device(device).type == "meta"
-        inputs = {"pixel_values": image_batch(B, size, device)}
+        inputs = {"pixel_values": image_batch(B, 3, size, device)}
         if prompt.points:
             n = prompt.points
             inputs["input_points"] = (
@@ -71,7 +71,7 @@ class SamModel(TfcliModel):
 
     def _check_image(self, size: int) -> None:
         c = self.config
-        check_image_size("sam", size, c.patch_size)
+        grid_size(size, c.patch_size)
         if size != c.image_size:
             raise InputShapeError(
                 f"sam: this model takes {c.image_size}×{c.image_size} images (its position grid is "
