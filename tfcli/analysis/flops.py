@@ -445,6 +445,7 @@ class FlopsReport:
     missing: dict[str, str]  # method → why it has no answer
     module_macs: dict[str, int]  # inclusive MACs per module path (first measured method)
     module_params: dict[str, int]
+    module_depth: dict[str, int]  # table level: ModuleList/ModuleDict containers add none
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -507,6 +508,20 @@ def _inclusive(own: dict[str, int]) -> dict[str, int]:
     return dict(out)
 
 
+def _module_depths(model) -> dict[str, int]:
+    from torch import nn
+
+    depth = {"": 0}
+    for name, module in model.named_modules():
+        if not name:
+            continue
+        parent = name.rsplit(".", 1)[0] if "." in name else ""
+        container = isinstance(module, (nn.ModuleList, nn.ModuleDict))
+        depth[name] = depth.get(parent, 0) + (0 if container else 1)
+    return {n: d for n, d in depth.items()
+            if n == "" or not isinstance(model.get_submodule(n), (nn.ModuleList, nn.ModuleDict))}
+
+
 def context_note(model, shape: InputShape) -> list[str]:
     ctx = model.context_length()
     longest = max(shape.seq_len or 0, shape.tgt_len or 0)
@@ -548,6 +563,7 @@ def flops_report(spec: ResolvedSpec, shape: InputShape, methods: tuple[str, ...]
     measured = next((c for c in counts.values() if c.method != "analytic"), None)
     module_macs = _inclusive(measured.by_module) if measured else {}
     module_params = {n: sum(p.numel() for p in m.parameters()) for n, m in model.named_modules()}
+    module_depth = _module_depths(model)
     notes = context_note(model, shape)
     if params.tied:
         notes.append("tied weights count once in parameters and once per use in MACs: "
@@ -559,5 +575,5 @@ def flops_report(spec: ResolvedSpec, shape: InputShape, methods: tuple[str, ...]
         inputs={k: list(v.shape) for k, v in inputs.items() if hasattr(v, "shape")},
         shape=shape, params=params.total, tied=params.tied, causal_half=causal_half,
         has_causal=has_causal, counts=counts, missing=missing,
-        module_macs=module_macs, module_params=module_params, notes=notes,
+        module_macs=module_macs, module_params=module_params, module_depth=module_depth, notes=notes,
     )

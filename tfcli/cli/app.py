@@ -23,7 +23,7 @@ app = typer.Typer(
 )
 
 # each module registers its command(s) on `app` when imported
-COMMAND_MODULES = ["list_cmd", "inspect_cmd", "compare_cmd", "families_cmd", "graph_cmd"]
+COMMAND_MODULES = ["list_cmd", "inspect_cmd", "compare_cmd", "families_cmd", "graph_cmd", "flops_cmd", "complexity_cmd"]
 
 
 def _version(value: bool) -> None:

@@ -1,0 +1,116 @@
+"""`tfcli complexity`: attention's cost against sequence length, for a model or bare dimensions."""
+
+from __future__ import annotations
+
+import typer
+
+from tfcli.cli import options as o
+from tfcli.cli.app import app
+
+MODEL = typer.Argument(
+    None, help="Preset name or alias, or a spec file; leave out and give --d-model/--heads/--ffn instead.",
+    autocompletion=o.complete_names, show_default=False,
+)
+
+
+def parse_lengths(text: str | None, option: str) -> list[int] | None:
+    """'128,256,512' → [128, 256, 512]; anything else is one clear line and exit 2."""
+    from tfcli.errors import UsageError
+
+    if text is None:
+        return None
+    items = [t.strip() for t in text.split(",")]
+    try:
+        values = [int(t) for t in items]
+    except ValueError:
+        raise UsageError(
+            f"{option} expects comma-separated positive integers such as 128,256,512; got '{text}'"
+        ) from None
+    bad = [v for v in values if v <= 0]
+    if bad:
+        raise UsageError(f"{option} values must be positive; got {bad[0]} in '{text}'")
+    return sorted(set(values))
+
+
+def _positive(name: str, value: int | None) -> None:
+    from tfcli.errors import UsageError
+
+    if value is not None and value <= 0:
+        raise UsageError(f"{name} must be a positive integer, got {value}")
+
+
+@app.command()
+def complexity(
+    model: str = MODEL,
+    set_: list[str] = o.SET,
+    seq_len: str = typer.Option(None, "--seq-len", "-n", help="Lengths to show: 128,256,512 (default: doubling from 128)."),
+    image_size: str = typer.Option(None, "--image-size", help="Image sides for vision models: 224,448,896."),
+    max_: int = typer.Option(None, "--max", help="Double from 128 tokens (or the default image side) up to this."),
+    d_model: int = typer.Option(None, "--d-model", help="Bare dimensions instead of a model: width."),
+    heads: int = typer.Option(None, "--heads", help="Bare dimensions: attention heads."),
+    ffn: int = typer.Option(None, "--ffn", help="Bare dimensions: feed-forward width (default 4 × d-model)."),
+    layers: int = typer.Option(1, "--layers", help="Bare dimensions: number of blocks."),
+    kv_heads: int = typer.Option(None, "--kv-heads", help="Bare dimensions: key/value heads (GQA)."),
+    gated: bool = typer.Option(False, "--gated", help="Bare dimensions: gated feed-forward (SwiGLU)."),
+    causal: bool = typer.Option(False, "--causal", help="Bare dimensions: causal decoder blocks (adds a KV cache)."),
+    batch: int = typer.Option(1, "--batch", "-b", help="Batch size."),
+    dtype: str = typer.Option("bf16", "--dtype", help="Bytes per element for memory: fp32, bf16, fp16, fp8."),
+    causal_half: bool = typer.Option(False, "--causal-half", help="Count only the masked half of causal scores."),
+    plot: str = typer.Option(None, "--plot", help="Also write a log-log plot to FILE (.svg, or .png with Pillow)."),
+    json_: bool = o.JSON,
+) -> None:
+    """How the cost of attention grows with sequence length (or image side), and where it overtakes the rest."""
+    from tfcli.errors import UsageError
+
+    for name, value in (("--max", max_), ("--batch", batch), ("--d-model", d_model), ("--heads", heads),
+                        ("--ffn", ffn), ("--layers", layers), ("--kv-heads", kv_heads)):
+        _positive(name, value)
+    from tfcli.analysis.complexity import DTYPE_BYTES
+
+    if dtype not in DTYPE_BYTES:
+        raise UsageError(f"--dtype must be one of {', '.join(DTYPE_BYTES)}; got '{dtype}'")
+    lengths = parse_lengths(seq_len, "--seq-len")
+    sides = parse_lengths(image_size, "--image-size")
+    if (lengths or sides) and max_ is not None:
+        raise UsageError("give either a list (--seq-len/--image-size) or --max, not both")
+
+    from tfcli.analysis.complexity import complexity_report
+    from tfcli.registry import resolve
+    from tfcli.render.complexity import render_complexity, write_plot
+    from tfcli.render.fmt import make_console
+
+    bare = None
+    if model is None:
+        if d_model is None or heads is None:
+            raise UsageError("give a model (tfcli complexity bert-base) or bare dimensions (--d-model 768 --heads 12)")
+        if d_model % heads:
+            raise UsageError(f"--d-model ({d_model}) must be divisible by --heads ({heads})")
+        if kv_heads is not None and heads % kv_heads:
+            raise UsageError(f"--heads ({heads}) must be divisible by --kv-heads ({kv_heads})")
+        if sides:
+            raise UsageError("--image-size needs a vision model; bare dimensions sweep --seq-len")
+        bare = dict(d_model=d_model, heads=heads, ffn=ffn or 4 * d_model, layers=layers, kv_heads=kv_heads,
+                    gated=gated, causal=causal)
+        spec = None
+    else:
+        if d_model is not None or heads is not None or ffn is not None:
+            raise UsageError("--d-model/--heads/--ffn describe a bare block; leave them out when naming a model")
+        spec = resolve(model, set_)
+        is_image = spec.config.default_input().image_size is not None
+        if is_image and lengths:
+            raise UsageError(f"{spec.name} is a vision model: sweep --image-size, not --seq-len")
+        if not is_image and sides:
+            raise UsageError(f"{spec.name} reads tokens: sweep --seq-len, not --image-size")
+    report = complexity_report(spec, lengths or sides, max_, batch=batch, dtype=dtype,
+                               causal_half=causal_half, bare=bare)
+    written = write_plot(report, plot) if plot else None
+    if json_:
+        data = report.to_dict()
+        if written:
+            data["plot"] = written
+        o.print_json(data)
+        return
+    console = make_console()
+    render_complexity(report, console)
+    if written:
+        console.print(f"plot written to {written}")

@@ -1,0 +1,213 @@
+"""Rendering `tfcli complexity`: the table, a share chart in the terminal, an SVG/PNG plot."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+from rich.table import Table
+from rich.text import Text
+
+from tfcli.analysis.complexity import ComplexityReport
+from tfcli.render.flops import si
+from tfcli.render.fmt import human, human_bytes, percent
+
+BAR = 48
+SERIES = (  # (field, label, colour)
+    ("scores", "attention scores (QKᵀ+AV)", "#d62728"),
+    ("proj", "attention projections", "#ff7f0e"),
+    ("ffn", "feed-forward", "#1f77b4"),
+    ("other", "embeddings, norms, heads", "#7f7f7f"),
+)
+TERMINAL = {"scores": ("█", "red"), "proj": ("▓", "dark_orange"), "ffn": ("▒", "blue"), "other": ("░", "grey50")}
+
+
+def _x_label(r: ComplexityReport) -> str:
+    return "image side" if r.mode == "image" else "seq len"
+
+
+def render_complexity(r: ComplexityReport, console) -> None:
+    console.print(f"[bold]{r.name}[/]  [dim]{r.family} · counted {r.method} · batch {r.batch} · {r.dtype}[/]")
+    console.print(f"[dim]MACs (1 MAC = one multiply-add; FLOPs = 2 × MACs); causal attention: "
+                  f"{'the masked half' if r.causal_half else 'the full n×n matrix'}[/]")
+    console.print(f"parameters: {human(r.params)} at every length; attention's cost grows with n, its weights do not")
+    console.print()
+    console.print(_table(r))
+    console.print(_crossover_line(r))
+    console.print()
+    console.print(_chart(r))
+    for note in r.notes:
+        console.print(f"[dim]note: {note}[/]")
+
+
+def _crossover_line(r: ComplexityReport) -> str:
+    c = r.crossover
+    if c.tokens is None:
+        return "[bold]crossover:[/] attention scores stay below the linear layers at every length searched"
+    if r.mode == "image":
+        return (f"[bold]crossover:[/] attention scores cost as much as projections + feed-forward "
+                f"at image side {c.image_size} px ({c.tokens} tokens)")
+    exact = f" (exactly {c.exact:g})" if c.exact is not None and c.exact != c.tokens else ""
+    return (f"[bold]crossover:[/] attention scores (QKᵀ+AV) cost as much as projections + feed-forward "
+            f"at n = {c.tokens} tokens{exact}")
+
+
+def _table(r: ComplexityReport) -> Table:
+    t = Table(title="cost against length (MACs; memory of one layer's attention)", title_justify="left")
+    t.add_column(_x_label(r), justify="right")
+    if r.mode == "image":
+        t.add_column("tokens", justify="right")
+    for name in ("scores QKᵀ+AV", "projections", "feed-forward", "total", "scores share", "attn share"):
+        t.add_column(name, justify="right")
+    t.add_column("attn matrix", justify="right")
+    t.add_column("fused O(n)", justify="right")
+    if r.has_kv_cache:
+        t.add_column("KV cache", justify="right")
+    cross = r.crossover.image_size if r.mode == "image" else r.crossover.tokens
+    for p in r.points:
+        row = [f"[bold]{p.x}[/]" if cross and p.x >= cross else str(p.x)]
+        if r.mode == "image":
+            row.append(str(p.tokens))
+        row += [si(p.scores), si(p.proj), si(p.ffn), si(p.total), percent(p.scores, p.total),
+                percent(p.scores + p.proj, p.total), human_bytes(p.attn_matrix_bytes), human_bytes(p.fused_bytes)]
+        if r.has_kv_cache:
+            row.append(human_bytes(p.kv_cache_bytes))
+        t.add_row(*row)
+    t.caption = ("attn matrix: B·heads·Tq·Tk elements materialised by an unfused kernel; fused: one fp32 "
+                 "log-sum-exp per query row. scores share = QKᵀ+AV / total; attn share adds the projections"
+                 + ("; KV cache: K and V of every decoder layer for n tokens" if r.has_kv_cache else ""))
+    t.caption_justify = "left"
+    return t
+
+
+def _chart(r: ComplexityReport) -> Text:
+    """One bar per length: how the MACs split between scores, projections, FFN, the rest."""
+    text = Text("share of MACs by length   ")
+    for key, label, _ in SERIES:
+        char, style = TERMINAL[key]
+        text.append(f"{char} {label}  ", style=style)
+    text.append("\n")
+    width = max(len(str(p.x)) for p in r.points)
+    for p in r.points:
+        text.append(f"{p.x:>{width}} ")
+        used = 0
+        for i, (key, _, _) in enumerate(SERIES):
+            value = getattr(p, key)
+            n = BAR - used if i == len(SERIES) - 1 else round(BAR * value / p.total) if p.total else 0
+            n = max(0, min(n, BAR - used))
+            char, style = TERMINAL[key]
+            text.append(char * n, style=style)
+            used += n
+        text.append(f" {percent(p.scores, p.total)} scores\n")
+    return text
+
+
+# -- the picture: a log-log plot of MACs against length ---------------------------------------
+
+
+def _layout(r: ComplexityReport, width: int = 760, height: int = 460):
+    """Primitives in pixel space, drawn by both the SVG and the PNG writer."""
+    left, right, top, bottom = 80, 210, 40, 60
+    xs = [p.x for p in r.points]
+    ys = [getattr(p, k) for p in r.points for k, _, _ in SERIES if getattr(p, k) > 0]
+    x0, x1 = math.log2(min(xs)), math.log2(max(xs)) if len(xs) > 1 else math.log2(min(xs)) + 1
+    y0, y1 = math.floor(math.log10(min(ys))), math.ceil(math.log10(max(ys)))
+    if y1 == y0:
+        y1 += 1
+
+    def px(x: float) -> float:
+        return left + (math.log2(x) - x0) / (x1 - x0) * (width - left - right)
+
+    def py(y: float) -> float:
+        return height - bottom - (math.log10(y) - y0) / (y1 - y0) * (height - top - bottom)
+
+    lines, texts = [], []  # (points, colour, width, dashed), (x, y, text, anchor, colour)
+    lines.append(([(left, top), (left, height - bottom), (width - right, height - bottom)], "#000000", 1, False))
+    for e in range(y0, y1 + 1):
+        y = py(10**e)
+        lines.append(([(left, y), (width - right, y)], "#dddddd", 1, False))
+        texts.append((left - 6, y + 4, f"1e{e}", "end", "#000000"))
+    for x in xs:
+        lines.append(([(px(x), height - bottom), (px(x), height - bottom + 4)], "#000000", 1, False))
+        texts.append((px(x), height - bottom + 18, str(x), "middle", "#000000"))
+    for i, (key, label, colour) in enumerate(SERIES):
+        pts = [(px(p.x), py(getattr(p, key))) for p in r.points if getattr(p, key) > 0]
+        if pts:
+            lines.append((pts, colour, 2, False))
+        ly = top + 10 + 20 * i
+        lines.append(([(width - right + 12, ly - 4), (width - right + 32, ly - 4)], colour, 3, False))
+        texts.append((width - right + 38, ly, label, "start", "#000000"))
+    # the sum the crossover compares the scores with
+    lines.append(([(px(p.x), py(p.proj + p.ffn)) for p in r.points if p.proj + p.ffn > 0], "#2ca02c", 2, False))
+    ly = top + 10 + 20 * len(SERIES)
+    lines.append(([(width - right + 12, ly - 4), (width - right + 32, ly - 4)], "#2ca02c", 3, False))
+    texts.append((width - right + 38, ly, "projections + feed-forward", "start", "#000000"))
+    cross = r.crossover.image_size if r.mode == "image" else r.crossover.tokens
+    if cross and min(xs) <= cross <= max(xs):
+        x = px(cross)
+        lines.append(([(x, top), (x, height - bottom)], "#555555", 1, True))
+        texts.append((x + 4, top + 12, f"crossover {cross}", "start", "#555555"))
+    axis = "image side (pixels)" if r.mode == "image" else "sequence length (tokens)"
+    texts.append(((left + width - right) / 2, height - 20, axis, "middle", "#000000"))
+    texts.append((left, top - 16, f"{r.name}: MACs per forward pass (log-log)", "start", "#000000"))
+    return width, height, lines, texts
+
+
+def _svg(r: ComplexityReport) -> str:
+    from xml.sax.saxutils import escape
+
+    width, height, lines, texts = _layout(r)
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+           f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="12">',
+           f'<rect width="{width}" height="{height}" fill="#ffffff"/>']
+    for pts, colour, w, dashed in lines:
+        path = " ".join(f"{x:.1f},{y:.1f}" for x, y in pts)
+        dash = ' stroke-dasharray="5,4"' if dashed else ""
+        out.append(f'<polyline points="{path}" fill="none" stroke="{colour}" stroke-width="{w}"{dash}/>')
+    for x, y, s, anchor, colour in texts:
+        out.append(f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}" fill="{colour}">{escape(s)}</text>')
+    out.append("</svg>")
+    return "\n".join(out) + "\n"
+
+
+def _png(r: ComplexityReport, path: Path) -> None:
+    from tfcli.errors import UsageError
+
+    try:
+        from PIL import Image, ImageDraw
+    except ImportError:
+        raise UsageError("writing PNG needs Pillow (pip install pillow); or give --plot a .svg file") from None
+    width, height, lines, texts = _layout(r)
+    image = Image.new("RGB", (width, height), "white")
+    draw = ImageDraw.Draw(image)
+    for pts, colour, w, dashed in lines:
+        if dashed:
+            (xa, ya), (_, yb) = pts[0], pts[-1]
+            y = ya
+            while y < yb:
+                draw.line([(xa, y), (xa, min(y + 5, yb))], fill=colour, width=w)
+                y += 9
+        else:
+            draw.line(pts, fill=colour, width=w)
+    for x, y, s, anchor, colour in texts:
+        box = draw.textbbox((0, 0), s.replace("ᵀ", "^T"))
+        tw = box[2] - box[0]
+        dx = {"start": 0, "middle": -tw / 2, "end": -tw}[anchor]
+        draw.text((x + dx, y - 10), s.replace("ᵀ", "^T"), fill=colour)
+    image.save(path)
+
+
+def write_plot(r: ComplexityReport, path: str) -> str:
+    from tfcli.errors import UsageError
+
+    target = Path(path)
+    suffix = target.suffix.lower()
+    if suffix not in (".svg", ".png"):
+        raise UsageError(f"--plot writes .svg or .png; got '{path}'")
+    if not target.parent.exists():
+        raise UsageError(f"--plot: no such directory: {target.parent}")
+    if suffix == ".svg":
+        target.write_text(_svg(r), encoding="utf-8")
+    else:
+        _png(r, target)
+    return str(target)

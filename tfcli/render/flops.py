@@ -1,0 +1,162 @@
+"""Rendering `tfcli flops`: totals with their unit named, categories, modules, what was left out."""
+
+from __future__ import annotations
+
+import re
+from collections import OrderedDict
+
+from rich.table import Table
+
+from tfcli.analysis.analytic import CATEGORIES, LABELS
+from tfcli.analysis.flops import AGREEMENT, FlopsReport
+from tfcli.render.fmt import human, percent
+
+
+def si(n: float) -> str:
+    """16126377984 → '16.13 G': the prefixes MACs and FLOPs are quoted with (GMACs, TFLOPs)."""
+    for value, prefix in ((1e15, "P"), (1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "K")):
+        if abs(n) >= value:
+            return f"{n / value:.2f} {prefix}"
+    return f"{n:g} "
+
+
+def macs_and_flops(macs: int) -> str:
+    return f"{si(macs)}MACs = {si(2 * macs)}FLOPs"
+
+
+def input_line(r: FlopsReport) -> str:
+    shapes = ", ".join(f"{k} {tuple(v)}" for k, v in r.inputs.items())
+    s = r.shape
+    parts = [f"batch {s.batch}"]
+    if s.image_size:
+        parts.append(f"image-size {s.image_size}")
+    elif s.seq_len:
+        parts.append(f"seq-len {s.seq_len}")
+        if len(r.inputs) > 1 and s.tgt_len:
+            parts.append(f"tgt-len {s.tgt_len}")
+    return f"{shapes}  ({', '.join(parts)})"
+
+
+def render_flops(r: FlopsReport, console, depth: int) -> None:
+    p = r.primary
+    console.print(f"[bold]{r.name}[/]  [dim]{r.family} · {human(r.params)} parameters[/]")
+    console.print(f"input: {input_line(r)}")
+    console.print(f"[dim]convention: {r.convention()}[/]")
+    console.print()
+    console.print(
+        f"[bold]total: {macs_and_flops(p.total)}[/]  ({p.total:,} MACs, {p.method})"
+    )
+    scores = p.by_category["attn_scores"]
+    linear = p.by_category["attn_proj"] + p.by_category["feed_forward"]
+    console.print(
+        f"attention scores (QKᵀ+AV): {percent(scores, p.total)} · "
+        f"linear layers (projections + feed-forward): {percent(linear, p.total)}"
+    )
+    console.print()
+    if len(r.counts) > 1 or r.missing:
+        console.print(_methods_table(r))
+    else:
+        console.print(_category_table(r))
+    if depth > 0 and r.module_macs:
+        console.print(_module_table(r, depth))
+        console.print("[dim]×N: N identical modules, their sum shown; "
+                      "a tied weight counts under every module that uses it[/]")
+    elif depth > 0:
+        console.print("[dim]per-module rows need a measured method (--method fvcore or torch)[/]")
+    for c in r.counts.values():
+        if c.method == "analytic":
+            continue
+        if c.uncounted:
+            ops = ", ".join(f"{op}×{n}" for op, n in c.uncounted.items())
+            console.print(f"[yellow]uncounted by {c.method} (no handle): {ops}[/]")
+        else:
+            console.print(f"[dim]{c.method}: every op with a matmul or a norm has a handle; none uncounted[/]")
+        if c.elementwise:
+            ops = ", ".join(f"{op}×{n}" for op, n in c.elementwise.items())
+            console.print(f"[dim]{c.method}: elementwise, not counted by convention: {ops}[/]")
+    if r.has_causal and not r.causal_half:
+        console.print("[dim]--causal-half counts only the masked half of causal score matrices[/]")
+    for note in r.notes:
+        console.print(f"[dim]note: {note}[/]")
+
+
+def _category_table(r: FlopsReport) -> Table:
+    p = r.primary
+    t = Table(title=f"MACs by category ({p.method})", title_justify="left")
+    t.add_column("category")
+    t.add_column("MACs", justify="right")
+    t.add_column("FLOPs", justify="right")
+    t.add_column("share", justify="right")
+    for cat in CATEGORIES:
+        n = p.by_category[cat]
+        if n:
+            t.add_row(LABELS[cat], si(n) + "MACs", si(2 * n) + "FLOPs", percent(n, p.total))
+    t.add_row("[bold]total[/]", f"[bold]{si(p.total)}MACs[/]", f"[bold]{si(2 * p.total)}FLOPs[/]", "100%")
+    return t
+
+
+def _diff(values: list[int]) -> str:
+    if not values or not max(values):
+        return ""
+    d = (max(values) - min(values)) / max(values)
+    text = "0" if d == 0 else f"{100 * d:.3f}%"
+    return f"[red]{text}[/]" if d > AGREEMENT else text
+
+
+def _methods_table(r: FlopsReport) -> Table:
+    methods = list(r.counts)
+    t = Table(title="MACs by category, method by method (FLOPs = 2 × MACs)", title_justify="left")
+    t.add_column("category")
+    for m in methods:
+        t.add_column(m, justify="right")
+    for m in r.missing:
+        t.add_column(m, justify="right")
+    t.add_column("max diff", justify="right")
+    for cat in CATEGORIES:
+        values = [r.counts[m].by_category[cat] for m in methods]
+        if any(values):
+            t.add_row(LABELS[cat], *(si(v) + "MACs" for v in values), *("—" for _ in r.missing), _diff(values))
+    totals = [r.counts[m].total for m in methods]
+    t.add_row("[bold]total MACs[/]", *(f"[bold]{v:,}[/]" for v in totals), *("—" for _ in r.missing), _diff(totals))
+    t.add_row("total FLOPs", *(si(2 * v) + "FLOPs" for v in totals), *("—" for _ in r.missing), "")
+    t.add_row("[dim]seconds[/]", *(f"[dim]{r.counts[m].seconds:.2f}[/]" for m in methods), *("" for _ in r.missing), "")
+    captions = [f"{m}: {why}" for m, why in r.missing.items()]
+    if r.spread() > AGREEMENT:
+        captions.append(f"the methods differ by more than {100 * AGREEMENT:g}%")
+    t.caption = "; ".join(captions) or None
+    t.caption_justify = "left"
+    return t
+
+
+def _module_rows(r: FlopsReport, depth: int) -> list[tuple[str, int, int, int]]:
+    """(label, count, MACs, params): modules to `depth`, identical numbered siblings folded."""
+    groups: OrderedDict[str, list[str]] = OrderedDict()
+    for name, level in r.module_depth.items():
+        if not name or level > depth or r.module_macs.get(name, 0) == 0:
+            continue
+        groups.setdefault(re.sub(r"(?<=\.)\d+(?=\.|$)", "*", name), []).append(name)
+    rows = []
+    for pattern, names in groups.items():
+        macs = [r.module_macs[n] for n in names]
+        params = [r.module_params[n] for n in names]
+        if len(names) > 1 and len(set(macs)) == 1 and len(set(params)) == 1:
+            rows.append((f"{pattern}", len(names), sum(macs), sum(params)))
+        else:
+            rows.extend((n, 1, r.module_macs[n], r.module_params[n]) for n in names)
+    return rows
+
+
+def _module_table(r: FlopsReport, depth: int) -> Table:
+    total = r.module_macs.get("", 0)
+    t = Table(title=f"MACs by module, depth {depth} ({r.primary.method if r.primary.method != 'analytic' else 'measured'})",
+              title_justify="left")
+    t.add_column("module")
+    t.add_column("×", justify="right")
+    t.add_column("params", justify="right")
+    t.add_column("MACs", justify="right")
+    t.add_column("share", justify="right")
+    for label, count, macs, params in _module_rows(r, depth):
+        indent = "  " * (r.module_depth[label.replace("*", "0")] - 1)
+        t.add_row(indent + label, str(count) if count > 1 else "", human(params), si(macs) + "MACs",
+                  percent(macs, total))
+    return t
