@@ -69,6 +69,8 @@ def complexity(
 
     if dtype not in DTYPE_BYTES:
         raise UsageError(f"--dtype must be one of {', '.join(DTYPE_BYTES)}; got '{dtype}'")
+    if plot is not None and not plot.lower().endswith((".svg", ".png")):
+        raise UsageError(f"--plot writes .svg or .png; got '{plot}'")
     lengths = parse_lengths(seq_len, "--seq-len")
     sides = parse_lengths(image_size, "--image-size")
     if (lengths or sides) and max_ is not None:

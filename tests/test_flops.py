@@ -1,0 +1,213 @@
+"""MACs by three methods: fvcore, torch's FlopCounterMode and the closed form.
+
+The pinned totals are MACs at each preset's default input (batch 1, 128 tokens; encoder-
+decoders 128 source + 128 target tokens), causal scores counted in full, norms at numel×5.
+fvcore on transformers' own eager models agrees where it was run: BertModel (with pooler)
+11,186,503,680 and GPT2LMHeadModel 16,126,377,984 at 128 tokens.
+"""
+
+import json
+
+import pytest
+
+from tfcli.analysis.analytic import ANALYTIC, count_analytic
+from tfcli.analysis.flops import AGREEMENT, count_fvcore, count_torch, flops_report
+from tfcli.build import build_model
+from tfcli.registry import presets, resolve
+from tfcli.spec import InputShape
+
+MACS = {
+    "transformer-base": 8_373_796_864,
+    "transformer-big": 28_021_882_880,
+    "bert-base": 11_186_503_680,
+    "bert-large": 39_493_173_248,
+    "gpt2": 16_126_377_984,
+    "gpt2-medium": 46_079_410_176,
+    "gpt2-large": 100_400_824_320,
+    "gpt2-xl": 201_652_224_000,
+    "gpt3-175b": 22_384_330_407_936,
+    "t5-small": 8_055_160_832,
+    "t5-base": 29_461_905_408,
+    "t5-large": 96_901_267_456,
+    "bart-base": 18_093_539_328,
+    "bart-large": 52_934_082_560,
+    "llama2-7b": 850_171_265_024,
+    "llama2-70b": 8_817_606_656_000,
+    "tinyllama-1.1b": 133_941_166_080,
+}
+SLOW = {"gpt3-175b", "llama2-70b", "llama2-7b"}
+TEXT_FAMILIES = {"transformer", "bert", "gpt", "t5", "bart", "llama"}
+
+
+def _params():
+    return [pytest.param(n, marks=pytest.mark.slow) if n in SLOW else n for n in sorted(MACS)]
+
+
+@pytest.mark.parametrize("name", _params())
+def test_three_methods_agree_on_the_pinned_count(name):
+    report = flops_report(resolve(name), InputShape(), ("fvcore", "torch", "analytic"))
+    totals = {m: c.total for m, c in report.counts.items()}
+    assert totals == {"fvcore": MACS[name], "torch": MACS[name], "analytic": MACS[name]}
+    assert report.spread() <= AGREEMENT
+    for method in ("fvcore", "torch"):
+        c = report.counts[method]
+        assert c.uncounted == {}, f"{method} left ops without a handle: {c.uncounted}"
+        # category by category, not only the sum
+        assert c.by_category == report.counts["analytic"].by_category
+
+
+def test_every_text_preset_is_pinned():
+    text = {n for n, p in presets().items() if p.family in TEXT_FAMILIES}
+    assert text == set(MACS)
+
+
+def test_every_text_family_has_a_closed_form():
+    assert TEXT_FAMILIES <= set(ANALYTIC)
+
+
+def test_bert_base_by_hand():
+    # 12 layers × 128 tokens × (4·768² + 2·768·3072) + scores 12 × 2·128²·768
+    # + pooler 768² + 25 LayerNorms × 128·768 × 5
+    linear = 12 * 128 * (4 * 768**2 + 2 * 768 * 3072)
+    scores = 12 * 2 * 128**2 * 768
+    assert MACS["bert-base"] == linear + scores + 768**2 + 25 * 128 * 768 * 5
+    b = count_analytic(resolve("bert-base").config, InputShape())
+    assert b.macs["attn_scores"] == scores
+
+
+def test_sdpa_is_counted_not_skipped():
+    """fvcore has no handle of its own for aten::scaled_dot_product_attention: tfcli's is used."""
+    model = build_model(resolve("gpt2").config)
+    c = count_fvcore(model, model.example_inputs(InputShape(seq_len=128), "meta"))
+    assert c.by_operator["scaled_dot_product_attention"] == 12 * 2 * 128 * 128 * 768
+    assert "scaled_dot_product_attention" not in c.uncounted
+
+
+def test_cpu_flash_kernel_is_counted_by_torch():
+    """On real CPU tensors SDPA dispatches to _scaled_dot_product_flash_attention_for_cpu,
+    which FlopCounterMode alone counts as 0."""
+    spec = resolve("gpt2", ["num_layers=2", "d_model=64", "num_heads=4", "ffn_dim=256", "vocab_size=100"])
+    counts = {}
+    for device in ("meta", "cpu"):
+        model = build_model(spec.config, device=device)
+        c = count_torch(model, model.example_inputs(InputShape(seq_len=16), device))
+        counts[device] = c
+    assert counts["cpu"].by_operator["_scaled_dot_product_flash_attention_for_cpu"] == 2 * 2 * 16 * 16 * 64
+    assert counts["cpu"].total == counts["meta"].total == 1_766_400
+
+
+def test_gqa_scores_count_every_query_head():
+    config = resolve("tinyllama-1.1b").config  # 32 query heads, 4 key/value heads
+    b = count_analytic(config, InputShape(seq_len=128))
+    assert b.macs["attn_scores"] == 22 * 2 * 128 * 128 * 2048
+    # K and V projections at the narrow width: 2048 → 2048 + 2·256
+    assert b.macs["attn_proj"] == 22 * 128 * (2048 * (2048 + 2 * 256) + 2048 * 2048)
+
+
+def test_causal_half_counts_the_lower_triangle():
+    full = flops_report(resolve("gpt2"), InputShape(), ("fvcore", "torch", "analytic"))
+    half = flops_report(resolve("gpt2"), InputShape(), ("fvcore", "torch", "analytic"), causal_half=True)
+    scores_full = 12 * 2 * 128 * 128 * 768
+    scores_half = 12 * 2 * (128 * 129 // 2) * 768
+    for m in ("fvcore", "torch", "analytic"):
+        assert full.counts[m].by_category["attn_scores"] == scores_full
+        assert half.counts[m].by_category["attn_scores"] == scores_half
+        assert full.counts[m].total - half.counts[m].total == scores_full - scores_half
+
+
+def test_causal_half_leaves_bidirectional_and_cross_attention_alone():
+    full = flops_report(resolve("t5-small"), InputShape(), ("fvcore", "analytic"))
+    half = flops_report(resolve("t5-small"), InputShape(), ("fvcore", "analytic"), causal_half=True)
+    saved = 6 * 8 * (128 * 128 - 128 * 129 // 2) * 64 * 2  # decoder self-attention only
+    for m in ("fvcore", "analytic"):
+        assert full.counts[m].total - half.counts[m].total == saved
+    bert = flops_report(resolve("bert-base"), InputShape(), ("fvcore",), causal_half=True)
+    assert bert.primary.total == MACS["bert-base"]
+
+
+def test_tied_head_counts_once_in_params_and_per_use_in_macs():
+    report = flops_report(resolve("gpt2"), InputShape(), ("fvcore",))
+    assert report.params == 124_439_808
+    assert report.primary.by_category["heads"] == 128 * 768 * 50257
+    assert any("lm_head.proj.weight = tokens.weight" in t for t in report.tied)
+
+
+def test_batch_and_lengths_scale_the_count():
+    one = flops_report(resolve("bert-base"), InputShape(), ("analytic",)).primary.total
+    four = flops_report(resolve("bert-base"), InputShape(batch=4), ("analytic",)).primary.total
+    assert four == 4 * one
+    b = count_analytic(resolve("t5-small").config, InputShape(seq_len=64, tgt_len=32))
+    m = build_model(resolve("t5-small").config)
+    measured = count_fvcore(m, m.example_inputs(InputShape(seq_len=64, tgt_len=32), "meta"))
+    assert measured.total == b.total()
+
+
+def test_cli_shows_convention_and_units(run_cli):
+    code, out, err = run_cli("flops", "gpt2")
+    assert code == 0, err
+    assert "16.13 GMACs = 32.25 GFLOPs" in out
+    assert "16,126,377,984 MACs" in out
+    assert "FLOPs = 2 × MACs" in out
+    assert "full n×n score matrix" in out
+    assert "decoder.layers.*" in out and "12" in out
+    assert "elementwise, not counted by convention" in out
+
+
+def test_cli_all_methods_side_by_side(run_cli):
+    code, out, err = run_cli("flops", "bert-base", "--method", "all", "--depth", "0")
+    assert code == 0, err
+    for word in ("fvcore", "torch", "analytic", "max diff", "11,186,503,680"):
+        assert word in out
+
+
+def test_cli_json(run_cli):
+    code, out, err = run_cli("flops", "t5-small", "--json", "--method", "all", "--seq-len", "64", "--tgt-len", "32")
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["inputs"] == {"input_ids": [1, 64], "decoder_input_ids": [1, 32]}
+    assert data["flops"] == 2 * data["macs"]
+    assert data["max_difference"] == 0
+    assert set(data["methods"]) == {"fvcore", "torch", "analytic"}
+
+
+def test_cli_past_the_position_table_is_counted_and_said(run_cli):
+    code, out, err = run_cli("flops", "bert-base", "--seq-len", "1024", "--depth", "0")
+    assert code == 0, err
+    assert "exceeds the position table (512 positions)" in out
+    assert "extended" in out
+
+
+def test_family_without_formula_is_said_not_crashed(run_cli, monkeypatch):
+    monkeypatch.delitem(ANALYTIC, "bert")
+    code, out, err = run_cli("flops", "bert-base", "--method", "all", "--depth", "0")
+    assert code == 0, err
+    assert "no closed-form formula for the 'bert' family yet" in out
+    code, out, err = run_cli("flops", "bert-base", "--method", "analytic")
+    assert code == 2
+    assert "no closed-form formula" in err
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (("--seq-len", "0"), "--seq-len must be a positive integer, got 0"),
+        (("--seq-len", "-5"), "--seq-len must be a positive integer, got -5"),
+        (("--batch", "0"), "--batch must be a positive integer, got 0"),
+        (("--tgt-len", "-1"), "--tgt-len must be a positive integer, got -1"),
+        (("--method", "flop"), "--method must be one of fvcore, torch, analytic, all"),
+    ],
+)
+def test_cli_bad_input(run_cli, args, message):
+    code, out, err = run_cli("flops", "bert-base", *args)
+    assert code == 2
+    assert message in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_help_does_not_import_torch():
+    import subprocess
+    import sys
+
+    code = "import sys; from tfcli.cli.app import app; print('torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
