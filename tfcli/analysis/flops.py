@@ -124,7 +124,9 @@ def _fv_norm(affine_index: int, name: str):
 
 
 def _fvcore_handles() -> dict[str, Any]:
-    from fvcore.nn import jit_handles as fv
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        from fvcore.nn import jit_handles as fv
 
     return {
         "aten::linear": _fv_linear,
@@ -302,7 +304,9 @@ class _Positional:
 def count_fvcore(model, inputs: dict[str, Any]) -> Count:
     import time
 
-    from fvcore.nn import FlopCountAnalysis
+    with warnings.catch_warnings():  # fvcore's import touches the deprecated torch.jit.script
+        warnings.simplefilter("ignore", DeprecationWarning)
+        from fvcore.nn import FlopCountAnalysis
 
     if not FVCORE_HANDLES:
         FVCORE_HANDLES.update(_fvcore_handles())

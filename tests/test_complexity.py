@@ -1,0 +1,149 @@
+"""Attention's cost against sequence length: exact points, the crossover, memory, bad input."""
+
+import json
+
+import pytest
+
+from tfcli.analysis import analytic
+from tfcli.analysis.complexity import complexity_report
+from tfcli.registry import resolve
+
+
+def test_bert_base_crossover_is_4608():
+    # scores 2·n²·d per layer against n·(4d² + 2·d·4d) of linear layers: n = 6d = 4608
+    r = complexity_report(resolve("bert-base"), None, None)
+    assert r.crossover.tokens == 4608
+    assert r.crossover.exact == 4608.0
+
+
+def test_bare_dims_crossover_is_six_d():
+    r = complexity_report(None, [128], None, bare=dict(d_model=768, heads=12, ffn=3072))
+    assert r.crossover.tokens == 4608
+    r = complexity_report(None, [128], None, bare=dict(d_model=1024, heads=16, ffn=4096, layers=24))
+    assert r.crossover.tokens == 6 * 1024
+
+
+def test_crossover_is_computed_for_the_model_not_assumed():
+    # Llama 2 70B: GQA narrows K/V (8 of 64 heads), SwiGLU widens the FFN:
+    # n = (d + 2·kv + d + 3·ffn) / 2 = (8192 + 2048 + 8192 + 3·28672) / 2
+    r = complexity_report(resolve("llama2-70b"), [128], None)
+    assert r.crossover.tokens == 52224
+    # causal half: scores n(n+1)·d against n·(linear): n + 1 = 2·52224
+    r = complexity_report(resolve("llama2-70b"), [128], None, causal_half=True)
+    assert r.crossover.tokens == 2 * 52224 - 1
+
+
+def test_points_are_exact_and_params_constant():
+    r = complexity_report(resolve("bert-base"), [128, 256], None, dtype="fp32")
+    p128, p256 = r.points
+    assert p128.scores == 12 * 2 * 128**2 * 768
+    assert p256.scores == 4 * p128.scores  # quadratic
+    assert p256.proj == 2 * p128.proj and p256.ffn == 2 * p128.ffn  # linear
+    assert p128.attn_matrix_bytes == 12 * 128 * 128 * 4  # one layer, B·heads·n²·fp32
+    assert p128.fused_bytes == 12 * 128 * 4  # O(n): a log-sum-exp per row
+    assert r.params == 109_482_240
+    assert not r.has_kv_cache
+
+
+def test_kv_cache_for_decoders():
+    r = complexity_report(resolve("llama2-7b"), [4096], None, dtype="fp16")
+    # 2 (K, V) × 32 layers × 4096 tokens × 4096 wide × 2 bytes = 2 GiB
+    assert r.points[0].kv_cache_bytes == 2 * 32 * 4096 * 4096 * 2
+    gqa = complexity_report(resolve("llama2-70b"), [4096], None, dtype="fp16")
+    assert gqa.points[0].kv_cache_bytes == 2 * 80 * 4096 * 1024 * 2  # 8 KV heads × 128
+
+
+def test_default_sweep_spans_the_crossover():
+    r = complexity_report(resolve("gpt3-175b"), None, None)
+    assert r.crossover.tokens == 6 * 12288
+    assert [p.x for p in r.points][0] == 128
+    assert max(p.x for p in r.points) >= r.crossover.tokens
+    assert complexity_report(resolve("bert-base"), None, 1024).points[-1].x == 1024
+
+
+def test_family_without_formula_falls_back_to_fvcore(monkeypatch):
+    monkeypatch.delitem(analytic.ANALYTIC, "bert")
+    r = complexity_report(resolve("bert-base", ["num_layers=2"]), [128, 256], None)
+    assert r.method == "fvcore"
+    assert r.points[0].scores == 2 * 2 * 128**2 * 768
+    assert r.crossover.tokens == 4608
+
+
+def test_cli_table_chart_and_plot(run_cli, tmp_path):
+    svg = tmp_path / "c.svg"
+    code, out, err = run_cli("complexity", "bert-base", "--seq-len", "128,1024,8192", "--plot", str(svg))
+    assert code == 0, err
+    assert "n = 4608 tokens" in out
+    assert "at every length" in out
+    assert "share of MACs by length" in out
+    assert "extended" in out  # 8192 > 512 positions
+    text = svg.read_text()
+    assert text.startswith("<svg") and "crossover 4608" in text
+
+
+def test_cli_png_plot(run_cli, tmp_path):
+    pytest.importorskip("PIL")
+    png = tmp_path / "c.png"
+    code, out, err = run_cli("complexity", "--d-model", "512", "--heads", "8", "--max", "4096", "--plot", str(png))
+    assert code == 0, err
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_cli_json(run_cli):
+    code, out, err = run_cli("complexity", "gpt2", "--max", "2048", "--json")
+    assert code == 0, err
+    data = json.loads(out)
+    assert [p["seq_len"] for p in data["points"]] == [128, 256, 512, 1024, 2048]
+    assert data["crossover_tokens"] == 6 * 768
+    assert data["points"][0]["kv_cache_bytes"] == 2 * 12 * 128 * 768 * 2
+    assert data["params"] == 124_439_808
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (("bert-base", "--seq-len", "0"), "--seq-len values must be positive; got 0"),
+        (("bert-base", "--seq-len", "-128,256"), "--seq-len values must be positive"),
+        (("bert-base", "--seq-len", "128,,256"), "--seq-len expects comma-separated positive integers"),
+        (("bert-base", "--seq-len", "128;256"), "--seq-len expects comma-separated positive integers"),
+        (("bert-base", "--max", "0"), "--max must be a positive integer, got 0"),
+        (("bert-base", "--seq-len", "128", "--max", "512"), "not both"),
+        (("bert-base", "--image-size", "224"), "sweep --seq-len, not --image-size"),
+        (("bert-base", "--plot", "out.pdf"), "--plot writes .svg or .png"),
+        (("--d-model", "100", "--heads", "12"), "must be divisible by --heads"),
+        ((), "give a model"),
+        (("bert-base", "--dtype", "int3"), "--dtype must be one of"),
+    ],
+)
+def test_cli_bad_input(run_cli, args, message):
+    code, out, err = run_cli("complexity", *args)
+    assert code == 2
+    assert message in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_vision_mode_sweeps_image_sides(monkeypatch):
+    """A vision family's formula reports its tokens; the sweep runs over image sides.
+    (Stands in for ViT until the vision families land: 16-pixel patches + a class token.)"""
+    from tfcli.presets.bert import BertConfig
+    from tfcli.spec import InputShape
+
+    def vit_like(c, s):
+        t = analytic.Tally(s.batch)
+        n = (s.image_size // 16) ** 2 + 1
+        t.tokens = n
+        analytic.block(t, tokens=n, d=c.d_model, heads=c.num_heads, head_dim=c.d_model // c.num_heads,
+                       ffn=c.ffn_dim, layers=c.num_layers)
+        return t.result()
+
+    monkeypatch.setitem(analytic.ANALYTIC, "bert", vit_like)
+    monkeypatch.setattr(BertConfig, "default_input", lambda self: InputShape(image_size=224))
+    r = complexity_report(resolve("bert-base"), None, 896)
+    assert r.mode == "image"
+    assert [p.x for p in r.points] == [224, 448, 896]
+    assert [p.tokens for p in r.points] == [197, 785, 3137]
+    # tokens ≈ side², scores ≈ side⁴
+    assert 15 < r.points[1].scores / r.points[0].scores < 16
+    # first side past the crossover: (s//16)² + 1 ≥ 4608 needs 68 patches a side → s = 1088
+    assert r.crossover.image_size == 1088 and r.crossover.tokens == 4625
+    assert any("fourth power" in n for n in r.notes)
