@@ -142,14 +142,16 @@ def formula_for(family: str) -> Formula | None:
 
 
 def resolved(config: ArchConfig, shape: InputShape) -> InputShape:
+    """Every unset field of `shape` from the family's default input (tgt_len from seq_len)."""
+    import dataclasses
+
     d = config.default_input()
-    seq = shape.seq_len or d.seq_len
-    return InputShape(
-        batch=shape.batch or 1,
-        seq_len=seq,
-        tgt_len=shape.tgt_len or d.tgt_len or seq,
-        image_size=shape.image_size or d.image_size,
-    )
+    filled = {f.name: getattr(shape, f.name) if getattr(shape, f.name) is not None else getattr(d, f.name)
+              for f in dataclasses.fields(InputShape)}
+    filled["batch"] = shape.batch or 1
+    if filled.get("tgt_len") is None:
+        filled["tgt_len"] = filled.get("seq_len")
+    return InputShape(**filled)
 
 
 def count_analytic(config: ArchConfig, shape: InputShape) -> Breakdown | None:

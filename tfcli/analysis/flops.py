@@ -39,6 +39,9 @@ DATA_OPS = {
     "remainder", "roll", "pad", "constant_pad_nd", "unbind", "_unsafe_index", "scalar_tensor",
     "as_strided", "bitwise_not", "logical_not", "__and__", "__or__", "any", "all", "floor",
     "long", "float", "int", "bool", "native_dropout", "item", "_local_scalar_dense",
+    "expand_as", "randn_like", "rand_like", "randn", "rand", "normal", "linspace", "argmax", "argmin",
+    "upsample_nearest1d", "upsample_nearest2d", "upsample_nearest3d", "_upsample_nearest_exact2d",
+    "nonzero", "sort", "topk", "one_hot", "view_as", "resolve_conj", "resolve_neg", "empty_strided",
 }
 # ops that do arithmetic but, by convention, are not counted
 ELEMENTWISE_OPS = {
@@ -46,7 +49,9 @@ ELEMENTWISE_OPS = {
     "exp", "log", "abs", "sin", "cos", "tanh", "sigmoid", "relu", "relu_", "gelu", "silu",
     "softmax", "_softmax", "log_softmax", "mean", "sum", "amax", "max", "min", "outer",
     "reciprocal", "erf", "square", "var", "std", "hardtanh", "leaky_relu", "elu", "softplus",
-    "mish", "_safe_softmax", "logsumexp", "cumsum", "addcmul", "lerp",
+    "mish", "_safe_softmax", "logsumexp", "cumsum", "cumprod", "addcmul", "lerp", "linalg_vector_norm",
+    "norm", "upsample_bilinear2d", "upsample_bicubic2d", "adaptive_avg_pool2d", "avg_pool2d",
+    "max_pool2d", "grid_sampler", "grid_sampler_2d", "native_layer_norm", "native_group_norm",
 }
 
 
@@ -144,10 +149,6 @@ def _fvcore_handles() -> dict[str, Any]:
         "aten::group_norm": _fv_norm(2, "group_norm"),
         "aten::batch_norm": _fv_norm(1, "batch_norm"),
         "aten::instance_norm": _fv_norm(1, "instance_norm"),
-        "aten::upsample_nearest2d": fv.elementwise_flop_counter(0, 1),
-        "aten::upsample_bilinear2d": fv.elementwise_flop_counter(0, 4),
-        "aten::adaptive_avg_pool2d": fv.elementwise_flop_counter(1, 0),
-        "aten::grid_sampler": fv.elementwise_flop_counter(0, 4),
     }
 
 
@@ -162,13 +163,31 @@ def _torch_sdpa_cpu(query, key, value, *args, out_shape=None, **kwargs) -> int:
     return 2 * math.prod(query[:-2]) * query[-2] * key[-2] * (query[-1] + value[-1])
 
 
+def _torch_norm(weight_index: int):
+    """fvcore's norm cost, numel × (5 with a learned scale, else 4), in torch's FLOP unit."""
+
+    def formula(input, *args, out_shape=None, **kwargs) -> int:
+        weight = args[weight_index - 1] if len(args) >= weight_index else kwargs.get("weight")
+        return 2 * math.prod(input) * (5 if weight is not None else 4)
+
+    return formula
+
+
 def _torch_handles() -> dict[Any, Any]:
     import torch
 
-    return {torch.ops.aten._scaled_dot_product_flash_attention_for_cpu: _torch_sdpa_cpu}
+    aten = torch.ops.aten
+    return {
+        aten._scaled_dot_product_flash_attention_for_cpu: _torch_sdpa_cpu,
+        aten.native_layer_norm: _torch_norm(2),  # (input, normalized_shape, weight, bias, eps)
+        aten.native_group_norm: _torch_norm(1),  # (input, weight, bias, N, C, HxW, group, eps)
+        aten.native_batch_norm: _torch_norm(1),
+        aten._native_batch_norm_legit_no_training: _torch_norm(1),
+    }
 
 
-NORM_TYPES_NAMES = ("LayerNorm", "RMSNorm", "GroupNorm", "BatchNorm1d", "BatchNorm2d", "InstanceNorm2d")
+# RMSNorm decomposes into pow/mean/rsqrt/mul before dispatch: counted by a module hook instead
+HOOKED_NORMS = ("RMSNorm",)
 
 
 # -- results ----------------------------------------------------------------------------------
@@ -301,6 +320,78 @@ class _Positional:
         return Wrapper(), tuple(inputs[k] for k in keys)
 
 
+def _conv_through_underscore(transposed: bool, nd: int, original):
+    """F.conv*d that reaches aten::_convolution, the node fvcore's trace needs, on meta too.
+
+    On the meta device F.conv2d goes straight to convolution's meta kernel, which the tracer
+    does not record (it records _convolution, which meta never calls): the conv would vanish
+    from the graph. Calling torch._convolution directly is traced and has meta support."""
+    import torch
+
+    def tup(v):
+        return list(v) if isinstance(v, (list, tuple)) else [v] * nd
+
+    def conv(input, weight, bias=None, stride=1, padding=0, *rest):
+        if input.device.type != "meta":
+            return original(input, weight, bias, stride, padding, *rest)
+        if transposed:
+            output_padding, groups, dilation = (list(rest) + [0, 1, 1][len(rest):])[:3]
+        else:
+            dilation, groups = (list(rest) + [1, 1][len(rest):])[:2]
+            output_padding = 0
+        if isinstance(padding, str):  # 'valid' or 'same' (stride 1)
+            k = weight.shape[2:]
+            padding = [0] * nd if padding == "valid" else [d * (kk - 1) // 2 for d, kk in zip(tup(dilation), k)]
+        return torch._convolution(input, weight, bias, tup(stride), tup(padding), tup(dilation), transposed,
+                                  tup(output_padding), groups, False, False, True, True)
+
+    return conv
+
+
+class _TraceableMetaKernels:
+    """Makes fvcore's torch.jit trace work on the meta device.
+
+    The tracer hands Python meta kernels traced sizes (tensors, not ints), and the meta
+    convolution's shape checks refuse them: those shape helpers run with tracing paused
+    (they compute shapes only, the graph loses nothing). And F.conv*d is routed through
+    aten::_convolution so the convolution appears in the graph at all."""
+
+    def __enter__(self):
+        import torch
+        import torch._meta_registrations as meta
+        import torch.fx.experimental.symbolic_shapes as symbolic
+
+        def untraced(fn):
+            def call(*args, **kwargs):
+                state = torch._C._get_tracing_state()
+                torch._C._set_tracing_state(None)
+                try:
+                    args = [bool(a) if isinstance(a, torch.Tensor) and a.dim() == 0 and a.dtype == torch.bool
+                            else a for a in args]
+                    return fn(*args, **kwargs)
+                finally:
+                    torch._C._set_tracing_state(state)
+
+            return call
+
+        self.saved = [(meta, "calc_conv_nd_return_shape"), (symbolic, "guard_or_false")]
+        self.saved = [(mod, name, getattr(mod, name)) for mod, name in self.saved if hasattr(mod, name)]
+        for mod, name, fn in self.saved:
+            setattr(mod, name, untraced(fn))
+        import torch.nn.functional as F
+
+        convs = {f"conv{n}d": (False, n) for n in (1, 2, 3)} | {f"conv_transpose{n}d": (True, n) for n in (1, 2, 3)}
+        self.functional = [(F, name, getattr(F, name)) for name in convs]
+        for mod, name, fn in self.functional:
+            setattr(mod, name, _conv_through_underscore(*convs[name], fn))
+        self.saved += self.functional
+        return self
+
+    def __exit__(self, *exc):
+        for mod, name, fn in self.saved:
+            setattr(mod, name, fn)
+
+
 def count_fvcore(model, inputs: dict[str, Any]) -> Count:
     import time
 
@@ -318,7 +409,7 @@ def count_fvcore(model, inputs: dict[str, Any]) -> Count:
     analysis.unsupported_ops_warnings(False)
     analysis.uncalled_modules_warnings(False)
     analysis.tracer_warnings("none")
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), _TraceableMetaKernels():
         warnings.simplefilter("ignore")
         inclusive = analysis.by_module_and_operator()
         unsupported = dict(analysis.unsupported_ops())
@@ -355,7 +446,7 @@ def count_torch(model, inputs: dict[str, Any]) -> Count:
     norms: Counter = Counter()
     hooks = []
     for name, module in model.named_modules():
-        if type(module).__name__ in NORM_TYPES_NAMES:
+        if type(module).__name__ in HOOKED_NORMS:
 
             def pre(mod, args, name=name):
                 in_norm[0] += 1
@@ -540,9 +631,13 @@ def flops_report(spec: ResolvedSpec, shape: InputShape, methods: tuple[str, ...]
     from tfcli.analysis.params import count_params
     from tfcli.build import build_model
 
+    from tfcli.analysis.inspect import resolve_shape
+
     config = spec.config
-    shape = resolved(config, shape)
     model = build_model(config, device="meta")
+    # validates the shape for the model (prompts, image sizes) and collects the family's notes
+    _, family_notes = resolve_shape(model, shape)
+    shape = resolved(config, shape)
     inputs = model.example_inputs(shape, "meta")
     params = count_params(model)
     counts: dict[str, Count] = {}
@@ -568,7 +663,7 @@ def flops_report(spec: ResolvedSpec, shape: InputShape, methods: tuple[str, ...]
     module_macs = _inclusive(measured.by_module) if measured else {}
     module_params = {n: sum(p.numel() for p in m.parameters()) for n, m in model.named_modules()}
     module_depth = _module_depths(model)
-    notes = context_note(model, shape)
+    notes = context_note(model, shape) + [n for n in family_notes if not n.startswith("sequence length")]
     if params.tied:
         notes.append("tied weights count once in parameters and once per use in MACs: "
                      + "; ".join(params.tied))

@@ -36,6 +36,7 @@ def flops(
     seq_len: int = SEQ_LEN,
     tgt_len: int = TGT_LEN,
     image_size: int = IMAGE_SIZE,
+    prompt: str = o.PROMPT,
     causal_half: bool = CAUSAL_HALF,
     depth: int = DEPTH,
     json_: bool = o.JSON,
@@ -64,7 +65,7 @@ def flops(
         raise UsageError(
             f"no closed-form formula for the '{spec.config.family}' family yet; use --method fvcore or torch"
         )
-    report = flops_report(spec, o.input_shape(batch, seq_len, tgt_len, image_size), methods, causal_half)
+    report = flops_report(spec, o.input_shape(batch, seq_len, tgt_len, image_size, prompt), methods, causal_half)
     if json_:
         o.print_json(report.to_dict())
     else:

@@ -28,12 +28,14 @@ def input_line(r: FlopsReport) -> str:
     shapes = ", ".join(f"{k} {tuple(v)}" for k, v in r.inputs.items())
     s = r.shape
     parts = [f"batch {s.batch}"]
-    if s.image_size:
-        parts.append(f"image-size {s.image_size}")
-    elif s.seq_len:
+    if "input_ids" in r.inputs and s.seq_len:
         parts.append(f"seq-len {s.seq_len}")
-        if len(r.inputs) > 1 and s.tgt_len:
-            parts.append(f"tgt-len {s.tgt_len}")
+    if "decoder_input_ids" in r.inputs and s.tgt_len:
+        parts.append(f"tgt-len {s.tgt_len}")
+    if s.image_size and any(len(v) == 4 for v in r.inputs.values()):
+        parts.append(f"image-size {s.image_size}")
+    if s.prompt:
+        parts.append(f"prompt {s.prompt}")
     return f"{shapes}  ({', '.join(parts)})"
 
 
