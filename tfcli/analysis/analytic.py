@@ -68,6 +68,7 @@ class Breakdown:
     attn_matrix: int = 0  # elements of the largest score matrix one call materialises: B·h·Tq·Tk
     attn_rows: int = 0  # B·h·Tq of that call: what a fused kernel keeps (row statistics)
     kv_per_token: int = 0  # K and V elements a decoder caches per generated token (all layers)
+    windowed_scores: int = 0  # the part of attn_scores computed inside windows (SAM): grows linearly
     notes: list[str] = field(default_factory=list)
 
     def total(self, causal_half: bool = False) -> int:
@@ -90,17 +91,21 @@ class Tally:
         self.causal_saving = 0
         self.attn_matrix = self.attn_rows = 0
         self.kv = 0
+        self.windowed = 0
 
     def linear(self, category: str, tokens: int, n_in: int, n_out: int, times: int = 1) -> None:
         """`tokens` rows through an n_in → n_out matmul, per sequence in the batch."""
         self.macs[category] += times * self.batch * tokens * n_in * n_out
 
     def attention(self, heads: int, tq: int, tk: int, head_dim: int, causal: bool = False,
-                  times: int = 1, batch: int | None = None) -> None:
-        """QKᵀ and AV of `times` identical calls; `batch` defaults to the input batch."""
+                  times: int = 1, batch: int | None = None, windowed: bool = False) -> None:
+        """QKᵀ and AV of `times` identical calls; `batch` defaults to the input batch
+        (windowed attention: batch × windows, tq = tk = window tokens, windowed=True)."""
         b = self.batch if batch is None else batch
         full = b * heads * tq * tk * head_dim * 2
         self.macs["attn_scores"] += times * full
+        if windowed:
+            self.windowed += times * full
         if causal:  # the masked half keeps tq(tq+1)/2 of the tq² pairs
             half = b * heads * (tq * (tq + 1) // 2) * head_dim * 2
             self.causal_saving += times * (full - half)
@@ -121,6 +126,7 @@ class Tally:
             attn_matrix=self.attn_matrix,
             attn_rows=self.attn_rows,
             kv_per_token=self.kv,
+            windowed_scores=self.windowed,
             notes=notes or [],
         )
 

@@ -31,6 +31,7 @@ class Point:
     attn_matrix_bytes: int  # one layer's score matrix materialised (B·heads·Tq·Tk·bytes)
     fused_bytes: int  # what a fused kernel keeps instead: O(n)
     kv_cache_bytes: int
+    windowed: int = 0  # part of `scores` inside windows (SAM): linear in the token count
 
     @property
     def total(self) -> int:
@@ -87,6 +88,7 @@ class ComplexityReport:
                     "tokens": p.tokens,
                     "macs": {"attn_scores": p.scores, "attn_proj": p.proj, "feed_forward": p.ffn,
                              "other": p.other, "total": p.total},
+                    "windowed_scores": p.windowed,
                     "scores_share": round(p.scores_share, 6),
                     "attention_share": round(p.attention_share, 6),
                     "attn_matrix_bytes": p.attn_matrix_bytes,
@@ -109,6 +111,7 @@ def _point(x: int, b: Breakdown, batch: int, nbytes: int, causal_half: bool) -> 
         x=x, tokens=b.tokens, scores=cats["attn_scores"], proj=cats["attn_proj"], ffn=cats["feed_forward"],
         other=other, attn_matrix_bytes=b.attn_matrix * nbytes, fused_bytes=b.attn_rows * FUSED_ROW_BYTES,
         kv_cache_bytes=b.kv_per_token * b.tokens * batch * nbytes,
+        windowed=b.windowed_scores,
     )
 
 
@@ -158,31 +161,49 @@ def _next_pow2(n: int) -> int:
     return 1 << max(0, (n - 1).bit_length())
 
 
-def _measured(config) -> Callable[[InputShape], Breakdown]:
-    """fvcore on the meta-built model, plus its attention calls, for families without a formula."""
-    from tfcli.analysis.flops import attention_calls, count_fvcore
+def _measured(config, notes: list[str]) -> Callable[[InputShape], Breakdown]:
+    """fvcore on the meta-built model, plus its attention calls, for families without a formula.
+    A model built for one image size (SAM's position grid) is rebuilt at each size asked."""
+    from tfcli.analysis.flops import attention_calls, causal_saving, count_fvcore
     from tfcli.build import build_model
+    from tfcli.errors import InputShapeError
 
-    model = build_model(config, device="meta")
+    models = {None: build_model(config, device="meta")}
+
+    def model_for(shape: InputShape):
+        try:
+            model = models[None]
+            return model, model.example_inputs(shape, "meta")
+        except InputShapeError:
+            if not hasattr(config, "image_size") or shape.image_size is None:
+                raise
+        if shape.image_size not in models:
+            models[shape.image_size] = build_model(config.replace(image_size=shape.image_size), device="meta")
+            note = (f"{config.family} is built for one image size: each point rebuilds it with "
+                    "image_size set to that side (the position grid grows, so do its parameters)")
+            if note not in notes:
+                notes.append(note)
+        model = models[shape.image_size]
+        return model, model.example_inputs(shape, "meta")
 
     def evaluate(shape: InputShape) -> Breakdown:
-        inputs = model.example_inputs(shape, "meta")
+        model, inputs = model_for(shape)
         count = count_fvcore(model, inputs)
         calls = attention_calls(model, inputs)
-        from tfcli.analysis.flops import causal_saving
-
         biggest = max(calls, key=lambda c: c.batch * c.heads * c.tq * c.tk, default=None)
         kv = 0
-        for name, m in model.named_modules():
+        for m in model.modules():
             if getattr(m, "causal", False) and not getattr(m, "cross", False):
                 kv += 2 * m.num_kv_heads * m.head_dim
         return Breakdown(
             macs=dict(count.by_category),
-            tokens=max((c.tq for c in calls), default=0),
+            # the main stack's tokens: its global (unwindowed) calls' query length
+            tokens=max((c.tq for c in calls if not c.window), default=0) or max((c.tq for c in calls), default=0),
             causal_saving=causal_saving(calls),
             attn_matrix=biggest.batch * biggest.heads * biggest.tq * biggest.tk if biggest else 0,
             attn_rows=biggest.batch * biggest.heads * biggest.tq if biggest else 0,
             kv_per_token=kv,
+            windowed_scores=sum(c.score_macs for c in calls if c.window),
         )
 
     return evaluate
@@ -230,7 +251,7 @@ def complexity_report(
             method = "analytic"
         else:
             method = "fvcore"
-            measured = _measured(config)
+            measured = _measured(config, notes)
             notes.append(f"no closed-form formula for '{family}': each point counted by fvcore on the meta device")
 
         def raw(x: int) -> Breakdown:
@@ -253,13 +274,22 @@ def complexity_report(
         xs = _sweep(first, stop) or [stop]
     points = [_point(x, evaluate(x), batch, nbytes, causal_half) for x in xs]
 
-    hi = 1 << (24 if mode == "tokens" else 15)
-    lo = 1 if mode == "tokens" else max(1, xs[0] // 8)  # tiny images may not even make one patch
-    if method != "analytic":  # each evaluation is a trace: search a doubling bracket first
-        lo, hi = _bracket(evaluate, causal_half, xs[0], hi)
-    cross = crossover(evaluate, causal_half, lo=lo, hi=hi) if hi else None
+    step = 1 if mode == "tokens" else image_step(spec.config)
+    search = evaluate if step == 1 else (lambda k: evaluate(k * step))  # image sides: whole patches
+    hi = (1 << 24) if mode == "tokens" else max(1, (1 << 15) // step)
+    lo = 1
+    from tfcli.errors import TfcliError
+
+    try:
+        if method != "analytic":  # each evaluation is a trace: search a doubling bracket first
+            lo, hi = _bracket(search, causal_half, max(1, xs[0] // step), hi)
+        cross = crossover(search, causal_half, lo=lo, hi=hi) if hi else None
+    except TfcliError as e:  # a size the model cannot take: say so, keep the table
+        cross = None
+        notes.append(f"crossover not found: {e}")
     if mode == "image":
-        result = Crossover(tokens=evaluate(cross).tokens if cross else None, image_size=cross)
+        side = cross * step if cross else None
+        result = Crossover(tokens=evaluate(side).tokens if side else None, image_size=side)
     else:
         result = Crossover(tokens=cross, exact=exact_root(evaluate, causal_half) if method == "analytic" else None)
 
@@ -273,6 +303,19 @@ def complexity_report(
         causal_half=causal_half, params=params, points=points, crossover=result,
         has_kv_cache=has_kv, notes=notes,
     )
+
+
+def image_step(config) -> int:
+    """The granularity image sides come in: the patch size (searched in nested configs too)."""
+    import dataclasses
+
+    if isinstance(getattr(config, "patch_size", None), int):
+        return config.patch_size
+    for f in dataclasses.fields(config):
+        value = getattr(config, f.name)
+        if dataclasses.is_dataclass(value) and isinstance(getattr(value, "patch_size", None), int):
+            return value.patch_size
+    return 8  # latent diffusion: 8 pixels per latent
 
 
 def _bracket(evaluate: Evaluate, causal_half: bool, start: int, limit: int) -> tuple[int, int | None]:

@@ -228,6 +228,11 @@ class AttentionCall:
     tk: int
     head_dim: int
     causal: bool
+    window: int = 0  # SAM's windowed layers: Tq = Tk = window², batch = B × windows
+
+    @property
+    def score_macs(self) -> int:
+        return self.batch * self.heads * self.tq * self.tk * self.head_dim * 2
 
 
 # -- attributing ops to categories --------------------------------------------------------
@@ -496,7 +501,8 @@ def attention_calls(model, inputs: dict[str, Any]) -> list[AttentionCall]:
                 ctx = args[1] if len(args) > 1 else kwargs.get("context")
                 tk = ctx.shape[1] if (mod.cross and ctx is not None) else x.shape[1]
                 calls.append(AttentionCall(name, x.shape[0], mod.num_heads, x.shape[1], tk,
-                                           mod.head_dim, bool(mod.causal and not mod.cross)))
+                                           mod.head_dim, bool(mod.causal and not mod.cross),
+                                           int(getattr(mod, "window", 0) or 0)))
 
             hooks.append(module.register_forward_pre_hook(pre, with_kwargs=True))
     try:

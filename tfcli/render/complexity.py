@@ -57,7 +57,11 @@ def _table(r: ComplexityReport) -> Table:
     t.add_column(_x_label(r), justify="right")
     if r.mode == "image":
         t.add_column("tokens", justify="right")
-    for name in ("scores QKᵀ+AV", "projections", "feed-forward", "total", "scores share", "attn share"):
+    windowed = any(p.windowed for p in r.points)
+    t.add_column("scores QKᵀ+AV", justify="right")
+    if windowed:
+        t.add_column("of which windowed", justify="right")
+    for name in ("projections", "feed-forward", "total", "scores share", "attn share"):
         t.add_column(name, justify="right")
     t.add_column("attn matrix", justify="right")
     t.add_column("fused O(n)", justify="right")
@@ -68,14 +72,19 @@ def _table(r: ComplexityReport) -> Table:
         row = [f"[bold]{p.x}[/]" if cross and p.x >= cross else str(p.x)]
         if r.mode == "image":
             row.append(str(p.tokens))
-        row += [si(p.scores), si(p.proj), si(p.ffn), si(p.total), percent(p.scores, p.total),
+        row.append(si(p.scores))
+        if windowed:
+            row.append(si(p.windowed))
+        row += [si(p.proj), si(p.ffn), si(p.total), percent(p.scores, p.total),
                 percent(p.scores + p.proj, p.total), human_bytes(p.attn_matrix_bytes), human_bytes(p.fused_bytes)]
         if r.has_kv_cache:
             row.append(human_bytes(p.kv_cache_bytes))
         t.add_row(*row)
     t.caption = ("attn matrix: B·heads·Tq·Tk elements materialised by an unfused kernel; fused: one fp32 "
                  "log-sum-exp per query row. scores share = QKᵀ+AV / total; attn share adds the projections"
-                 + ("; KV cache: K and V of every decoder layer for n tokens" if r.has_kv_cache else ""))
+                 + ("; KV cache: K and V of every decoder layer for n tokens" if r.has_kv_cache else "")
+                 + ("; windowed: scores inside fixed windows, linear in the tokens (the rest is global, "
+                    "quadratic)" if windowed else ""))
     t.caption_justify = "left"
     return t
 
