@@ -310,6 +310,13 @@ def _node_label(call: Call, classification) -> tuple[str, str, str]:
         return "Input Embedding", "embedding", f"{m.num_embeddings:,} × {m.embedding_dim}"
     if isinstance(m, b.PatchEmbedding):
         return "Patch Embedding", "embedding", f"{m.patch_size}×{m.patch_size} patches → {m.proj.out_channels}"
+    name = type(m).__name__
+    if name in ("VisionPositions", "GridPositions"):  # learned tables over the patch grid
+        grid = m.weight.shape[1] if name == "GridPositions" else m.grid
+        extra = f" + {m.num_prefix} [CLS]" if name == "VisionPositions" and m.num_prefix else ""
+        return "Position Embedding", "position", f"learned, {grid}×{grid} grid{extra}"
+    if name == "RandomFourierPositions":
+        return "Positional Encoding", "position", "random Fourier features (x, y)"
     kind = position_kind(m)
     if kind is not None:
         if isinstance(m, b.LearnedPositions):
@@ -329,13 +336,6 @@ def _node_label(call: Call, classification) -> tuple[str, str, str]:
         return "Classifier", "head", f"→ {m.proj.out_features:,} classes"
     if isinstance(m, (nn.LayerNorm, nn.RMSNorm, nn.GroupNorm)):
         return "Norm", "norm", type(m).__name__
-    name = type(m).__name__
-    if name in ("VisionPositions", "GridPositions"):  # learned tables over the patch grid
-        grid = m.weight.shape[1] if name == "GridPositions" else m.grid
-        extra = f" + {m.num_prefix} [CLS]" if name == "VisionPositions" and m.num_prefix else ""
-        return "Position Embedding", "position", f"learned, {grid}×{grid} grid{extra}"
-    if name == "RandomFourierPositions":
-        return "Positional Encoding", "position", "random Fourier features (x, y)"
     if isinstance(m, nn.ConvTranspose2d):
         return f"Upsample ×{m.stride[0]}", "module", f"transposed conv {m.in_channels}→{m.out_channels}"
     if isinstance(m, nn.Conv2d):
