@@ -76,3 +76,51 @@ def test_cli_errors(run_cli):
     assert code == 2 and "at least two models" in err
     code, out, err = run_cli("compare", "bert", "nosuchmodel")
     assert code == 2 and "unknown architecture 'nosuchmodel'" in err
+
+
+@pytest.fixture(scope="module")
+def vision():
+    from tfcli.analysis.compare import compare
+    from tfcli.registry import resolve
+
+    names = ("vit-b16", "clip-b32", "sam-b", "sd15-unet")
+    return {r.key: r for r in compare([resolve(n) for n in names], seq_len=64).rows}
+
+
+def test_vision_rows(vision):
+    r = vision
+    assert r["class"].raw == ["encoder-only", "dual-encoder", "encoder + conditioned decoder", "conv-denoiser"]
+    assert r["modality"].raw == ["vision", "image+text", "image+prompts", "image latents + text"]
+    assert r["input"].raw == [
+        "image 3×224×224 → patches",
+        "tokens 64 (input_ids), image 3×224×224 → patches (pixel_values)",
+        "image 3×1024×1024 → patches (pixel_values), points 1×1×2 (input_points), point labels 1×1 (input_labels)",
+        "latents 4×64×64 (sample), timestep, text states 64×768 (encoder_hidden_states)",
+    ]
+    assert r["positions"].raw == [
+        "learned absolute (197)",  # [CLS] + 14×14 patches
+        "learned absolute (77), learned absolute (50)",  # text table, vision table
+        "learned absolute (64×64 grid), random Fourier features, relative (decomposed, learned)",
+        "none",
+    ]
+    # SAM: 12 encoder layers (8 of them in 14×14 windows) + 2 two-way decoder self-attentions;
+    # cross: 2 layers × (token→image, image→token) + the final token→image
+    assert r["attention"].raw == [
+        "bidirectional ×12", "causal ×12, bidirectional ×12", "bidirectional ×14 (8 windowed), cross ×5",
+        "bidirectional ×16, cross ×16",
+    ]
+    assert r["heads"].raw[2] == "12 × 64, 8 × 32, 8 × 16"  # decoder cross-attention at 256 / 2
+    assert r["vocab"].raw == [None, 49408, None, None]  # SAM's 4 mask tokens are not a vocabulary
+    assert r["context"].raw == [None, 77, None, None]
+    assert r["params"].raw == [86_567_656, 151_277_313, 93_735_728, 859_520_964]
+    assert r["flops"].raw[0] == 35_127_656_448  # = FlopCounterMode on timm vit_base_patch16_224 (FACTS)
+    assert r["layers"].raw[2] == {"image_encoder": 12, "mask_decoder": 2}
+
+
+def test_vit_dinov2_compare_runs(run_cli):
+    # used to crash: VisionPositions returned its Parameter, which FlopCounterMode's module
+    # tracker cannot hook under inference mode
+    code, out, err = run_cli("compare", "vit-b16", "dinov2-b14", "--json")
+    assert code == 0, err
+    rows = {r["key"]: r for r in json.loads(out)["rows"]}
+    assert rows["positions"]["values"] == ["learned absolute (197)", "learned absolute (1370)"]

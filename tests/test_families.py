@@ -71,3 +71,24 @@ def test_cli_zh_markdown_json(run_cli):
 
     code, out, err = run_cli("families", "--lang", "fr")
     assert code == 2 and "unknown --lang 'fr'" in err
+
+
+def test_vision_rows(table):
+    rows = {r.family: r for r in table.values()}
+    vit, clip, sam = rows["vit"], rows["clip"], rows["sam"]
+    assert (vit.kind, clip.kind, sam.kind) == ("encoder-only", "dual-encoder", "encoder + conditioned decoder")
+    assert vit.components == [
+        "patch embedding", "positional encoding (learned absolute)", "CLS token", "multi-head attention",
+        "feed-forward", "classifier",
+    ]
+    # two towers, one learned table each: one component, and CLIP's [CLS] vector is found
+    assert clip.components == [
+        "token embedding", "patch embedding", "positional encoding (learned absolute)", "CLS token",
+        "multi-head attention", "masked multi-head attention", "feed-forward",
+    ]
+    assert sam.components == [
+        "patch embedding", "positional encoding (learned absolute)", "positional encoding (random Fourier features)",
+        "positional encoding (relative)", "multi-head attention", "encoder-decoder attention", "windowed attention",
+        "feed-forward", "convolution",
+    ]
+    assert "positional encoding (learned absolute)" in rows["dinov2"].components

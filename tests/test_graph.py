@@ -161,3 +161,120 @@ def test_generic_over_unknown_families():
     labels = {n.label for n in g.nodes.values()}
     assert {"Patch Embedding", "Multi-Head Attention", "Feed Forward", "Classifier", "Class scores"} <= labels
     assert g.root.clusters[0].clusters[0].repeat == 3
+
+
+# -- vision and multimodal families -------------------------------------------------------
+
+
+def _image_graph(name, depth=2):
+    from tfcli.analysis.graph import build_graph
+    from tfcli.build import build_model
+    from tfcli.registry import resolve
+
+    model = build_model(resolve(name).config)
+    return build_graph(model, model.example_inputs(resolve(name).config.default_input(), "meta"), depth=depth, title=name)
+
+
+def _cluster(g, label):
+    todo = [g.root]
+    while todo:
+        c = todo.pop()
+        if c.label.startswith(label):
+            return c
+        todo += c.clusters
+    raise AssertionError(f"no frame {label!r}")
+
+
+def _members(c):
+    out = set(c.nodes)
+    for x in c.clusters:
+        out |= _members(x)
+    return out
+
+
+def _reaches(g, src: set, dst: set) -> bool:
+    """Some node of src has a path to some node of dst."""
+    nxt = {}
+    for e in g.edges:
+        nxt.setdefault(e.src, []).append(e.dst)
+    seen, todo = set(), list(src)
+    while todo:
+        n = todo.pop()
+        if n in dst:
+            return True
+        if n not in seen:
+            seen.add(n)
+            todo += nxt.get(n, [])
+    return False
+
+
+def test_vit_graph():
+    g = _image_graph("vit-b16")
+    labels = _by_label(g)
+    assert [g.nodes[n].detail for n in labels["Position Embedding"]] == ["learned, 14×14 grid + 1 [CLS]"]
+    assert len(labels["Class scores"]) == 1 and len(labels["Image"]) == 1
+    assert _cluster(g, "Encoder").clusters[0].repeat == 12
+
+
+def test_clip_towers_meet_at_the_logits():
+    g = _image_graph("clip-b32")
+    labels = _by_label(g)
+    (logits,) = labels["Contrastive logits"]
+    into = {e.src for e in g.edges if e.dst == logits}
+    assert {g.nodes[n].detail for n in into} == {"text_projection", "visual_projection"}
+    text, vision = _members(_cluster(g, "Text")), _members(_cluster(g, "Vision"))
+    for tower, projection in [(text, "text_projection"), (vision, "visual_projection")]:
+        (p,) = [n for n in into if g.nodes[n].detail == projection]
+        assert {e.src for e in g.edges if e.dst == p} <= tower  # each projection reads only its tower
+    # the towers are drawn closed at the default depth, each with its block count
+    assert [g.nodes[n].label for n in text | vision if "block" in g.nodes[n].label] == ["12× Pre-norm block"] * 2
+    # the text tower's end-of-text index is a selection, not a data edge from the tokens
+    assert not any(g.nodes.get(e.src, None) and g.nodes[e.src].label == "Inputs" and e.dst in into for e in g.edges)
+
+
+def test_sam_three_parts():
+    g = _image_graph("sam-b")
+    encoder, prompt, decoder = (_members(_cluster(g, x)) for x in ("Image encoder", "Prompt encoder", "Mask decoder"))
+    assert _reaches(g, encoder, decoder) and _reaches(g, prompt, decoder)
+    assert not _reaches(g, decoder, encoder | prompt)
+    assert _cluster(g, "Two-way transformer")
+    # windowed and global encoder blocks: one frame, 12×, saying which are which
+    block = _cluster(g, "EncoderBlock")
+    assert (block.label, block.repeat) == ("EncoderBlock (8 windowed + 4 global)", 12)
+    labels = _by_label(g)
+    (attn,) = [n for n in labels["Multi-Head Attention"] if n in encoder]
+    assert g.nodes[attn].detail == "12 × 64 heads; 14×14 windows in 8 of 12, global in 4"
+    assert (len(labels["Masks"]), len(labels["IoU scores"])) == (1, 1)
+    assert any(e.kind == "cross" for e in g.edges)  # tokens ↔ image inside the two-way transformer
+
+
+def test_unet_levels_and_skips():
+    from tfcli.analysis.graph import build_graph_auto
+    from tfcli.build import build_model
+    from tfcli.registry import resolve
+
+    model = build_model(resolve("sd15-unet").config)
+    g, depth = build_graph_auto(model, model.example_inputs(resolve("sd15-unet").config.default_input(), "meta"))
+    assert depth == 0 and len(g.nodes) <= 60  # depth 2 would draw 246 boxes
+    by = {n.label: n.id for n in g.nodes.values()}
+    down = [by[f"DownLevel {i}"] for i in range(1, 5)]
+    up = [by[f"UpLevel {i}"] for i in range(1, 5)]
+    assert g.nodes[down[0]].detail == "→ 320 ch, 32×32 + cross-attention …"
+    data = {(e.src, e.dst) for e in g.edges if e.kind == "data"}
+    # the contracting path, the middle, and skip connections from every down level into the up path
+    assert all((a, b) in data for a, b in zip(down, down[1:]))
+    assert (down[-1], by["MidBlock"]) in data and (by["MidBlock"], up[0]) in data
+    for d in down:
+        assert any((d, u) in data for u in up), g.nodes[d].label
+    kinds = {(g.nodes[e.src].label, e.kind) for e in g.edges}
+    assert ("Text embeddings", "context") in kinds and ("Text embeddings", "data") not in kinds
+    assert ("Time Embedding", "condition") in kinds
+
+
+def test_graph_command_auto_depth_note(run_cli, tmp_path):
+    code, out, err = run_cli("graph", "sd15-unet", "-o", str(tmp_path / "u.dot"))
+    assert code == 0, err
+    assert "drawn at --depth 0 to stay readable; --depth 1 opens the next level" in err
+    code, out, err = run_cli("graph", "sd15-unet", "-d", "1", "-o", str(tmp_path / "u1.dot"))
+    assert code == 0 and "note" not in err
+    assert "(63 boxes" in out

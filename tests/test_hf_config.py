@@ -3,6 +3,9 @@
 Reference counts: transformers 5.24 building each file on the meta device
 (/work/refs/scratch-hfcompare/hf_counts.py): AutoModel for bert (BertModel, with pooler),
 AutoModelForCausalLM for gpt2/llama/mistral, AutoModelForSeq2SeqLM for t5/bart.
+Vision files (/work/refs/scratch-hf2/hf_counts.py): AutoModelForImageClassification when
+`architectures` names a *ForImageClassification class, else AutoModel (ViTModel with its
+pooler, Dinov2Model, Dinov2WithRegistersModel, CLIPModel, SamModel).
 """
 
 import json
@@ -29,6 +32,17 @@ REFERENCE = {
     # embeddings tied (60,511,616); the checkpoint has its own lm_head, as transformers
     # 4.x built it: 60,511,616 + 32128 × 512 = 76,961,152
     "t5-v1_1.json": ("t5", 76_961_152),
+    # google/vit-base-patch16-224: 1000 id2label entries → ViTForImageClassification
+    # (no pooler, Linear(768, 1000) head; = timm vit_base_patch16_224)
+    "vit.json": ("vit", 86_567_656),
+    # google/vit-base-patch16-224-in21k: architectures ViTModel, no labels → backbone + pooler
+    "vit-in21k.json": ("vit", 86_389_248),
+    "dinov2.json": ("dinov2", 86_580_480),  # facebook/dinov2-base, Dinov2Model
+    "dinov2-reg.json": ("dinov2", 86_583_552),  # facebook/dinov2-with-registers-base
+    "clip.json": ("clip", 151_277_313),  # openai/clip-vit-base-patch32, CLIPModel
+    # openai/clip-vit-large-patch14: the towers' configs leave most fields at their defaults
+    "clip-l14.json": ("clip", 427_616_513),
+    "sam.json": ("sam", 93_735_728),  # facebook/sam-vit-base, SamModel
 }
 
 
@@ -41,7 +55,9 @@ def test_round_trip_counts(name):
     assert spec.config.num_params() == expected
 
 
-@pytest.mark.parametrize("name", ["bert.json", "gpt2.json", "t5-v1_1.json", "tinyllama.json"])
+@pytest.mark.parametrize(
+    "name", ["bert.json", "gpt2.json", "t5-v1_1.json", "tinyllama.json", "vit-in21k.json", "dinov2-reg.json", "clip.json", "sam.json"]
+)
 def test_built_model_matches(name):
     from tfcli.analysis.params import count_params
     from tfcli.build import build_model
@@ -74,7 +90,10 @@ def test_unknown_model_type(run_cli, tmp_path):
     f.write_text(json.dumps({"model_type": "whisper", "d_model": 384}))
     code, out, err = run_cli("inspect", str(f))
     assert code == 2
-    assert "model_type 'whisper' is not supported; supported: bart, bert, gpt2, llama, mistral, t5" in err
+    assert (
+        "model_type 'whisper' is not supported; supported: bart, bert, clip, clip_text_model, dinov2, "
+        "dinov2_with_registers, gpt2, llama, mistral, sam, t5, vit" in err
+    )
     assert len(err.strip().splitlines()) == 1
 
 
@@ -112,3 +131,79 @@ def test_unsupported_variants():
     t5 = json.loads((DATA / "t5.json").read_text())
     with pytest.raises(SpecError, match="feed_forward_proj"):
         config_from_hf({**t5, "feed_forward_proj": "gelu-gated"})
+
+
+def _load(name, **changes):
+    data = json.loads((DATA / name).read_text())
+    for key, value in changes.items():
+        if key.endswith("_config"):  # nested configs: change some of their fields
+            data[key] = {**(data.get(key) or {}), **value}
+        else:
+            data[key] = value
+    return config_from_hf(data, name)
+
+
+def test_vision_field_mapping():
+    vit = _load("vit.json")
+    assert (vit.num_classes, vit.pooler, vit.norm_eps, vit.patch_size) == (1000, False, 1e-12, 16)
+    backbone = _load("vit-in21k.json")
+    assert (backbone.num_classes, backbone.pooler) == (0, True)
+    # no `architectures`: labels decide; a list-valued square image_size is accepted
+    headless = _load("vit.json", architectures=None, id2label=None, label2id=None, image_size=[384, 384])
+    assert (headless.num_classes, headless.pooler, headless.image_size) == (0, True, 384)
+    assert _load("vit.json", architectures=None, id2label={"0": "cat", "1": "dog", "2": "bird"}).num_classes == 3
+    reg = _load("dinov2-reg.json")
+    assert (reg.num_registers, reg.image_size, reg.patch_size) == (4, 518, 14)
+    giant = _load("dinov2.json", hidden_size=1536, num_hidden_layers=40, num_attention_heads=24, use_swiglu_ffn=True)
+    assert (giant.swiglu, giant.activation, giant.ffn_dim, giant.num_params()) == (True, "silu", 4096, 1_136_480_768)
+    clip = _load("clip-l14.json")
+    assert (clip.text.d_model, clip.text.num_layers, clip.text.vocab_size, clip.text.activation) == (768, 12, 49408, "quick_gelu")
+    assert (clip.vision.patch_size, clip.vision.image_size, clip.projection_dim) == (14, 224, 768)
+    sam = _load("sam.json")
+    assert (sam.global_attn_indexes, sam.window_size, sam.embed_dim, sam.decoder_depth) == ((2, 5, 8, 11), 14, 256, 2)
+    sam_h = _load("sam.json", vision_config={"hidden_size": 1280, "num_hidden_layers": 32, "num_attention_heads": 16,
+                                             "mlp_dim": 5120, "global_attn_indexes": [7, 15, 23, 31]})
+    assert sam_h.num_params() == 641_090_864  # FACTS: SamModel sam-vit-huge
+
+
+def test_empty_nested_configs_take_transformers_defaults():
+    assert config_from_hf({"model_type": "clip"}).num_params() == 151_277_313  # = clip-vit-base-patch32
+    assert config_from_hf({"model_type": "sam"}).num_params() == 93_735_728  # = sam-vit-base
+    assert config_from_hf({"model_type": "clip_text_model"}).num_params() == 63_165_952  # CLIPTextModel
+    # transformers 4.1x wrote the towers as `text_config_dict`
+    old = config_from_hf({"model_type": "clip", "text_config": None, "text_config_dict": {"hidden_size": 768, "num_attention_heads": 12}})
+    assert old.text.d_model == 768
+
+
+def test_vit_classifier_note(run_cli):
+    code, out, err = run_cli("inspect", str(DATA / "vit.json"), "--json")
+    assert code == 0, err
+    assert "built as ViTForImageClassification (1000-class head, no pooler)" in err
+    code, out, err = run_cli("inspect", str(DATA / "vit.json"), "--set", "num_classes=0", "--set", "pooler=true", "--json")
+    assert code == 0, err
+    assert json.loads(out)["params"]["total"] == 86_389_248  # = ViTModel from the same file
+
+
+@pytest.mark.parametrize(
+    "name, changes, message",
+    [
+        ("vit.json", {"qkv_bias": False}, "field 'qkv_bias' = False is not modelled"),
+        ("vit.json", {"architectures": ["ViTForMaskedImageModeling"]}, "'ViTForMaskedImageModeling' is not modelled"),
+        ("vit.json", {"image_size": [224, 320]}, "field 'image_size' = [224, 320] is not modelled (tfcli builds square"),
+        ("vit.json", {"hidden_size": 100}, "'hidden_size' (100) must be divisible by 'num_attention_heads' (12)"),
+        ("dinov2.json", {"use_mask_token": False}, "field 'use_mask_token' = False is not modelled"),
+        ("clip.json", {"vision_config": {"hidden_size": 100}},
+         "'vision_config.hidden_size' (100) must be divisible by 'vision_config.num_attention_heads' (12)"),
+        ("clip.json", {"text_config": {"hidden_act": "mish"}}, "field 'text_config.hidden_act' 'mish' is not modelled"),
+        ("sam.json", {"mask_decoder_config": {"hidden_size": 128}},
+         "'mask_decoder_config.hidden_size' (128) must be 256 to match vision_config.output_channels (256)"),
+        ("sam.json", {"vision_config": {"global_attn_indexes": [2, 5, 8, 12]}},
+         "'vision_config.global_attn_indexes' has 12, but there are only 12 layers"),
+        ("sam.json", {"vision_config": {"use_rel_pos": False}}, "field 'vision_config.use_rel_pos' = False is not modelled"),
+    ],
+)
+def test_vision_refusals_name_the_field(name, changes, message):
+    with pytest.raises(SpecError) as e:
+        _load(name, **changes)
+    assert message in str(e.value)
+    assert "\n" not in str(e.value)

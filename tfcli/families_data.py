@@ -253,7 +253,7 @@ COMPONENT_ZH = {
     "convolution": "卷積 (Convolution)",
     "LM head": "語言模型輸出層 (LM head)",
     "pooler": "Pooler",
-    "classifier": "分類頭 (MLP)",
+    "classifier": "分類頭 (Linear classifier)",
 }
 
 LABELS_ZH = {

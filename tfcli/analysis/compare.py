@@ -73,8 +73,17 @@ class Comparison:
         }
 
 
+# inputs whose name says more than their dtype and rank (SAM's prompts, SD's conditioning)
+_NAMED_INPUTS = {
+    "timestep": "timestep", "input_points": "points", "input_labels": "point labels",
+    "input_boxes": "boxes", "input_masks": "mask prompt", "encoder_hidden_states": "text states",
+}
+
+
 def _input_kind(name: str, shape: list[int], is_int: bool, patches: bool) -> str:
     dims = "×".join(map(str, shape[1:]))
+    if name in _NAMED_INPUTS:
+        return f"{_NAMED_INPUTS[name]} {dims}".strip()
     if is_int:
         return f"tokens {dims}"
     if len(shape) == 4:
@@ -87,8 +96,12 @@ def _input_kind(name: str, shape: list[int], is_int: bool, patches: bool) -> str
 
 
 def _count(kinds: dict[str, int], windowed: int) -> str:
-    parts = [f"{k} ×{n}" for k, n in kinds.items()]
-    if windowed:
+    # windowed layers are bidirectional self-attention restricted to windows: say how many of them
+    parts = [
+        f"{k} ×{n}" + (f" ({windowed} windowed)" if windowed and k == "bidirectional" else "")
+        for k, n in kinds.items()
+    ]
+    if windowed and "bidirectional" not in kinds:
         parts.append(f"windowed ×{windowed}")
     return ", ".join(parts) or "none"
 
@@ -120,7 +133,7 @@ def profile(spec: ResolvedSpec, seq_len: int) -> dict[str, Any]:
         "inputs": {k: list(v.shape) for k, v in inputs.items()},
         "input": ", ".join(
             _input_kind(k, list(v.shape), not v.is_floating_point(), s.patch_embedding)
-            + (f" ({k})" if len(inputs) > 1 else "")
+            + (f" ({k})" if len(inputs) > 1 and _NAMED_INPUTS.get(k) != k else "")
             for k, v in inputs.items()
         ),
         "positions": ", ".join(s.positions) or "none",

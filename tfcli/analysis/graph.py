@@ -73,7 +73,7 @@ class Call:
     module: object  # None for inputs, outputs, ⊕ and concat
     path: str
     parent: "Call | None"
-    kind: str = "module"  # module, input, output, add, concat
+    kind: str = "module"  # module, input, output, add, concat, port (one tensor of a module's outputs)
     name: str = ""  # input/output name
     shape: list[int] | None = None
     in_prov: set[int] = field(default_factory=set)
@@ -136,6 +136,7 @@ def trace_calls(model, inputs: dict) -> Call:
             keep.append(t)
 
     root = new(model, "", None)
+    root.ports = []
     stack = [root]
     for name, t in inputs.items():
         c = new(None, name, root, kind="input", name=name, shape=list(t.shape))
@@ -144,6 +145,8 @@ def trace_calls(model, inputs: dict) -> Call:
     adds = {torch.add, torch.Tensor.add, torch.Tensor.add_, torch.Tensor.__add__, torch.Tensor.__radd__,
             torch.Tensor.__iadd__}
     cats = {torch.cat, torch.concat}
+    # positions computed from the data (CLIP's end-of-text index) select, they are not data
+    indexes = {torch.argmax, torch.Tensor.argmax, torch.argmin, torch.Tensor.argmin}
 
     class Provenance(TorchFunctionMode):
         def __torch_function__(self, func, types, args=(), kwargs=None):
@@ -158,7 +161,7 @@ def trace_calls(model, inputs: dict) -> Call:
                     kind = "add" if func in adds else "concat"
                     c = new(None, top.path, top, kind=kind, in_prov=srcs, shape=_shape(out))
                     srcs = {c.id}
-            tag(out, srcs)
+            tag(out, set() if func in indexes else srcs)
             return out
 
     def pre(module, args, kwargs):
@@ -169,7 +172,18 @@ def trace_calls(model, inputs: dict) -> Call:
         c = stack.pop()
         c.out_prov = prov_of(out)
         c.shape = _shape(out)
-        tag(out, {c.id})
+        ts = _tensors(out, [])
+        if len(ts) > 1:
+            # one port per output tensor, so a reader of one (CLIP's pooled state) is not
+            # wired to what produced the others when the container is drawn open
+            for t in ts:
+                port = Call(len(calls), None, c.path, c, kind="port", in_prov=prov.get(id(t), set()))
+                port.out_prov = port.in_prov
+                calls.append(port)
+                root.ports.append(port)
+                tag(t, {port.id})
+        else:
+            tag(out, {c.id})
 
     paths = {id(m): p for p, m in model.named_modules()}
     handles = []
@@ -212,6 +226,19 @@ def _signature(call: Call) -> tuple:
     )
 
 
+def _loose_signature(call: Call) -> tuple:
+    """_signature, except that position tables (modules of category "embeddings") may differ
+    in size: SAM's windowed and global layers are one block drawn once, with a note."""
+    m = call.module
+    shapes = ()
+    if m is not None:
+        shapes = tuple(
+            (n, tuple(p.shape)) for n, p in m.named_parameters()
+            if getattr(m.get_submodule(n.rsplit(".", 1)[0]) if "." in n else m, "category", None) != "embeddings"
+        )
+    return (shapes,) + tuple((c.kind, type(c.module).__name__) for c in _walk(call))
+
+
 def _runs(children: list[Call]) -> list[list[Call]]:
     """Consecutive calls of one ModuleList's items with identical structure."""
     runs: list[list[Call]] = []
@@ -221,7 +248,7 @@ def _runs(children: list[Call]) -> list[list[Call]]:
             prev is not None and c.kind == "module" and prev.kind == "module"
             and "." in c.path and c.path.rsplit(".", 1)[-1].isdigit()
             and c.path.rsplit(".", 1)[0] == prev.path.rsplit(".", 1)[0]
-            and _signature(c) == _signature(prev)
+            and _loose_signature(c) == _loose_signature(prev)
         ):
             runs[-1].append(c)
         else:
@@ -230,7 +257,8 @@ def _runs(children: list[Call]) -> list[list[Call]]:
 
 
 def _title(word: str) -> str:
-    return word.replace("_", " ").strip().capitalize() if word else word
+    word = word.replace("_", " ").strip().capitalize() if word else word
+    return word.replace("Iou ", "IoU ")
 
 
 def _node_label(call: Call, classification) -> tuple[str, str, str]:
@@ -242,7 +270,12 @@ def _node_label(call: Call, classification) -> tuple[str, str, str]:
 
     m = call.module
     if call.kind == "input":
-        label = {"input_ids": "Inputs", "decoder_input_ids": "Outputs (shifted right)"}.get(call.name, call.name)
+        label = {
+            "input_ids": "Inputs", "decoder_input_ids": "Outputs (shifted right)",
+            "images": "Image", "pixel_values": "Image", "input_points": "Point prompts",
+            "input_labels": "Point labels", "input_boxes": "Box prompts", "input_masks": "Mask prompt",
+            "sample": "Noisy latent", "timestep": "Timestep", "encoder_hidden_states": "Text embeddings",
+        }.get(call.name, call.name)
         return label, "input", _dims(call.shape)
     if call.kind == "output":
         if classification.kind == "dual-encoder":
@@ -269,12 +302,21 @@ def _node_label(call: Call, classification) -> tuple[str, str, str]:
         if m.window:
             label = "Windowed " + label
         return label, "attention", f"{head_layout(m.num_heads, m.num_kv_heads, m.head_dim)} heads"
+    if isinstance(m, b.FeedForward) and type(m).__name__ == "TimestepMLP":
+        return "Time Embedding", "embedding", f"sinusoid → MLP {m.fc1.in_features}→{m.fc2.out_features}"
     if isinstance(m, b.FeedForward):
         return "Feed Forward", "ffn", ffn_kind(m)
     if isinstance(m, b.TokenEmbedding):
         return "Input Embedding", "embedding", f"{m.num_embeddings:,} × {m.embedding_dim}"
     if isinstance(m, b.PatchEmbedding):
         return "Patch Embedding", "embedding", f"{m.patch_size}×{m.patch_size} patches → {m.proj.out_channels}"
+    name = type(m).__name__
+    if name in ("VisionPositions", "GridPositions"):  # learned tables over the patch grid
+        grid = m.weight.shape[1] if name == "GridPositions" else m.grid
+        extra = f" + {m.num_prefix} [CLS]" if name == "VisionPositions" and m.num_prefix else ""
+        return "Position Embedding", "position", f"learned, {grid}×{grid} grid{extra}"
+    if name == "RandomFourierPositions":
+        return "Positional Encoding", "position", "random Fourier features (x, y)"
     kind = position_kind(m)
     if kind is not None:
         if isinstance(m, b.LearnedPositions):
@@ -294,6 +336,13 @@ def _node_label(call: Call, classification) -> tuple[str, str, str]:
         return "Classifier", "head", f"→ {m.proj.out_features:,} classes"
     if isinstance(m, (nn.LayerNorm, nn.RMSNorm, nn.GroupNorm)):
         return "Norm", "norm", type(m).__name__
+    if isinstance(m, nn.ConvTranspose2d):
+        return f"Upsample ×{m.stride[0]}", "module", f"transposed conv {m.in_channels}→{m.out_channels}"
+    if isinstance(m, nn.Conv2d):
+        k, st = m.kernel_size[0], m.stride[0]
+        return f"Conv {k}×{k}", "module", f"{m.in_channels}→{m.out_channels}" + (f", stride {st}" if st > 1 else "")
+    if isinstance(m, (nn.GELU, nn.ReLU, nn.SiLU, nn.Tanh)):
+        return type(m).__name__, "module", ""
     leaf_name = call.path.rsplit(".", 1)[-1]
     return type(m).__name__, "module", leaf_name
 
@@ -309,7 +358,7 @@ def build_graph(model, inputs: dict, depth: int = 2, title: str = "") -> Graph:
     root = trace_calls(model, inputs)
     classification = classify(model)
     leaf = _leaf_types()
-    by_id = {c.id: c for c in _walk(root)}
+    by_id = {c.id: c for c in _walk(root)} | {p.id: p for p in root.ports}
     level = {root.id: 0}
     for c in _walk(root):
         for ch in c.children:
@@ -327,12 +376,22 @@ def build_graph(model, inputs: dict, depth: int = 2, title: str = "") -> Graph:
     canon: dict[int, int] = {}
     instance: dict[int, list[tuple[int, int]]] = {c.id: [] for c in by_id.values()}
     repeat_of: dict[int, int] = {}
+    mixed: dict[int, str] = {}  # drawn attention → "windowed 14×14 in 8 of 12 layers, global in 4"
 
     def collapse(c: Call) -> None:
         for run in _runs(c.children):
             if len(run) > 1:
                 repeat_of[run[0].id] = len(run)
                 first = list(_walk(run[0]))
+                walks = [list(_walk(inst)) for inst in run]
+                for j, a in enumerate(first):
+                    if isinstance(a.module, b.Attention):
+                        windows = [w[j].module.window for w in walks]
+                        if len(set(windows)) > 1:
+                            k = sum(1 for w in windows if w)
+                            size = max(windows)
+                            mixed[a.id] = f"{size}×{size} windows in {k} of {len(run)}, global in {len(run) - k}"
+                            mixed[run[0].id] = f"{k} windowed + {len(run) - k} global"
                 for k, inst in enumerate(run):
                     for j, d in enumerate(_walk(inst)):
                         instance[d.id].append((run[0].id, k))
@@ -354,7 +413,7 @@ def build_graph(model, inputs: dict, depth: int = 2, title: str = "") -> Graph:
             c = c.parent
         if c is root:
             return set()
-        if expanded(c):
+        if c.kind == "port" or expanded(c):
             out: set[int] = set()
             for x in c.out_prov:
                 out |= visible(x)
@@ -382,10 +441,18 @@ def build_graph(model, inputs: dict, depth: int = 2, title: str = "") -> Graph:
                     continue
                 kind = "data"
                 m = c.module
+                sv = by_id[s]
                 if isinstance(m, b.Attention) and m.cross and not _same_block(by_id[s], by_id[d]):
                     kind = "cross"
-                elif by_id[s].kind == "module" and isinstance(by_id[s].module, (b.Rotary, b.T5RelativeBias)):
+                elif sv.kind == "module" and isinstance(sv.module, (b.Rotary, b.T5RelativeBias)):
                     kind = "condition"
+                elif (sv.kind == "input" and sv.name == "timestep") or type(sv.module).__name__ == "TimestepMLP":
+                    kind = "condition"  # the diffusion step reaches every ResNet block
+                elif (
+                    c.kind == "module" and c.children and sv.shape and len(sv.shape) == 3
+                    and c.shape and len(c.shape) == 4
+                ):
+                    kind = "context"  # a token sequence (SD's text) conditioning a feature-map block
                 edges.setdefault((f"n{s}", f"n{d}"), GEdge(f"n{s}", f"n{d}", kind))
                 if c.kind == "output" and by_id[s].module is not None:
                     c.producers = getattr(c, "producers", set()) | {type(by_id[s].module).__name__}
@@ -393,16 +460,43 @@ def build_graph(model, inputs: dict, depth: int = 2, title: str = "") -> Graph:
     nodes: dict[str, GNode] = {}
     for c in drawn:
         label, kind, detail = _node_label(c, classification)
+        if c.id in mixed and isinstance(c.module, b.Attention):
+            label, detail = label.replace("Windowed ", ""), f"{detail}; {mixed[c.id]}"
+        if c.kind == "module" and detail.isdigit() and detail == c.path.rsplit(".", 1)[-1]:
+            detail = ""  # an index in a list says nothing
+            if c.children and not isinstance(c.module, leaf) and c.id not in repeat_of:
+                label = f"{label} {int(c.path.rsplit('.', 1)[-1]) + 1}"  # U-Net levels, SAM's two-way blocks
+        if c.kind == "module" and isinstance(c.module, b.Block):
+            label = f"{'Pre' if c.module.pre_norm else 'Post'}-norm block"
+        if c.id in repeat_of:  # a closed block standing for a run of identical ones
+            label = f"{repeat_of[c.id]}× {label}"
         if c.kind == "module" and isinstance(c.module, b.TokenEmbedding):
             read = [input_names[x] for x in _sources(c, by_id) if x in input_names]
             label = "Output Embedding" if any("decoder" in r for r in read) else "Input Embedding"
             if c.module.num_embeddings <= 16:  # BERT's segment A/B table, not a vocabulary
                 label = "Segment Embedding"
         if c.kind == "module" and expanded(c) is False and c.children and not isinstance(c.module, leaf):
+            if c.shape and len(c.shape) == 4 and detail in ("", c.path.rsplit(".", 1)[-1]):  # a U-Net level: what it hands on
+                detail = f"→ {c.shape[1]} ch, {c.shape[2]}×{c.shape[3]}" + (" + cross-attention" if _has_cross(c) else "")
             detail = (detail + " …").strip()  # a closed container: more with --depth
         nodes[f"n{c.id}"] = GNode(f"n{c.id}", label, kind, detail)
 
     _merge_add_norm(nodes, edges, by_id)
+    outputs = [c for c in root.children if c.kind == "output" and f"n{c.id}" in nodes]
+    names = getattr(model, "graph_outputs", None)
+    if names and len(names) == len(outputs):
+        for c, name in zip(outputs, names):
+            nodes[f"n{c.id}"].label = name
+    if classification.kind == "dual-encoder" and len(outputs) > 1:
+        # logits_per_image and its transpose are one similarity matrix: the towers meet once
+        keep = f"n{outputs[0].id}"
+        nodes[keep].detail = f"scaled cosine similarity {nodes[keep].detail}".strip()
+        for c in outputs[1:]:
+            gone = f"n{c.id}"
+            del nodes[gone]
+            for key in [k for k in edges if k[1] == gone]:
+                e = edges.pop(key)
+                edges.setdefault((e.src, keep), GEdge(e.src, keep, e.kind))
 
     def cluster_of(c: Call) -> GCluster:
         name = c.path.rsplit(".", 1)[-1]
@@ -410,9 +504,15 @@ def build_graph(model, inputs: dict, depth: int = 2, title: str = "") -> Graph:
             label = type(c.module).__name__
         else:
             label = _title(name)
+        if type(c.module).__name__ == "TwoWayTransformer":
+            label = "Two-way transformer"  # SAM: prompt tokens and image tokens attend to each other
+        if c.path.endswith("hypernetworks.0"):
+            label = "Hypernetwork MLP (one per mask)"
         reps = repeat_of.get(c.id, 1)
         if isinstance(c.module, b.Block):
             label = f"{'Pre' if c.module.pre_norm else 'Post'}-norm block"
+        if c.id in mixed:
+            label = f"{label} ({mixed[c.id]})"
         g = GCluster(f"c{c.id}", label, reps)
         for ch in c.children:
             if ch.id in canon:
@@ -453,6 +553,12 @@ def _sources(c: Call, by_id: dict[int, Call]) -> set[int]:
     return found
 
 
+def _has_cross(c: Call) -> bool:
+    from tfcli.blocks import Attention
+
+    return any(isinstance(x.module, Attention) and x.module.cross for x in _walk(c))
+
+
 def _same_block(a: Call, b_: Call) -> bool:
     from tfcli.blocks import Block
 
@@ -489,3 +595,15 @@ def _merge_add_norm(nodes: dict[str, GNode], edges: dict, by_id: dict[int, Call]
             e = edges.pop(key)
             edges.setdefault((e.src, norm.id), GEdge(e.src, norm.id, e.kind))
         del nodes[nid]
+
+
+MAX_BOXES = 60  # beyond this a diagram at the default depth stops being readable (SD's U-Net: 246)
+
+
+def build_graph_auto(model, inputs: dict, title: str = "", depth: int = 2) -> tuple[Graph, int]:
+    """The graph at `depth`, closed a level at a time until it has at most MAX_BOXES boxes."""
+    g = build_graph(model, inputs, depth=depth, title=title)
+    while len(g.nodes) > MAX_BOXES and depth > 0:
+        depth -= 1
+        g = build_graph(model, inputs, depth=depth, title=title)
+    return g, depth

@@ -39,8 +39,8 @@ class Structure:
             out.append("token embedding")
         if self.patch_embedding:
             out.append("patch embedding")
-        for kind in self.positions:
-            out.append(f"positional encoding ({kind.split(' (')[0]})")
+        for kind in _uniq(f"positional encoding ({k.split(' (')[0]})" for k in self.positions):
+            out.append(kind)  # CLIP's two learned tables are one component
         if self.cls_token:
             out.append("CLS token")
         if self.register_tokens:
@@ -87,6 +87,13 @@ def position_kind(module) -> str | None:
         return f"rotary (RoPE, θ={module.base:g})"
     if isinstance(module, T5RelativeBias):
         return f"relative bias ({module.num_buckets} buckets)"
+    name = type(module).__name__  # vision tables live outside tfcli.blocks' text set
+    if name == "VisionPositions":  # ViT, DINOv2: [CLS] + a patch grid, resampled to the input
+        return f"learned absolute ({module.num_prefix + module.grid**2})"
+    if name == "GridPositions":  # SAM's encoder: one vector per grid cell
+        return f"learned absolute ({module.weight.shape[1]}×{module.weight.shape[2]} grid)"
+    if name == "RandomFourierPositions":  # SAM's prompt and image coordinates
+        return "random Fourier features"
     return None
 
 
@@ -145,7 +152,7 @@ def read_structure(model) -> Structure:
         if any(owner == q or owner.startswith(q + ".") for q in pos_modules):
             continue
         low = leaf.lower()
-        if low.startswith(("cls_token", "class_token", "class_embedding")):
+        if low.startswith(("cls_token", "class_token", "class_embedding")) or low == "cls":
             s.cls_token = True
         elif "register" in low or low.startswith("reg_token"):
             s.register_tokens = max(s.register_tokens, p.shape[-2] if p.dim() >= 2 else p.shape[0])
@@ -159,7 +166,8 @@ def read_structure(model) -> Structure:
     s.placement = " and ".join(_uniq(placements)).replace("pre-norm and post-norm", "pre- and post-norm")
     s.ffn = _uniq(ffns)
     s.widths = sorted(set(widths))
-    s.vocab = vocab if vocab > 2 else None  # BERT's 2-row segment table is not a vocabulary
+    # a few learned rows (BERT's 2 segments, SAM's 4 mask tokens) are not a vocabulary
+    s.vocab = vocab if vocab > 16 else None
     s.token_embedding = s.vocab is not None
     s.heads_out = _uniq(s.heads_out)
     report = count_params(model)

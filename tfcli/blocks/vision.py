@@ -62,9 +62,12 @@ class VisionPositions(nn.Module):
         nn.init.normal_(self.weight, std=0.02)
 
     def forward(self, new_grid: tuple[int, int]) -> torch.Tensor:
-        return interpolate_positions(
+        table = interpolate_positions(
             self.weight, (self.grid, self.grid), new_grid, self.num_prefix, self.antialias
         )  # (num_prefix + H*W, dim)
+        # never hand out the Parameter itself: output hooks (FlopCounterMode's module tracker,
+        # under inference mode) cannot attach to a leaf that requires grad
+        return table.clone() if table is self.weight else table
 
 
 class VisionEmbeddings(nn.Module):

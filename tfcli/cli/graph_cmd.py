@@ -16,8 +16,9 @@ def graph(
     output: Path = typer.Option(..., "--output", "-o", help="File to write: .svg, .png, .pdf or .dot.", show_default=False),
     set_: list[str] = o.SET,
     depth: int = typer.Option(
-        2, "--depth", "-d", min=0,
-        help="Levels of containers to open (repeated blocks are drawn once with their count).",
+        None, "--depth", "-d", min=0, show_default=False,
+        help="Levels of containers to open (repeated blocks are drawn once with their count). "
+        "Default: 2, or fewer when that would draw more than 60 boxes (SD's U-Net).",
     ),
     seq_len: int = typer.Option(16, "--seq-len", "-n", min=1, help="Tokens traced (only shapes in labels change)."),
     image_size: int = o.IMAGE_SIZE,
@@ -37,7 +38,7 @@ def graph(
     if not os.access(parent, os.W_OK):
         raise UsageError(f"cannot write {output}: directory {parent} is not writable")
 
-    from tfcli.analysis.graph import build_graph
+    from tfcli.analysis.graph import build_graph, build_graph_auto
     from tfcli.build import build_model
     from tfcli.registry import resolve
     from tfcli.render.graph import write_graph
@@ -45,7 +46,12 @@ def graph(
     spec = resolve(model, set_)
     net = build_model(spec.config, device="meta")
     inputs = net.example_inputs(o.input_shape(1, seq_len, None, image_size), "meta")
-    g = build_graph(net, inputs, depth=depth, title=spec.name)
+    if depth is None:
+        g, used = build_graph_auto(net, inputs, title=spec.name)
+        if used < 2:
+            typer.echo(f"note: drawn at --depth {used} to stay readable; --depth {used + 1} opens the next level", err=True)
+    else:
+        g = build_graph(net, inputs, depth=depth, title=spec.name)
     written, problem = write_graph(g, output)
     if problem:
         err = TfcliError(problem)

@@ -4,7 +4,7 @@ positions, a pre-norm bidirectional encoder, a linear head on the final [CLS] st
 from __future__ import annotations
 
 import torch
-from tfcli.blocks import BlockConfig, ClassifierHead, Stack
+from tfcli.blocks import BlockConfig, ClassifierHead, Pooler, Stack
 from tfcli.blocks.vision import VisionEmbeddings, grid_size, token_count_line
 from tfcli.models.base import TfcliModel, image_batch
 from tfcli.presets.vit import ViTConfig
@@ -28,6 +28,8 @@ class ViTModel(TfcliModel):
         # pre-norm blocks; the stack's final LayerNorm is timm's `norm`
         self.encoder = Stack(block, c.num_layers)
         self.head = ClassifierHead(c.d_model, c.num_classes) if c.num_classes else None
+        # transformers' ViTModel (no classifier) ends in BERT's pooler; timm's ViTs have none
+        self.pooler = Pooler(c.d_model) if c.pooler else None
 
     def example_inputs(self, shape: InputShape, device="cpu"):
         return example_images(shape, self.config, device)
@@ -38,7 +40,8 @@ class ViTModel(TfcliModel):
 
     def components(self):
         parts = {"embeddings": self.embeddings, "encoder": self.encoder}
-        return parts | ({"head": self.head} if self.head is not None else {})
+        parts |= {"head": self.head} if self.head is not None else {}
+        return parts | ({"pooler": self.pooler} if self.pooler is not None else {})
 
     def context_length(self) -> int | None:
         return None  # the position table is resampled to the grid, never wrapped
@@ -46,5 +49,7 @@ class ViTModel(TfcliModel):
     def forward(self, images):
         x = self.embeddings(images)  # (B, 1 + N, d): [CLS] + one token per patch
         x = self.encoder(x)  # (B, 1 + N, d), final LayerNorm applied
+        if self.pooler is not None:
+            return self.pooler(x)  # (B, d): tanh(dense([CLS]))
         cls = x[:, 0]  # (B, d)
         return self.head(cls) if self.head is not None else cls  # (B, classes)

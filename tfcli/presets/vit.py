@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from tfcli.presets._text import attention, check_attention, check_choices, feed_forward, layer_norm, linear
 from tfcli.registry import register_family, register_preset
-from tfcli.spec import ArchConfig, InputShape, divides
+from tfcli.spec import ArchConfig, InputShape, divides, require
 
 
 def patch_embedding_params(patch_size: int, in_channels: int, d: int) -> int:
@@ -30,6 +30,7 @@ class ViTConfig(ArchConfig):
     num_heads: int = 12
     ffn_dim: int = 3072
     num_classes: int = 1000  # 0: no head, the model returns the [CLS] feature
+    pooler: bool = False  # transformers' ViTModel: dense + tanh over the final [CLS] (headless only)
     activation: str = "gelu"
     norm_eps: float = 1e-6
 
@@ -43,6 +44,11 @@ class ViTConfig(ArchConfig):
         check_attention(self.family, self.d_model, self.num_heads)
         check_choices(self.family, self.activation)
         divides(self.family, "image_size", self.image_size, "patch_size", self.patch_size)
+        require(
+            not (self.pooler and self.num_classes), self.family,
+            f"'pooler' is the headless backbone's output (transformers ViTModel); set num_classes=0 "
+            f"(got {self.num_classes}) or pooler=false",
+        )
 
     def num_params(self) -> int:
         d = self.d_model
@@ -52,6 +58,7 @@ class ViTConfig(ArchConfig):
             + (self.grid**2 + 1) * d  # positions: every patch and the [CLS]
         )
         head = linear(d, self.num_classes) if self.num_classes else 0
+        head += linear(d, d) if self.pooler else 0
         return embeddings + self.num_layers * encoder_layer_params(d, self.ffn_dim) + layer_norm(d) + head
 
     def default_input(self) -> InputShape:

@@ -28,7 +28,9 @@ STYLE = {
 EDGE_STYLE = {
     "data": {},
     "cross": dict(color="#c05a00", penwidth="1.6"),
+    # what every level reads besides its input (timestep, text): dashed, so the data path stands out
     "condition": dict(style="dashed", color="#777777"),
+    "context": dict(style="dashed", color="#c05a00"),
 }
 
 

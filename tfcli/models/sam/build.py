@@ -28,6 +28,7 @@ class SamModel(TfcliModel):
     def __init__(self, config: SamConfig):
         super().__init__()
         self.config = c = config
+        self.graph_outputs = ("Masks", "IoU scores")  # what `tfcli graph` calls forward's two outputs
         self.image_encoder = ImageEncoder(c)
         self.shared_pe = RandomFourierPositions(c.embed_dim // 2)
         self.prompt_encoder = PromptEncoder(c)
