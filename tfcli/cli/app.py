@@ -23,7 +23,7 @@ app = typer.Typer(
 )
 
 # each module registers its command(s) on `app` when imported
-COMMAND_MODULES = ["list_cmd", "inspect_cmd"]
+COMMAND_MODULES = ["list_cmd", "inspect_cmd", "bench_cmd"]
 
 
 def _version(value: bool) -> None:
@@ -64,7 +64,9 @@ def main(argv: list[str] | None = None) -> None:
     debug = "--debug" in (argv if argv is not None else sys.argv[1:]) or os.environ.get("TFCLI_DEBUG") == "1"
     command = typer.main.get_command(app)
     try:
-        command.main(args=argv, prog_name="tfcli", standalone_mode=False)
+        code = command.main(args=argv, prog_name="tfcli", standalone_mode=False)
+        if isinstance(code, int) and code:  # typer returns Ctrl-C (130) and typer.Exit(n) as a code
+            sys.exit(code)
     except click.exceptions.Exit as e:
         sys.exit(e.exit_code)
     except click.ClickException as e:
