@@ -75,6 +75,26 @@ def test_peak_table_matches_gpu_names():
     assert b.peak_tflops("Some Future GPU", "fp16") is None
 
 
+def tiny_flops(seq_len: int) -> int:
+    from tfcli.build import build_model
+    from tfcli.registry import resolve
+    from tfcli.spec import InputShape
+
+    model = build_model(resolve("gpt2", TINY[1::2]).config, device="meta")
+    return b.count_flops(model, model.example_inputs(InputShape(seq_len=seq_len), "meta"))
+
+
+def test_torch_flop_counter_on_meta():
+    from tfcli.build import build_model
+    from tfcli.registry import resolve
+    from tfcli.spec import InputShape
+
+    model = build_model(resolve("gpt2", TINY[1::2]).config, device="meta")
+    flops = b.torch_flop_counter(model, model.example_inputs(InputShape(seq_len=16), "meta"))
+    # qkv 2·16·32·96 + out 2·16·32·32 + FFN 2·(2·16·32·64) + SDPA 2·(2·2·16·16·16) + head 2·16·32·100
+    assert flops == 98_304 + 32_768 + 131_072 + 32_768 + 102_400
+
+
 # -- runs ----------------------------------------------------------------------------
 
 
@@ -89,8 +109,7 @@ def test_sweep_reports_every_length(run_cli):
     assert p16["stats"]["min"] <= p16["stats"]["p10"] <= p16["stats"]["median"] <= p16["stats"]["p90"]
     assert p16["items"] == 16 and p16["unit"] == "tokens"
     assert p16["throughput"] == pytest.approx(16 / p16["stats"]["median"])
-    # qkv 2·16·32·96 + out 2·16·32·32 + FFN 2·(2·16·32·64) + SDPA 2·(2·2·16·16·16) + head 2·16·32·100
-    assert p16["flops"] == 98_304 + 32_768 + 131_072 + 32_768 + 102_400
+    assert p16["flops"] == tiny_flops(16)
     assert p16["tflops"] == pytest.approx(p16["flops"] / p16["stats"]["median"] / 1e12)
     assert p16["peak_memory"] > 0
     assert r["exponent"] is not None
@@ -202,7 +221,7 @@ def test_sweep_skips_lengths_estimated_not_to_fit(run_cli):
     from tfcli.registry import resolve
     from tfcli.spec import InputShape
 
-    cfg = resolve("gpt2", [a for a in TINY if a != "--set"]).config
+    cfg = resolve("gpt2", TINY[1::2]).config
     small, big = (b.estimate_memory(cfg, InputShape(seq_len=n), "fp32", "math").total for n in (16, 64))
     limit = str((small + big) // 2)
     (r,) = bench_json(run_cli, "gpt2", *TINY, "-n", "16,64", "--attn", "math", "--max-memory", limit, *FAST)["results"]
@@ -296,3 +315,24 @@ def test_cuda_attn_backends(run_cli, attn):
 def test_cuda_bad_index(run_cli):
     code, _, err = run_cli("bench", "gpt2", "--device", f"cuda:{torch.cuda.device_count()}")
     assert code == 2 and "no such GPU" in err
+
+
+def test_image_size_on_a_text_model(run_cli, no_build):
+    code, _, err = run_cli("bench", "gpt2", "--image-size", "224")
+    assert code == 2 and "gpt2 is a text model: --image-size does not apply" in err
+
+
+def _has_preset(name: str) -> bool:
+    from tfcli.registry import presets
+
+    return name in presets()
+
+
+@pytest.mark.skipif(not _has_preset("vit-b16"), reason="no vision family on this branch yet")
+def test_vision_model_reports_images_per_second(run_cli):
+    vit = ["--set", "num_layers=1", "--set", "d_model=32", "--set", "num_heads=2", "--set", "ffn_dim=64"]
+    (r,) = bench_json(run_cli, "vit-b16", *vit, "--image-size", "64", "--batch", "2", *FAST)["results"]
+    p = r["points"][0]
+    assert (p["image_size"], p["items"], p["unit"]) == (64, 2, "images")
+    code, _, err = run_cli("bench", "vit-b16", "--seq-len", "128")
+    assert code == 2 and "vision model: --seq-len does not apply" in err

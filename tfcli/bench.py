@@ -396,24 +396,25 @@ def attn_context(attn: str):
 
 
 def count_flops(model, inputs) -> int | None:
-    """FLOPs of one forward pass (multiply-add = 2 FLOPs), counted on the meta device.
+    """FLOPs of one forward pass (one multiply-add = 2 FLOPs), counted on the meta device.
 
-    Prefers the project's FLOP counter (tfcli.analysis.flops); until that exists,
-    torch.utils.flop_counter.FlopCounterMode on the same model. Either way the model
-    and inputs are on meta, so counting costs no compute whatever the length.
+    Uses the project's counter (tfcli.analysis.flops.count_torch, which returns MACs and
+    knows the CPU SDPA kernel and the norms) when it is there, else torch's own
+    FlopCounterMode. Either way model and inputs are on meta: no compute, any length.
     """
     try:
-        from tfcli.analysis.flops import count_flops as project_count  # type: ignore[attr-defined]
+        from tfcli.analysis.flops import count_torch  # type: ignore[import-not-found]
     except ImportError:
-        project_count = None
-    if project_count is not None:
-        result = project_count(model, inputs)
-        total = getattr(result, "total", result)
-        return int(total) if total is not None else None
+        return torch_flop_counter(model, inputs)
+    return 2 * int(count_torch(model, inputs).total)
+
+
+def torch_flop_counter(model, inputs) -> int:
+    """torch.utils.flop_counter: matmuls and attention, causal scores in full, no norms."""
     import torch
     from torch.utils.flop_counter import FlopCounterMode
 
-    with torch.inference_mode(), FlopCounterMode(display=False) as counter:
+    with torch.no_grad(), FlopCounterMode(display=False) as counter:
         model(**inputs)
     return int(counter.get_total_flops())
 
@@ -636,8 +637,10 @@ def bench_model(
                 on_point(point)
             continue
         try:
-            with torch.inference_mode():
+            # counted outside inference_mode: FlopCounterMode's module tracker hooks autograd
+            with torch.no_grad():
                 point.flops = count_flops(meta_model, _cast(meta_model.example_inputs(shape, "meta"), opts.dtype))
+            with torch.inference_mode():
                 inputs = _cast(model.example_inputs(shape, device), opts.dtype)
             point.items, point.unit = _count_items(inputs, family.modality)
 

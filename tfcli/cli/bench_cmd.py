@@ -87,6 +87,15 @@ def bench(
         if not json_:
             err.print(f"[dim]no model named; benchmarking {DEFAULT_MODEL}[/]")
     specs = [resolve(name, set_) for name in names]
+    from tfcli.errors import InputShapeError
+    from tfcli.registry import family_of
+
+    for spec in specs:
+        modality = family_of(spec.config).modality
+        if modality == "vision" and seq_len:
+            raise InputShapeError(f"{spec.name} is a vision model: --seq-len does not apply; use --image-size")
+        if modality == "text" and image_size is not None:
+            raise InputShapeError(f"{spec.name} is a text model: --image-size does not apply; use --seq-len")
 
     results: list[b.BenchResult] = []
     interrupted = False

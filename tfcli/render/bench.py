@@ -17,6 +17,10 @@ def ms(seconds: float) -> str:
     return f"{v:.3f}" if v < 10 else f"{v:.2f}" if v < 100 else f"{v:.1f}"
 
 
+def rate(x: float) -> str:
+    return human(x) if x >= 1000 else f"{x:.3g}"
+
+
 def settings_grid(r: BenchResult) -> Table:
     s = r.settings
     t = Table.grid(padding=(0, 2))
@@ -75,7 +79,7 @@ def results_table(results: list[BenchResult]) -> Table:
                 t.add_row(*row)
                 continue
             s = p.stats
-            row += [ms(s.median), ms(s.p10), ms(s.p90), ms(s.min), human(p.throughput)]
+            row += [ms(s.median), ms(s.p10), ms(s.p90), ms(s.min), rate(p.throughput)]
             row.append(f"{p.tflops:.3f}" if p.tflops is not None else "-")
             if any(x.settings.peak_tflops for x in results):
                 row.append(f"{100 * p.peak_fraction:.1f}%" if p.peak_fraction is not None else "-")
