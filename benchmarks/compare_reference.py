@@ -1,17 +1,18 @@
 """tfcli's forward pass against the reference implementations, same config, same harness.
 
-    python benchmarks/compare_reference.py [--threads 2] [--batch 1] [--seq-len 128,512]
+    python benchmarks/compare_reference.py [--threads 1] [--batch 1] [--seq-len 128,256]
 
 Pairs: tfcli bert-base vs transformers BertModel, tfcli gpt2 vs transformers
 GPT2LMHeadModel, tfcli vit-b16 vs timm vit_base_patch16_224 (when tfcli has ViT).
-Both sides run in the reference's own venv (so both use the same torch build), in
-separate subprocesses, alternating tfcli/reference for --rounds rounds so that load
-from other processes hits both alike. Each subprocess: fp32, CPU, the same thread
-count, inputs built once, warm-up passes, then --iters passes timed with
-time.perf_counter under torch.inference_mode() by the *same* loop (bare_loop below).
 
-Reported per pair: median of the per-round medians, min over all passes, and the
-ratio tfcli / reference for both (target: ≤ 1.0). Worker mode (--worker) is internal.
+Both models are built in ONE subprocess run by the reference's own venv (so both use
+the same torch build and thread count), fp32 on CPU, inputs built once, warm-up passes
+for each, then passes interleaved A B B A A B ... each timed with time.perf_counter
+under torch.inference_mode() by the same code (timed_pass below). Interleaving pass by
+pass means load from other processes on a shared machine hits both sides alike; the
+headline number is the median over pass pairs of (tfcli time / reference time), beside
+the ratio of medians and of minimums. Target: ≤ 1.0. --rounds repeats the whole thing in
+fresh processes and reports each round.
 """
 
 from __future__ import annotations
@@ -39,17 +40,12 @@ PAIRS = {
 # -- worker: build one model, time it, print JSON ---------------------------------------
 
 
-def bare_loop(fn, warmup: int, iters: int) -> list[float]:
+def timed_pass(fn) -> float:
     import time
 
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(iters):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return times
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
 
 
 def build_tfcli(preset: str, batch: int, seq_len: int, image_size: int):
@@ -91,31 +87,44 @@ def worker(args) -> None:
 
     torch.manual_seed(0)
     torch.set_num_threads(args.threads)
-    if args.worker == "tfcli":
-        model, inputs = build_tfcli(args.preset, args.batch, args.seq_len, args.image_size)
-    else:
-        model, inputs = build_reference(args.worker, args.batch, args.seq_len, args.image_size)
-    model.eval()
+    sides = {
+        "tfcli": build_tfcli(args.preset, args.batch, args.seq_len, args.image_size),
+        "ref": build_reference(args.worker, args.batch, args.seq_len, args.image_size),
+    }
+    fns = {}
+    for key, (model, inputs) in sides.items():
+        model.eval()
 
-    def fn():
-        with torch.inference_mode():
-            return model(**inputs)
+        def fn(model=model, inputs=inputs):
+            with torch.inference_mode():
+                return model(**inputs)
 
-    times = bare_loop(fn, args.warmup, args.iters)
+        fns[key] = fn
+    for _ in range(args.warmup):
+        for fn in fns.values():
+            fn()
+    times: dict[str, list[float]] = {"tfcli": [], "ref": []}
+    for i in range(args.iters):
+        order = ("tfcli", "ref") if i % 2 == 0 else ("ref", "tfcli")  # ABBA: neither always goes first
+        for key in order:
+            times[key].append(timed_pass(fns[key]))
+    ratios = [a / b for a, b in zip(times["tfcli"], times["ref"])]
     print(json.dumps({
-        "median": statistics.median(times), "min": min(times), "n": len(times),
+        "tfcli": {"median": statistics.median(times["tfcli"]), "min": min(times["tfcli"])},
+        "ref": {"median": statistics.median(times["ref"]), "min": min(times["ref"])},
+        "pair_ratio": statistics.median(ratios), "n": args.iters,
         "threads": torch.get_num_threads(), "torch": torch.__version__,
-        "params": sum(p.numel() for p in model.parameters()),
+        "params": {k: sum(p.numel() for p in m.parameters()) for k, (m, _) in sides.items()},
     }))
 
 
 # -- driver ---------------------------------------------------------------------------------
 
 
-def run_side(python: Path, side: str, preset: str, args, seq_len: int) -> dict:
+def run_pair(python: Path, side: str, preset: str, args, n: int) -> dict:
     cmd = [str(python), __file__, "--worker", side, "--preset", preset, "--batch", str(args.batch),
-           "--seq-len-one", str(seq_len), "--image-size", str(args.image_size), "--threads", str(args.threads),
-           "--warmup", str(args.warmup), "--iters", str(args.iters)]
+           "--seq-len-one", str(n), "--image-size", str(n if side.startswith("timm") else args.image_size),
+           "--threads", str(args.threads), "--warmup", str(args.warmup), "--iters", str(args.iters)]
     env = dict(os.environ, PYTHONPATH=str(ROOT), OMP_NUM_THREADS=str(args.threads))
     out = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=str(ROOT))
     if out.returncode != 0:
@@ -135,12 +144,12 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--models", default=",".join(PAIRS))
     ap.add_argument("--batch", type=int, default=1)
-    ap.add_argument("--seq-len", default="128,512", help="text models; comma list")
+    ap.add_argument("--seq-len", default="128,256", help="text models; comma list")
     ap.add_argument("--image-size", type=int, default=224)
-    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--warmup", type=int, default=3)
-    ap.add_argument("--iters", type=int, default=20)
-    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--iters", type=int, default=10)
+    ap.add_argument("--rounds", type=int, default=2)
     # worker mode
     ap.add_argument("--worker")
     ap.add_argument("--preset")
@@ -151,8 +160,9 @@ def main() -> None:
         return worker(args)
 
     print(f"fp32, CPU, batch {args.batch}, {args.threads} threads, {args.warmup} warm-up + {args.iters} "
-          f"timed passes per run, {args.rounds} alternating rounds per side")
-    header = f"{'model':<10} {'input':>8} {'tfcli ms':>9} {'ref ms':>9} {'ratio':>6} {'tfcli min':>10} {'ref min':>9} {'ratio':>6}  reference"
+          f"interleaved timed passes per side per round, {args.rounds} round(s)")
+    header = (f"{'model':<10} {'input':>8} {'round':>5} {'tfcli ms':>9} {'ref ms':>9} {'ratio':>6} "
+              f"{'tfcli min':>10} {'ref min':>9} {'ratio':>6} {'pair ratio':>10}  reference")
     print(header)
     print("-" * len(header))
     for name in args.models.split(","):
@@ -165,22 +175,18 @@ def main() -> None:
             continue
         lengths = [int(n) for n in args.seq_len.split(",")] if modality == "text" else [args.image_size]
         for n in lengths:
-            ours, theirs = [], []
-            for _ in range(args.rounds):  # alternate, so background load hits both sides alike
-                ours.append(run_side(python, "tfcli", preset, args, n))
-                theirs.append(run_side(python, side, preset, args, n))
-            errors = [r["error"] for r in ours + theirs if "error" in r]
-            if errors:
-                print(f"{name:<10} {n:>8} failed: {errors[0]}")
-                continue
-            t_med = statistics.median(r["median"] for r in ours)
-            r_med = statistics.median(r["median"] for r in theirs)
-            t_min = min(r["min"] for r in ours)
-            r_min = min(r["min"] for r in theirs)
             label = f"{n} tok" if modality == "text" else f"{n}px"
-            print(f"{name:<10} {label:>8} {t_med * 1e3:>9.2f} {r_med * 1e3:>9.2f} {t_med / r_med:>6.3f} "
-                  f"{t_min * 1e3:>10.2f} {r_min * 1e3:>9.2f} {t_min / r_min:>6.3f}  "
-                  f"{side} (torch {theirs[0]['torch']}, {theirs[0]['params']:,} vs {ours[0]['params']:,} params)")
+            for k in range(args.rounds):
+                r = run_pair(python, side, preset, args, n)
+                if "error" in r:
+                    print(f"{name:<10} {label:>8} failed: {r['error']}")
+                    break
+                t, ref = r["tfcli"], r["ref"]
+                print(f"{name:<10} {label:>8} {k + 1:>5} {t['median'] * 1e3:>9.2f} {ref['median'] * 1e3:>9.2f} "
+                      f"{t['median'] / ref['median']:>6.3f} {t['min'] * 1e3:>10.2f} {ref['min'] * 1e3:>9.2f} "
+                      f"{t['min'] / ref['min']:>6.3f} {r['pair_ratio']:>10.3f}  "
+                      f"{side} (torch {r['torch']}; params {r['params']['tfcli']:,} vs {r['params']['ref']:,})",
+                      flush=True)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Does `tfcli bench`'s harness add time over a bare timed loop? Target: under 3%.
 
-    python benchmarks/harness_overhead.py [--model bert-base] [--seq-len 128] [--threads 2]
+    python benchmarks/harness_overhead.py [--model bert-base] [--seq-len 128] [--threads 1]
 
 Same model object, same inputs, same thread count. "bare" is the loop anyone would
 write (inference_mode, perf_counter around each call); "tfcli" is tfcli.bench.measure,
@@ -26,9 +26,9 @@ def main() -> None:
     ap.add_argument("--model", default="bert-base")
     ap.add_argument("--set", action="append", default=["num_layers=2"])
     ap.add_argument("--seq-len", type=int, default=128)
-    ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--iters", type=int, default=20)
-    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--iters", type=int, default=10)
+    ap.add_argument("--rounds", type=int, default=6)
     args = ap.parse_args()
 
     import torch

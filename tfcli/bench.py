@@ -153,7 +153,11 @@ def check_device(device: str, dtype: str, attn: str = "auto") -> str:
         if index >= count:
             raise DeviceError(f"--device {device}: no such GPU; this machine has {count} (cuda:0..cuda:{count - 1})")
         text = f"cuda:{index}"
-        if dtype == "bf16" and not torch.cuda.is_bf16_supported(including_emulation=False):
+        try:
+            native_bf16 = torch.cuda.is_bf16_supported(including_emulation=False)
+        except TypeError:  # torch < 2.4 has no emulation flag and reports native support only
+            native_bf16 = torch.cuda.is_bf16_supported()
+        if dtype == "bf16" and not native_bf16:
             name = torch.cuda.get_device_name(index)
             raise DeviceError(f"bf16 is not native on {name}; use --dtype fp16 or fp32")
         if attn == "flash" and dtype == "fp32":
@@ -650,20 +654,22 @@ def bench_model(
 
             with attn_context(opts.attn):
                 stats, backends, peak, growth = measure(fn, device, opts)
-            del inputs
         except KeyboardInterrupt:
             result.interrupted = True
             break
         except Exception as e:
-            if is_oom(e):
-                point.status, point.message = "oom", "out of memory"
-                result.points.append(point)
-                inputs = None
-                free_memory(device)
-                if on_point:
-                    on_point(point)
-                continue
-            raise _explain(e, opts) from None
+            if not is_oom(e):
+                raise _explain(e, opts) from None
+            point.status, point.message = "oom", "out of memory"
+        finally:
+            inputs = fn = None  # noqa: F841  (drop the tensors before freeing)
+        if point.status == "oom":
+            # outside the except block: its traceback no longer pins the activations
+            free_memory(device)
+            result.points.append(point)
+            if on_point:
+                on_point(point)
+            continue
         point.stats, point.backends = stats, backends
         point.peak_memory, point.memory_growth = peak, growth
         point.throughput = point.items / stats.median

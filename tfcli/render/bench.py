@@ -80,7 +80,7 @@ def results_table(results: list[BenchResult]) -> Table:
                 continue
             s = p.stats
             row += [ms(s.median), ms(s.p10), ms(s.p90), ms(s.min), rate(p.throughput)]
-            row.append(f"{p.tflops:.3f}" if p.tflops is not None else "-")
+            row.append(f"{p.tflops:.3g}" if p.tflops is not None else "-")
             if any(x.settings.peak_tflops for x in results):
                 row.append(f"{100 * p.peak_fraction:.1f}%" if p.peak_fraction is not None else "-")
             row += [human_bytes(p.peak_memory or 0), human_bytes(p.memory_growth or 0)]
