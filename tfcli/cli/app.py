@@ -23,7 +23,9 @@ app = typer.Typer(
 )
 
 # each module registers its command(s) on `app` when imported
-COMMAND_MODULES = ["list_cmd", "inspect_cmd", "compare_cmd", "families_cmd", "graph_cmd", "flops_cmd", "complexity_cmd"]
+COMMAND_MODULES = [
+    "list_cmd", "inspect_cmd", "flops_cmd", "complexity_cmd", "bench_cmd", "compare_cmd", "families_cmd", "graph_cmd",
+]
 
 
 def _version(value: bool) -> None:
@@ -63,7 +65,9 @@ def main(argv: list[str] | None = None) -> None:
     debug = "--debug" in (argv if argv is not None else sys.argv[1:]) or os.environ.get("TFCLI_DEBUG") == "1"
     command = typer.main.get_command(app)
     try:
-        command.main(args=argv, prog_name="tfcli", standalone_mode=False)
+        code = command.main(args=argv, prog_name="tfcli", standalone_mode=False)
+        if isinstance(code, int) and code:  # typer returns Ctrl-C (130) and typer.Exit(n) as a code
+            sys.exit(code)
     except typer.Exit as e:
         sys.exit(e.exit_code)
     except click_error as e:
