@@ -132,11 +132,11 @@ def bench(
         if not json_:
             make_console().print(f"plot written to {plot}")
     if interrupted:
-        import click
+        import typer
 
         # the app's error boundary turns Abort into "error: interrupted" and exit 130
         # (a KeyboardInterrupt would be turned into a returned exit code by typer)
-        raise click.Abort()
+        raise typer.Abort()
     if results and all(p.status == "oom" for r in results for p in r.points):
         from tfcli.errors import ResourceError
 
