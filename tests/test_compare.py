@@ -31,9 +31,10 @@ def test_exact_params_flops_cache(bert_gpt):
     assert r["params"].raw == [109_482_240, 124_439_808]
     assert r["params_embedding"].raw == [23_835_648, 39_383_808]  # tokens + positions (+ segments)
     assert r["params_non_embedding"].raw == [85_646_592, 85_056_000]
-    # FlopCounterMode on meta, batch 1 × 128 tokens, 2 FLOPs per multiply-add
-    assert r["flops"].raw == [22_348_431_360, 32_228_179_968]
-    assert r["attention_share"].raw == [0.3513, 0.2436]
+    # tfcli flops' MACs at batch 1 × 128 tokens (norms at numel×5), FLOPs = 2 × MACs
+    assert r["flops"].raw == [2 * 11_186_503_680, 2 * 16_126_377_984]
+    assert r["flops"].label == "forward FLOPs (2 × MACs)"
+    assert r["attention_share"].raw == [0.3509, 0.2434]
     # GPT-2: 2 (K and V) × 12 layers × 12 heads × 64 × 2 bytes; BERT generates nothing
     assert r["kv_cache_bytes_per_token"].raw == [None, 36_864]
     assert r["class"].differ and not r["modality"].differ and not r["layers"].differ
@@ -113,7 +114,7 @@ def test_vision_rows(vision):
     assert r["vocab"].raw == [None, 49408, None, None]  # SAM's 4 mask tokens are not a vocabulary
     assert r["context"].raw == [None, 77, None, None]
     assert r["params"].raw == [86_567_656, 151_277_313, 93_735_728, 859_520_964]
-    assert r["flops"].raw[0] == 35_127_656_448  # = FlopCounterMode on timm vit_base_patch16_224 (FACTS)
+    assert r["flops"].raw[0] == 2 * 17_582_740_224  # FLOPs = 2 × the MACs fvcore gives timm's ViT-B/16
     assert r["layers"].raw[2] == {"image_encoder": 12, "mask_decoder": 2}
 
 
@@ -124,3 +125,15 @@ def test_vit_dinov2_compare_runs(run_cli):
     assert code == 0, err
     rows = {r["key"]: r for r in json.loads(out)["rows"]}
     assert rows["positions"]["values"] == ["learned absolute (197)", "learned absolute (1370)"]
+
+
+def test_flops_row_is_the_flops_count_for_every_kind_of_model():
+    """compare's FLOPs come from tfcli.analysis.flops' convention: 2 × the MACs `tfcli flops`
+    reports (vision at the default image size, SD's 128-token prompt past its 77 positions)."""
+    from tfcli.analysis.compare import compare
+    from tfcli.registry import resolve
+
+    c = compare([resolve("vit-b16"), resolve("sam-b")], seq_len=128)
+    rows = {r.key: r for r in c.rows}
+    assert rows["flops"].raw == [2 * 17_582_740_224, 2 * 488_254_783_232]
+    assert "FLOPs = 2 × MACs" in c.notes[0] and "the closed form" in c.notes[0]

@@ -147,3 +147,24 @@ def test_vision_mode_sweeps_image_sides(monkeypatch):
     # first side past the crossover: (s//16)² + 1 ≥ 4608 needs 68 patches a side → s = 1088
     assert r.crossover.image_size == 1088 and r.crossover.tokens == 4625
     assert any("fourth power" in n for n in r.notes)
+
+
+@pytest.mark.parametrize("name, step", [("vit-b16", 16), ("sam-b", 16), ("sd15-unet", 64), ("sd15", 64), ("sd15-vae", 8)])
+def test_vision_families_sweep_with_their_closed_form(name, step):
+    """No fvcore trace per point: the closed form, image sides in steps the model accepts."""
+    from tfcli.analysis.complexity import image_step
+
+    r = complexity_report(resolve(name), None, None)
+    assert r.method == "analytic"
+    assert image_step(resolve(name).config) == step
+    assert r.crossover.image_size and r.crossover.image_size % step == 0
+    assert all(p.x % step == 0 for p in r.points)
+
+
+def test_sam_sweep_reports_its_windowed_scores():
+    r = complexity_report(resolve("sam-b"), [1024, 2048], None)
+    assert [p.tokens for p in r.points] == [4096, 16384]
+    # 8 windowed layers: 5² → 10² windows of 14² tokens (+ the decomposed rel-pos terms)
+    assert r.points[0].windowed == 8 * (2 * 4900 * 196 * 768 + 2 * 4900 * 14 * 768)
+    assert r.points[1].windowed == 4 * r.points[0].windowed
+    assert r.crossover.image_size == 1888

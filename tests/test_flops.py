@@ -1,7 +1,9 @@
 """MACs by three methods: fvcore, torch's FlopCounterMode and the closed form.
 
 The pinned totals are MACs at each preset's default input (batch 1, 128 tokens; encoder-
-decoders 128 source + 128 target tokens), causal scores counted in full, norms at numel×5.
+decoders 128 source + 128 target tokens; CLIP text 77 tokens; images at the preset's size;
+SAM with one click), causal scores counted in full, norms at numel×5. Every family has a
+closed form and all three methods agree exactly, category by category.
 fvcore on transformers' own eager models agrees where it was run: BertModel (with pooler)
 11,186,503,680 and GPT2LMHeadModel 16,126,377,984 at 128 tokens.
 """
@@ -13,7 +15,7 @@ import pytest
 from tfcli.analysis.analytic import ANALYTIC, count_analytic
 from tfcli.analysis.flops import AGREEMENT, count_fvcore, count_torch, flops_report
 from tfcli.build import build_model
-from tfcli.registry import presets, resolve
+from tfcli.registry import families, presets, resolve
 from tfcli.spec import InputShape
 
 MACS = {
@@ -34,9 +36,7 @@ MACS = {
     "llama2-7b": 850_171_265_024,
     "llama2-70b": 8_817_606_656_000,
     "tinyllama-1.1b": 133_941_166_080,
-}
-# the vision families have no closed form yet: fvcore and torch, equal to the unit
-MEASURED_ONLY = {
+    # vision, image and diffusion families: the closed forms agree exactly as well
     "vit-s16": 4_608_338_304,
     "vit-b16": 17_582_740_224,
     "vit-b32": 4_413_986_304,
@@ -62,7 +62,6 @@ MEASURED_ONLY = {
     "sd15": 1_668_247_753_472,
 }
 SLOW = {"gpt3-175b", "llama2-70b", "llama2-7b", "sam-h", "sam-l", "dinov2-g14", "dinov2-g14-reg", "sd15"}
-TEXT_FAMILIES = {"transformer", "bert", "gpt", "t5", "bart", "llama"}
 
 
 def _params(names):
@@ -82,16 +81,6 @@ def test_three_methods_agree_on_the_pinned_count(name):
         assert c.by_category == report.counts["analytic"].by_category
 
 
-@pytest.mark.parametrize("name", _params(MEASURED_ONLY))
-def test_both_counters_agree_on_families_without_a_closed_form(name):
-    report = flops_report(resolve(name), InputShape(), ("fvcore", "torch", "analytic"))
-    assert {m: c.total for m, c in report.counts.items()} == {"fvcore": MEASURED_ONLY[name], "torch": MEASURED_ONLY[name]}
-    assert report.counts["fvcore"].by_category == report.counts["torch"].by_category
-    assert report.counts["fvcore"].uncounted == report.counts["torch"].uncounted == {}
-    if ANALYTIC.get(presets()[name].family) is None:
-        assert "analytic" in report.missing
-
-
 def test_vit_b16_meets_the_published_figure():
     """timm vit_base_patch16_224 under fvcore (unfused attention, so its matmuls are seen):
     17,582,740,224 = 17.58 GMACs (/work/refs/flops.json); convs traced on meta included."""
@@ -101,11 +90,76 @@ def test_vit_b16_meets_the_published_figure():
 
 
 def test_every_preset_is_pinned():
-    assert set(presets()) == set(MACS) | set(MEASURED_ONLY)
+    assert set(presets()) == set(MACS)
 
 
-def test_every_text_family_has_a_closed_form():
-    assert TEXT_FAMILIES <= set(ANALYTIC)
+def test_every_family_has_a_closed_form():
+    assert set(families()) == set(ANALYTIC)
+
+
+# variants the presets do not cover: other sizes and batches, --set changes, SAM's prompt kinds
+VARIANTS = [
+    ("vit-s16", [], dict(batch=2, image_size=384)),  # the position table resampled
+    ("vit-b32", ["num_classes=0"], dict(image_size=160)),
+    ("dinov2-g14-reg", ["num_layers=2"], dict(image_size=224, batch=3)),  # SwiGLU, registers
+    ("clip-b16", [], dict(batch=2, seq_len=20, image_size=320)),  # 2×2 logits
+    ("sd15-text", [], dict(seq_len=16, batch=2)),
+    ("sam-b", ["num_layers=3", "global_attn_indexes=[1]"], dict(batch=2)),  # image PE once per batch
+    ("sam-b", ["num_layers=2", "global_attn_indexes=[1]"], dict(prompt="points=3")),
+    ("sam-b", ["num_layers=2", "global_attn_indexes=[0]"], dict(prompt="box")),
+    ("sam-b", ["num_layers=2", "global_attn_indexes=[0]"], dict(prompt="points=2,box,mask")),
+    ("sam-b", ["num_layers=2", "global_attn_indexes=[0]", "window_size=16"], dict(prompt="mask")),
+    ("sam-b", ["num_layers=2", "global_attn_indexes=[1]", "image_size=512", "iou_head_depth=2"], {}),
+    ("sd15-unet", ["layers_per_block=1", "transformer_layers_per_block=2"], dict(batch=2, seq_len=10, image_size=256)),
+    ("sd15-unet", ["block_out_channels=[64,128,256]", "down_block_types=[plain,cross,cross]",
+                   "up_block_types=[cross,cross,plain]", "num_heads=4"], dict(image_size=128)),
+    ("sd15-vae", ["block_out_channels=[32,64]", "layers_per_block=1"], dict(image_size=64, batch=2)),
+    ("sd15", ["unet.layers_per_block=1", "vae.layers_per_block=1", "text.num_layers=2"],
+     dict(image_size=256, seq_len=12)),  # the sd family in the fast run (sd15 itself is slow)
+]
+
+
+@pytest.mark.parametrize("name, sets, shape", VARIANTS, ids=[f"{n}-{i}" for i, (n, _, _) in enumerate(VARIANTS)])
+def test_closed_forms_follow_the_config_and_the_input(name, sets, shape):
+    report = flops_report(resolve(name, sets), InputShape(**shape), ("fvcore", "torch", "analytic"))
+    analytic = report.counts["analytic"]
+    for method in ("fvcore", "torch"):
+        c = report.counts[method]
+        assert c.uncounted == {}, f"{method} left ops without a handle: {c.uncounted}"
+        assert c.by_category == analytic.by_category, method
+
+
+def test_vision_closed_forms_by_hand():
+    """The families' own formulas (matmuls and convs only) plus fvcore's norms."""
+    def macs(name):
+        b = count_analytic(resolve(name).config, InputShape())
+        return b.total() - b.macs["norms"], b
+
+    # ViT-B/16: N = 197, patch conv 196·16²·3·768, 12 × (4Nd² + 2N²d + 2N·d·4d), head on [CLS]
+    n, d = 197, 768
+    vit, _ = macs("vit-b16")
+    assert vit == 196 * 768 * 768 + 12 * (4 * n * d * d + 2 * n * n * d + 8 * n * d * d) + d * 1000
+    assert vit == 17_563_828_224
+    clip, _ = macs("clip-b32")
+    assert clip == 7_388_582_400
+    # SAM-B: 4 global layers over T = 4096, 8 windowed over 25 windows of 14² (T_w = 4900)
+    sam, b = macs("sam-b")
+    assert sam == 487_851_018_752
+    T, Tw = 4096, 4900
+    assert b.windowed_scores == 8 * (2 * Tw * 196 * d + 2 * Tw * 14 * d)
+    global_scores = 4 * (2 * T * T * d + 2 * T * 64 * d)
+    decoder_scores = 2 * 2 * 7 * 7 * 256 + 5 * 2 * 7 * T * 128
+    assert b.macs["attn_scores"] == b.windowed_scores + global_scores + decoder_scores
+    unet, _ = macs("sd15-unet")
+    assert unet == 401_636_720_640
+
+
+def test_windowed_scores_grow_linearly_global_ones_quadratically():
+    config = resolve("sam-b").config
+    small, big = (count_analytic(config, InputShape(image_size=s)) for s in (1024, 2048))
+    # 64² → 128² tokens: windows 5² → 10² (×4, linear); global scores ×16
+    assert big.windowed_scores == 4 * small.windowed_scores
+    assert big.attn_matrix == 16 * small.attn_matrix  # B·heads·T² of a global layer
 
 
 def test_bert_base_by_hand():

@@ -15,31 +15,28 @@ from tfcli.spec import InputShape, ResolvedSpec
 
 @dataclass
 class FlopsFact:
-    total: int  # FLOPs of one forward pass (a multiply-add counts 2)
-    attention: int  # the part spent inside attention modules (projections and scores)
-    source: str  # which counter produced it
+    macs: int  # multiply-adds of one forward pass (tfcli.analysis.analytic's convention)
+    attention: int  # MACs of the attention projections and scores
+    source: str  # which method produced it
+
+    @property
+    def flops(self) -> int:
+        return 2 * self.macs
 
 
-def count_flops(model, inputs: dict) -> FlopsFact:
-    """REWIRE POINT for the lead: the `flops` branch adds tfcli.analysis.flops; when it is
-    merged, call it here (its by-category result gives `attention`). Until then this uses
-    torch's FlopCounterMode on the meta model: matmuls, convs and attention score products,
-    2 FLOPs per multiply-add; attention = everything inside tfcli Attention modules."""
-    import torch
-    from torch.utils.flop_counter import FlopCounterMode
+def count_flops(config, model, inputs: dict, shape: InputShape) -> FlopsFact:
+    """One forward's MACs by tfcli.analysis.flops' convention (norms at numel×5, elementwise
+    ops not counted): the family's closed form (instant; equal to fvcore and torch's counter
+    on every preset), else torch's FlopCounterMode with tfcli's handles on the meta model."""
+    from tfcli.analysis.analytic import count_analytic
+    from tfcli.analysis.flops import count_torch
 
-    from tfcli.blocks import Attention
-
-    with FlopCounterMode(display=False, depth=None) as counter:
-        with torch.inference_mode():
-            model(**inputs)
-    per_module = counter.get_flop_counts()
-    root = type(model).__name__
-    attn_paths = [p for p, m in model.named_modules() if isinstance(m, Attention)]
-    # hierarchical counts: an outer Attention already includes anything nested in it
-    top = [p for p in attn_paths if not any(p.startswith(q + ".") for q in attn_paths)]
-    attention = sum(sum(per_module.get(f"{root}.{p}", {}).values()) for p in top)
-    return FlopsFact(int(counter.get_total_flops()), int(attention), "torch FlopCounterMode")
+    b = count_analytic(config, shape)
+    if b is not None:
+        cats = b.by_category()
+        return FlopsFact(b.total(), cats["attn_proj"] + cats["attn_scores"], "the closed form")
+    c = count_torch(model, inputs)
+    return FlopsFact(c.total, c.by_category["attn_proj"] + c.by_category["attn_scores"], "torch FlopCounterMode")
 
 
 @dataclass
@@ -108,6 +105,7 @@ def _count(kinds: dict[str, int], windowed: int) -> str:
 
 def profile(spec: ResolvedSpec, seq_len: int) -> dict[str, Any]:
     """Every fact about one model, raw (numbers stay numbers)."""
+    from tfcli.analysis.analytic import resolved
     from tfcli.analysis.classify import classify
     from tfcli.analysis.params import count_params
     from tfcli.analysis.structure import kv_cache_bytes_per_token, read_structure
@@ -116,11 +114,12 @@ def profile(spec: ResolvedSpec, seq_len: int) -> dict[str, Any]:
     from tfcli.registry import family_of
 
     model = build_model(spec.config, device="meta")
-    inputs = model.example_inputs(InputShape(seq_len=seq_len), "meta")
+    shape = resolved(spec.config, InputShape(seq_len=seq_len))
+    inputs = model.example_inputs(shape, "meta")
     s = read_structure(model)
     cls = classify(model)
     params = count_params(model)
-    flops = count_flops(model, inputs)
+    flops = count_flops(spec.config, model, inputs, shape)
     fam = family_of(spec.config)
     facts = FAMILY_FACTS.get(fam.name)
     layers = {f.path.split(".")[0] if f.path.count(".") else f.path: f.layers for f in cls.stacks}
@@ -148,8 +147,9 @@ def profile(spec: ResolvedSpec, seq_len: int) -> dict[str, Any]:
         "params": params.total,
         "params_embedding": params.by_category["embeddings"],
         "params_non_embedding": params.total - params.by_category["embeddings"],
-        "flops": flops.total,
-        "flops_attention": flops.attention,
+        "macs": flops.macs,
+        "flops": flops.flops,
+        "flops_attention": 2 * flops.attention,
         "flops_source": flops.source,
         "kv_cache_bytes_per_token": kv_cache_bytes_per_token(model),
         "objective": facts.objective.en if facts else "",
@@ -189,7 +189,7 @@ def compare(specs: list[ResolvedSpec], seq_len: int = 128) -> Comparison:
         row("params", "parameters", lambda n: f"{n:,} ({human(n)})"),
         row("params_embedding", "  embedding", lambda n: f"{n:,} ({human(n)})"),
         row("params_non_embedding", "  non-embedding", lambda n: f"{n:,} ({human(n)})"),
-        row("flops", "forward FLOPs", lambda n: f"{human(n)}"),
+        row("flops", "forward FLOPs (2 × MACs)", lambda n: f"{human(n)}"),
         Row("attention_share", "  attention share", [f"{100 * share(p):.1f}%" for p in profiles],
             [share(p) for p in profiles]),
         row("kv_cache_bytes_per_token", "KV cache / token (bf16)", lambda b: human_bytes(b) if b else "—"),
@@ -197,7 +197,8 @@ def compare(specs: list[ResolvedSpec], seq_len: int = 128) -> Comparison:
     ]
     notes = [
         f"FLOPs: one forward pass at batch 1 and {seq_len} tokens (images at their default size), "
-        f"counted by {profiles[0]['flops_source']}; a multiply-add counts 2"
+        f"counted by {profiles[0]['flops_source']}; FLOPs = 2 × MACs (a multiply-add counts 2), "
+        "norms at numel×5 as fvcore, elementwise ops not counted (tfcli flops' convention)"
     ]
     if any(p["context"] and seq_len > p["context"] for p in profiles):
         over = [p["name"] for p in profiles if p["context"] and seq_len > p["context"]]

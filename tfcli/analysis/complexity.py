@@ -266,20 +266,26 @@ def complexity_report(
             cache[x] = raw(x)
         return cache[x]
 
+    from tfcli.errors import TfcliError
+
+    step = 1 if mode == "tokens" else image_step(spec.config)
+    search = evaluate if step == 1 else (lambda k: evaluate(k * step))  # image sides: whole patches
+    hi = (1 << 24) if mode == "tokens" else max(1, (1 << 15) // step)
     if xs is None:
         first = 128 if mode == "tokens" else (spec.config.default_input().image_size)
-        cross_guess = crossover(evaluate, causal_half, lo=1, hi=1 << 20) if method == "analytic" else None
+        cross_guess = None
+        if method == "analytic":  # cheap: find the crossover first so the sweep reaches past it
+            try:
+                cross_guess = crossover(search, causal_half, lo=1, hi=min(hi, 1 << 20))
+            except TfcliError:
+                cross_guess = None
+        cross_guess = cross_guess * step if cross_guess else None
         stop = max_x or max(8192 if mode == "tokens" else 8 * first, _next_pow2(2 * (cross_guess or 0)))
         stop = min(stop, 1 << 20)
         xs = _sweep(first, stop) or [stop]
     points = [_point(x, evaluate(x), batch, nbytes, causal_half) for x in xs]
 
-    step = 1 if mode == "tokens" else image_step(spec.config)
-    search = evaluate if step == 1 else (lambda k: evaluate(k * step))  # image sides: whole patches
-    hi = (1 << 24) if mode == "tokens" else max(1, (1 << 15) // step)
     lo = 1
-    from tfcli.errors import TfcliError
-
     try:
         if method != "analytic":  # each evaluation is a trace: search a doubling bracket first
             lo, hi = _bracket(search, causal_half, max(1, xs[0] // step), hi)
@@ -315,7 +321,14 @@ def image_step(config) -> int:
         value = getattr(config, f.name)
         if dataclasses.is_dataclass(value) and isinstance(getattr(value, "patch_size", None), int):
             return value.patch_size
-    return 8  # latent diffusion: 8 pixels per latent
+    # latent diffusion: pixels per latent, times 2 per UNet halving (the latents must halve evenly)
+    unet = getattr(config, "unet", config)
+    if hasattr(unet, "downsamples") and hasattr(unet, "pixels_per_latent"):
+        per_latent = getattr(config, "pixels_per_latent", unet.pixels_per_latent)
+        return per_latent * 2**unet.downsamples
+    if hasattr(config, "downsamples"):  # the VAE: the image side halves `downsamples` times
+        return 2**config.downsamples
+    return 8
 
 
 def _bracket(evaluate: Evaluate, causal_half: bool, start: int, limit: int) -> tuple[int, int | None]:

@@ -50,7 +50,7 @@ ELEMENTWISE_OPS = {
     "softmax", "_softmax", "log_softmax", "mean", "sum", "amax", "max", "min", "outer",
     "reciprocal", "erf", "square", "var", "std", "hardtanh", "leaky_relu", "elu", "softplus",
     "mish", "_safe_softmax", "logsumexp", "cumsum", "cumprod", "addcmul", "lerp", "linalg_vector_norm",
-    "norm", "upsample_bilinear2d", "upsample_bicubic2d", "adaptive_avg_pool2d", "avg_pool2d",
+    "norm", "upsample_bilinear2d", "upsample_bicubic2d", "_upsample_bicubic2d_aa", "adaptive_avg_pool2d", "avg_pool2d",
     "max_pool2d", "grid_sampler", "grid_sampler_2d", "native_layer_norm", "native_group_norm",
 }
 
