@@ -1,21 +1,13 @@
 """Properties every registered preset must have, parametrised over the whole registry
-(so a new preset is tested the moment it is registered)."""
+(so a new preset is tested the moment it is registered; its count is pinned in test_parity)."""
 
 import pytest
 
 from tfcli.analysis.classify import classify
-from tfcli.analysis.params import count_params
 from tfcli.build import build_model
 from tfcli.registry import families, presets
 
 ALL = sorted(presets())
-
-
-@pytest.mark.parametrize("name", ALL)
-def test_closed_form_equals_built_count(name):
-    config = presets()[name].config()
-    model = build_model(config, device="meta")
-    assert count_params(model).total == config.num_params()
 
 
 @pytest.mark.parametrize("name", ALL)

@@ -67,7 +67,6 @@ def bench(
     from tfcli.errors import UsageError
     from tfcli.registry import resolve
     from tfcli.render.fmt import make_console
-    from tfcli.spec import InputShape
 
     # everything about the device is checked before any model is resolved or built
     dtype = b.parse_dtype(dtype)
