@@ -172,3 +172,15 @@ def test_tree_collapses_only_items_of_one_list():
 
     tree = build_tree(M(), {})
     assert [(c.name, c.repeat) for c in tree.children] == [("layers.0–2", 3), ("extra", 1)]
+
+
+@pytest.mark.parametrize(
+    "name,order",
+    [("bert-base", ["attn", "attn_norm", "ffn", "ffn_norm"]),  # post-norm: sublayer, then Add & Norm
+     ("gpt2", ["attn_norm", "attn", "ffn_norm", "ffn"])],  # pre-norm: norm, then sublayer
+)
+def test_tree_shows_sublayers_in_the_order_they_run(run_cli, name, order):
+    code, out, _ = run_cli("inspect", name, "--json")
+    stack = next(c for c in json.loads(out)["tree"]["children"] if c["type"] == "Stack")
+    block = stack["children"][0]
+    assert [c["name"] for c in block["children"]] == order

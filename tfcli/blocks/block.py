@@ -74,15 +74,19 @@ class Block(nn.Module):
                 **kw,
             )
 
-        self.attn_norm = norm()
-        self.attn = attention(causal=cfg.causal)
+        def sublayer(norm_name: str, name: str, module: nn.Module) -> None:
+            # registered in the order forward runs them, so the layer tree reads like the
+            # block: norm → attention for pre-norm, attention → norm for post-norm
+            pair = [(norm_name, norm()), (name, module)]
+            for attr, mod in pair if cfg.pre_norm else reversed(pair):
+                setattr(self, attr, mod)
+
+        sublayer("attn_norm", "attn", attention(causal=cfg.causal))
         if cfg.cross_dim is not None:
-            self.cross_norm = norm()
-            self.cross_attn = attention(kv_dim=cfg.cross_dim)
+            sublayer("cross_norm", "cross_attn", attention(kv_dim=cfg.cross_dim))
         else:
             self.cross_attn = None
-        self.ffn_norm = norm()
-        self.ffn = FeedForward(d, cfg.ffn_dim, cfg.activation, cfg.gated, cfg.ffn_bias)
+        sublayer("ffn_norm", "ffn", FeedForward(d, cfg.ffn_dim, cfg.activation, cfg.gated, cfg.ffn_bias))
         if cfg.layer_scale:
             self.attn_scale, self.ffn_scale = LayerScale(d), LayerScale(d)
         else:
