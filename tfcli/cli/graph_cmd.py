@@ -20,7 +20,9 @@ def graph(
         help="Levels of containers to open (repeated blocks are drawn once with their count). "
         "Default: 2, or fewer when that would draw more than 60 boxes (SD's U-Net).",
     ),
-    seq_len: int = typer.Option(16, "--seq-len", "-n", min=1, help="Tokens traced (only shapes in labels change)."),
+    seq_len: int = typer.Option(
+        None, "--seq-len", "-n", min=1, help="Tokens traced (default: the family's; only shapes in labels change)."
+    ),
     image_size: int = o.IMAGE_SIZE,
 ) -> None:
     """Draw MODEL's blocks with Graphviz: embeddings, positions, N× blocks, heads."""
@@ -39,13 +41,15 @@ def graph(
         raise UsageError(f"cannot write {output}: directory {parent} is not writable")
 
     from tfcli.analysis.graph import build_graph, build_graph_auto
+    from tfcli.analysis.inspect import resolve_shape
     from tfcli.build import build_model
     from tfcli.registry import resolve
     from tfcli.render.graph import write_graph
 
     spec = resolve(model, set_)
     net = build_model(spec.config, device="meta")
-    inputs = net.example_inputs(o.input_shape(1, seq_len, None, image_size), "meta")
+    shape, _ = resolve_shape(net, o.input_shape(1, seq_len, None, image_size))  # the family's defaults
+    inputs = net.example_inputs(shape, "meta")
     if depth is None:
         g, used = build_graph_auto(net, inputs, title=spec.name)
         if used < 2:
