@@ -88,11 +88,6 @@ def presets() -> dict[str, Preset]:
     return PRESETS
 
 
-def aliases_of(name: str) -> list[str]:
-    load_all()
-    return list(PRESETS[name].aliases)
-
-
 def lookup(name: str) -> Preset:
     load_all()
     key = name.strip().lower()

@@ -76,7 +76,7 @@ def resolve_shape(model, shape: InputShape) -> tuple[InputShape, list[str]]:
             "positions past it reuse the table (counting only, the trained model never saw them)"
         )
     # families whose inputs need explaining (e.g. pixels → latents) say so themselves
-    notes += getattr(model, "input_notes", lambda _shape: [])(merged)
+    notes += model.input_notes(merged)
     return merged, notes
 
 

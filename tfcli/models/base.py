@@ -19,6 +19,10 @@ class TfcliModel(nn.Module):
         """Lines the inspect header shows under the input (e.g. a ViT's token count)."""
         return []
 
+    def input_notes(self, shape: InputShape) -> list[str]:
+        """Notes every command prints about how it reads the input (e.g. pixels → latents)."""
+        return []
+
     def components(self) -> dict[str, nn.Module]:
         """Named parts shown separately (towers, encoder/decoder, UNet levels)."""
         return {}
