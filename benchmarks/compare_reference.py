@@ -52,7 +52,7 @@ def build_tfcli(preset: str, batch: int, seq_len: int, image_size: int):
     import torch
 
     from tfcli.build import build_model
-    from tfcli.registry import lookup
+    from tfcli.catalog import lookup
     from tfcli.spec import InputShape
 
     model = build_model(lookup(preset).config(), device="cpu", dtype=torch.float32)
@@ -135,7 +135,7 @@ def run_pair(python: Path, side: str, preset: str, args, n: int) -> dict:
 
 def tfcli_has(preset: str) -> bool:
     sys.path.insert(0, str(ROOT))
-    from tfcli.registry import presets
+    from tfcli.catalog import presets
 
     return preset in presets()
 

@@ -32,7 +32,7 @@ STEPS = [("bert-base", 128), ("gpt3-175b", 2048), ("llama2-70b", 4096)]
 
 
 def registered(name: str) -> bool:
-    from tfcli.registry import presets
+    from tfcli.catalog import presets
 
     return name in presets()
 
@@ -51,7 +51,7 @@ def time_steps(name: str, seq_len: int) -> dict[str, float]:
     from tfcli.analysis.analytic import count_analytic
     from tfcli.analysis.flops import count_fvcore, count_torch
     from tfcli.build import build_model
-    from tfcli.registry import resolve
+    from tfcli.catalog import resolve
     from tfcli.spec import InputShape
 
     out = {}

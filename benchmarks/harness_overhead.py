@@ -35,7 +35,7 @@ def main() -> None:
 
     from tfcli import bench as b
     from tfcli.build import build_model
-    from tfcli.registry import resolve
+    from tfcli.catalog import resolve
     from tfcli.spec import InputShape
 
     torch.set_num_threads(args.threads)

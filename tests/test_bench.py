@@ -77,7 +77,7 @@ def test_peak_table_matches_gpu_names():
 
 def tiny_flops(seq_len: int) -> int:
     from tfcli.build import build_model
-    from tfcli.registry import resolve
+    from tfcli.catalog import resolve
     from tfcli.spec import InputShape
 
     model = build_model(resolve("gpt2", TINY[1::2]).config, device="meta")
@@ -86,7 +86,7 @@ def tiny_flops(seq_len: int) -> int:
 
 def test_torch_flop_counter_on_meta():
     from tfcli.build import build_model
-    from tfcli.registry import resolve
+    from tfcli.catalog import resolve
     from tfcli.spec import InputShape
 
     model = build_model(resolve("gpt2", TINY[1::2]).config, device="meta")
@@ -218,7 +218,7 @@ def test_force_runs_past_the_estimate(run_cli):
 
 
 def test_sweep_skips_lengths_estimated_not_to_fit(run_cli):
-    from tfcli.registry import resolve
+    from tfcli.catalog import resolve
     from tfcli.spec import InputShape
 
     cfg = resolve("gpt2", TINY[1::2]).config
@@ -323,7 +323,7 @@ def test_image_size_on_a_text_model(run_cli, no_build):
 
 
 def _has_preset(name: str) -> bool:
-    from tfcli.registry import presets
+    from tfcli.catalog import presets
 
     return name in presets()
 

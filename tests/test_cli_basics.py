@@ -69,7 +69,7 @@ def test_depth_opens_blocks(run_cli):
      ("meta-llama/Llama-2-7b-hf", "llama2-7b"), ("transformer", "transformer-base"), ("gpt3", "gpt3-175b")],
 )
 def test_aliases_resolve(alias, name):
-    from tfcli.registry import resolve
+    from tfcli.catalog import resolve
 
     assert resolve(alias).name == name
 

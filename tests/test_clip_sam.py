@@ -16,7 +16,7 @@ from tfcli.build import build_model
 from tfcli.errors import InputShapeError
 from tfcli.presets.clip import CLIPConfig, CLIPTextConfig, CLIPVisionConfig
 from tfcli.presets.sam import SamConfig
-from tfcli.registry import lookup, presets, resolve
+from tfcli.catalog import lookup, presets, resolve
 from tfcli.spec import InputShape
 
 CLIP = {

@@ -8,7 +8,7 @@ import pytest
 @pytest.fixture(scope="module")
 def bert_gpt():
     from tfcli.analysis.compare import compare
-    from tfcli.registry import resolve
+    from tfcli.catalog import resolve
 
     return {r.key: r for r in compare([resolve("bert"), resolve("gpt2")], seq_len=128).rows}
 
@@ -42,7 +42,7 @@ def test_exact_params_flops_cache(bert_gpt):
 
 def test_gqa_and_rope():
     from tfcli.analysis.compare import compare
-    from tfcli.registry import resolve
+    from tfcli.catalog import resolve
 
     rows = {r.key: r for r in compare([resolve("tinyllama"), resolve("t5-small")], seq_len=64).rows}
     assert rows["heads"].raw == ["32 q / 4 kv × 64 (GQA)", "8 × 64"]
@@ -82,7 +82,7 @@ def test_cli_errors(run_cli):
 @pytest.fixture(scope="module")
 def vision():
     from tfcli.analysis.compare import compare
-    from tfcli.registry import resolve
+    from tfcli.catalog import resolve
 
     names = ("vit-b16", "clip-b32", "sam-b", "sd15-unet")
     return {r.key: r for r in compare([resolve(n) for n in names], seq_len=64).rows}
@@ -131,7 +131,7 @@ def test_flops_row_is_the_flops_count_for_every_kind_of_model():
     """compare's FLOPs come from tfcli.analysis.flops' convention: 2 × the MACs `tfcli flops`
     reports (vision at the default image size, SD's 128-token prompt past its 77 positions)."""
     from tfcli.analysis.compare import compare
-    from tfcli.registry import resolve
+    from tfcli.catalog import resolve
 
     c = compare([resolve("vit-b16"), resolve("sam-b")], seq_len=128)
     rows = {r.key: r for r in c.rows}

@@ -4,9 +4,8 @@ import json
 
 import pytest
 
-from tfcli.analysis import analytic
 from tfcli.analysis.complexity import complexity_report
-from tfcli.registry import resolve
+from tfcli.catalog import resolve
 
 
 def test_bert_base_crossover_is_4608():
@@ -59,14 +58,6 @@ def test_default_sweep_spans_the_crossover():
     assert [p.x for p in r.points][0] == 128
     assert max(p.x for p in r.points) >= r.crossover.tokens
     assert complexity_report(resolve("bert-base"), None, 1024).points[-1].x == 1024
-
-
-def test_family_without_formula_falls_back_to_fvcore(monkeypatch):
-    monkeypatch.delitem(analytic.ANALYTIC, "bert")
-    r = complexity_report(resolve("bert-base", ["num_layers=2"]), [128, 256], None)
-    assert r.method == "fvcore"
-    assert r.points[0].scores == 2 * 2 * 128**2 * 768
-    assert r.crossover.tokens == 4608
 
 
 def test_cli_table_chart_and_plot(run_cli, tmp_path):
@@ -122,23 +113,10 @@ def test_cli_bad_input(run_cli, args, message):
     assert len(err.strip().splitlines()) == 1
 
 
-def test_vision_mode_sweeps_image_sides(monkeypatch):
-    """A vision family's formula reports its tokens; the sweep runs over image sides.
-    (Stands in for ViT until the vision families land: 16-pixel patches + a class token.)"""
-    from tfcli.presets.bert import BertConfig
-    from tfcli.spec import InputShape
-
-    def vit_like(c, s):
-        t = analytic.Tally(s.batch)
-        n = (s.image_size // 16) ** 2 + 1
-        t.tokens = n
-        analytic.block(t, tokens=n, d=c.d_model, heads=c.num_heads, head_dim=c.d_model // c.num_heads,
-                       ffn=c.ffn_dim, layers=c.num_layers)
-        return t.result()
-
-    monkeypatch.setitem(analytic.ANALYTIC, "bert", vit_like)
-    monkeypatch.setattr(BertConfig, "default_input", lambda self: InputShape(image_size=224))
-    r = complexity_report(resolve("bert-base"), None, 896)
+def test_vision_mode_sweeps_image_sides():
+    """A ViT's tokens grow with the image area; the sweep runs over image sides.
+    vit-b16 has BERT-base's blocks (d 768, 12 heads, ffn 3072), so the crossover is BERT's 4608."""
+    r = complexity_report(resolve("vit-b16"), None, 896)
     assert r.mode == "image"
     assert [p.x for p in r.points] == [224, 448, 896]
     assert [p.tokens for p in r.points] == [197, 785, 3137]

@@ -16,7 +16,7 @@ from tfcli.analysis.params import count_params
 from tfcli.build import build_model
 from tfcli.presets.clip import CLIPTextConfig
 from tfcli.presets.diffusion import StableDiffusionConfig, UNetConfig, VAEConfig
-from tfcli.registry import lookup, presets, resolve
+from tfcli.catalog import lookup, presets, resolve
 from tfcli.spec import InputShape
 
 UNET_PARTS = {

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from tfcli.families_data import FAMILY_FACTS
+from tfcli.catalog import families
 
 
 @pytest.fixture(scope="module")
@@ -14,14 +14,15 @@ def table():
     return {r.title: r for r in families_table("en").rows}
 
 
-def test_curated_table_covers_the_issue_families():
-    for name in ("transformer", "bert", "gpt", "t5", "bart", "llama", "vit", "dinov2", "clip", "sam", "sd"):
-        facts = FAMILY_FACTS[name]
-        assert facts.objective.en and facts.objective.zh and facts.why.en and facts.why.zh
+def test_every_family_record_carries_its_facts():
+    for name, fam in families().items():
+        facts = fam.facts
+        assert facts is not None, name
+        assert facts.objective.en and facts.objective.zh and facts.why.en and facts.why.zh, name
 
 
 def test_classes_from_structure_match_declared(table):
-    from tfcli.registry import families
+    from tfcli.catalog import families
 
     fams = families()
     for row in table.values():

@@ -12,7 +12,7 @@ GOLDEN = Path(__file__).parent / "golden"
 def _graph(name, depth=2):
     from tfcli.analysis.graph import build_graph
     from tfcli.build import build_model
-    from tfcli.registry import resolve
+    from tfcli.catalog import resolve
     from tfcli.spec import InputShape
 
     model = build_model(resolve(name).config)
@@ -129,7 +129,8 @@ def _toy_vit():
     import torch
     from torch import nn
 
-    from tfcli.blocks import BlockConfig, ClassifierHead, PatchEmbedding, Stack
+    from tfcli.blocks import ClassifierHead, PatchEmbedding, Stack
+    from tfcli.spec import StackSpec, block_spec
 
     class ToyViT(nn.Module):
         def __init__(self):
@@ -137,7 +138,7 @@ def _toy_vit():
             self.patch_embed = PatchEmbedding(8, 3, 32)
             self.cls_token = nn.Parameter(torch.zeros(1, 1, 32))
             self.pos_embed = nn.Parameter(torch.zeros(1, 17, 32))
-            self.encoder = Stack(BlockConfig(32, 4, 64), 3)
+            self.encoder = Stack(StackSpec(block_spec(32, 4, 64), 3))
             self.head = ClassifierHead(32, 10)
 
         def forward(self, pixel_values):
@@ -169,7 +170,7 @@ def test_generic_over_unknown_families():
 def _image_graph(name, depth=2):
     from tfcli.analysis.graph import build_graph
     from tfcli.build import build_model
-    from tfcli.registry import resolve
+    from tfcli.catalog import resolve
 
     model = build_model(resolve(name).config)
     return build_graph(model, model.example_inputs(resolve(name).config.default_input(), "meta"), depth=depth, title=name)
@@ -251,7 +252,7 @@ def test_sam_three_parts():
 def test_unet_levels_and_skips():
     from tfcli.analysis.graph import build_graph_auto
     from tfcli.build import build_model
-    from tfcli.registry import resolve
+    from tfcli.catalog import resolve
 
     model = build_model(resolve("sd15-unet").config)
     g, depth = build_graph_auto(model, model.example_inputs(resolve("sd15-unet").config.default_input(), "meta"))

@@ -15,16 +15,19 @@ import pytest
 
 from tfcli.errors import SpecError
 from tfcli.hf_config import config_from_hf
-from tfcli.registry import resolve
+from tfcli.catalog import resolve
 
 DATA = Path(__file__).parent / "data" / "hf"
 
 # file → (tfcli family, transformers' parameter count)
 REFERENCE = {
-    "bert.json": ("bert", 109_482_240),  # bert-base-uncased, BertModel
+    # bert-base-uncased names BertForMaskedLM: no pooler, the MLM head (dense, LayerNorm, a
+    # 30522 bias; the projection tied to the token table)
+    "bert.json": ("bert", 109_514_298),
+    "qwen2.5-0.5b.json": ("qwen2", 494_032_768),  # Qwen/Qwen2.5-0.5B, Qwen2ForCausalLM (tied)
     "gpt2.json": ("gpt", 124_439_808),  # gpt2, GPT2LMHeadModel (tied)
     "t5.json": ("t5", 60_506_624),  # t5-small, T5ForConditionalGeneration (tied)
-    "bart.json": ("bart", 139_420_416),  # facebook/bart-base, BartForConditionalGeneration
+    "bart.json": ("bart", 139_420_416),  # facebook/bart-base names BartModel (no LM head; its tied head adds 0)
     "llama.json": ("llama", 6_738_415_616),  # meta-llama/Llama-2-7b-hf
     "tinyllama.json": ("llama", 1_100_048_384),  # TinyLlama-1.1B (GQA, 4 kv heads)
     "mistral.json": ("llama", 7_241_732_096),  # Mistral-7B-v0.1 (GQA, 8 kv heads)
@@ -92,7 +95,7 @@ def test_unknown_model_type(run_cli, tmp_path):
     assert code == 2
     assert (
         "model_type 'whisper' is not supported; supported: bart, bert, clip, clip_text_model, dinov2, "
-        "dinov2_with_registers, gpt2, llama, mistral, sam, t5, vit" in err
+        "dinov2_with_registers, gpt2, llama, mistral, qwen2, sam, t5, vit" in err
     )
     assert len(err.strip().splitlines()) == 1
 
@@ -207,3 +210,58 @@ def test_vision_refusals_name_the_field(name, changes, message):
         _load(name, **changes)
     assert message in str(e.value)
     assert "\n" not in str(e.value)
+
+
+# transformers 5.24 on the meta device, bert-base-uncased's config.json with `architectures` set
+BERT_HEADS = {
+    "BertModel": 109_482_240,
+    "BertForMaskedLM": 109_514_298,
+    "BertForSequenceClassification": 109_483_778,  # 2 labels on the pooled [CLS]
+    "BertForTokenClassification": 108_893_186,  # no pooler, 2 labels on every token
+    "BertForQuestionAnswering": 108_893_186,  # no pooler, start/end logits
+    "BertForPreTraining": 110_106_428,  # pooler + MLM head + next-sentence classifier
+    "BertForNextSentencePrediction": 109_483_778,
+    "BertForMultipleChoice": 109_483_009,
+}
+
+
+@pytest.mark.parametrize("arch", sorted(BERT_HEADS))
+def test_bert_builds_the_class_architectures_names(arch):
+    from tfcli.analysis.params import count_params
+    from tfcli.build import build_model
+
+    config = _load("bert.json", architectures=[arch])
+    assert config.num_params() == BERT_HEADS[arch]
+    assert count_params(build_model(config)).total == BERT_HEADS[arch]
+
+
+def test_bert_heads_read_the_labels():
+    five = _load("bert.json", architectures=["BertForSequenceClassification"], id2label={str(i): str(i) for i in range(5)})
+    assert (five.head, five.num_labels, five.num_params()) == ("sequence-classification", 5, 109_482_240 + 768 * 5 + 5)
+
+
+def test_a_class_tfcli_does_not_build_is_refused_not_replaced():
+    with pytest.raises(SpecError, match="'BertLMHeadModel' is not modelled; tfcli builds BertModel, BertForMaskedLM"):
+        _load("bert.json", architectures=["BertLMHeadModel"])
+    with pytest.raises(SpecError, match="'Qwen2ForSequenceClassification' is not modelled"):
+        _load("qwen2.5-0.5b.json", architectures=["Qwen2ForSequenceClassification"])
+
+
+def test_masked_lm_forward_gives_vocabulary_logits():
+    import torch
+
+    from tfcli.build import build_model
+
+    config = _load("bert.json").replace(num_layers=1, d_model=64, num_heads=4, ffn_dim=128, vocab_size=100)
+    model = build_model(config, device="cpu")
+    logits = model(torch.randint(0, 100, (2, 7)))
+    assert logits.shape == (2, 7, 100)
+
+
+def test_qwen2_file_maps_its_biases_and_ties():
+    q = _load("qwen2.5-0.5b.json")
+    assert (q.num_kv_heads, q.tie_embeddings, q.rope_theta, q.max_positions) == (2, True, 1e6, 32768)
+    untied = _load("qwen2.5-0.5b.json", tie_word_embeddings=False)
+    assert untied.num_params() == 494_032_768 + 151936 * 896
+    with pytest.raises(SpecError, match="use_sliding_window"):
+        _load("qwen2.5-0.5b.json", use_sliding_window=True)

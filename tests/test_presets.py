@@ -5,7 +5,7 @@ import pytest
 
 from tfcli.analysis.classify import classify
 from tfcli.build import build_model
-from tfcli.registry import families, presets
+from tfcli.catalog import families, presets
 
 ALL = sorted(presets())
 
@@ -24,7 +24,7 @@ def test_every_preset_names_its_reference(name):
 def test_meta_build_restores_init_functions():
     import torch
 
-    from tfcli.registry import resolve
+    from tfcli.catalog import resolve
 
     before = torch.nn.init.normal_
     build_model(resolve("gpt2").config, device="meta")

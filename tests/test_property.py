@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from tfcli.analysis.params import count_params
 from tfcli.build import build_model
 from tfcli.errors import SpecError
-from tfcli.registry import families
+from tfcli.catalog import families
 from tfcli.spec import InputShape, config_from_dict
 
 small = st.integers(min_value=1, max_value=4)
@@ -23,13 +23,19 @@ ENC_DEC = dict(TEXT, num_decoder_layers=small)
 
 STRATEGIES = {
     "transformer": st.fixed_dictionaries(ENC_DEC),
-    "bert": st.fixed_dictionaries(dict(TEXT, max_positions=st.integers(8, 32), type_vocab_size=st.integers(1, 3), pooler=st.booleans())),
+    "bert": st.fixed_dictionaries(dict(TEXT, max_positions=st.integers(8, 32), type_vocab_size=st.integers(1, 3),
+                                       pooler=st.booleans(), num_labels=st.integers(1, 5),
+                                       head=st.sampled_from(["none", "masked-lm", "sequence-classification",
+                                                             "token-classification", "question-answering",
+                                                             "pretraining"]))),
     "gpt": st.fixed_dictionaries(dict(TEXT, max_positions=st.integers(8, 32), tie_embeddings=st.booleans())),
     "t5": st.fixed_dictionaries(dict(ENC_DEC, head_dim=st.integers(2, 8), gated=st.booleans(),
                                      relative_buckets=st.integers(2, 16), relative_max_distance=st.integers(2, 64),
                                      tie_embeddings=st.booleans())),
-    "bart": st.fixed_dictionaries(dict(ENC_DEC, max_positions=st.integers(8, 32), position_offset=st.integers(0, 2))),
+    "bart": st.fixed_dictionaries(dict(ENC_DEC, max_positions=st.integers(8, 32), position_offset=st.integers(0, 2),
+                                       lm_head=st.booleans())),
     "llama": st.fixed_dictionaries(dict(TEXT, num_kv_heads=heads, tie_embeddings=st.booleans())),
+    "qwen2": st.fixed_dictionaries(dict(TEXT, num_kv_heads=heads, tie_embeddings=st.booleans())),
     "clip-text": st.fixed_dictionaries(dict(TEXT, max_positions=st.integers(8, 32))),
 }
 VISION = dict(image_size=st.sampled_from([16, 24, 32]), patch_size=st.sampled_from([4, 8, 16]),

@@ -6,7 +6,7 @@ import pytest
 
 from tfcli.analysis.params import count_params
 from tfcli.build import build_model
-from tfcli.registry import presets
+from tfcli.catalog import presets
 
 
 def test_vit_h14_without_a_head_matches_timms_default():
@@ -49,7 +49,7 @@ REFERENCE_OUTPUTS = {
 def _seeded(name):
     import torch
 
-    from tfcli.registry import resolve
+    from tfcli.catalog import resolve
 
     torch.manual_seed(0)
     model = build_model(resolve(name, TINY[name]).config, device="cpu")

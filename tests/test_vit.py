@@ -10,7 +10,7 @@ from tfcli.analysis.params import count_params
 from tfcli.blocks.vision import grid_size, interpolate_positions
 from tfcli.build import build_model
 from tfcli.errors import InputShapeError
-from tfcli.registry import lookup, resolve
+from tfcli.catalog import lookup, resolve
 from tfcli.spec import InputShape
 
 TINY = ["num_layers=1", "image_size=32", "patch_size=16", "d_model=64", "num_heads=2"]
@@ -81,7 +81,7 @@ def test_image_size_changes_tokens_not_parameters():
     out = model.embeddings(model.example_inputs(InputShape(image_size=384), "meta")["images"])
     assert out.shape == (1, 577, 768)  # 24×24 patches + [CLS]
     assert count_params(model).total == 86_567_656
-    assert model.describe_input(InputShape(image_size=384)) == ["tokens: 577 = 24×24 patches + 1 [CLS]"]
+    assert model.config.resolve_input(InputShape(image_size=384)).lines == ["tokens: 577 = 24×24 patches + 1 [CLS]"]
 
 
 def test_interpolation_keeps_the_table_at_the_training_grid_and_prefix_rows():

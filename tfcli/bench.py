@@ -585,7 +585,7 @@ def bench_model(
     import torch
 
     from tfcli.build import build_model
-    from tfcli.registry import family_of
+    from tfcli.catalog import family_of
 
     config = spec.config
     family = family_of(config)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 
-from tfcli.registry import family_of
+from tfcli.catalog import family_of
 from tfcli.spec import ArchConfig
 
 # the torch.nn.init functions the blocks' constructors call

@@ -1,167 +1,122 @@
-"""Families, named presets and aliases; resolving a name or file to a spec. No torch."""
+"""The registry: the data types of a family record and the dictionaries they land in. A leaf:
+it imports only the spec layer. Loading the records and resolving names, files and
+config.json files to a spec is tfcli.catalog's job."""
 
 from __future__ import annotations
 
-import difflib
-import importlib
-from dataclasses import dataclass
-from pathlib import Path
+import enum
+from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from tfcli.errors import SpecError, UnknownArchitectureError
-from tfcli.spec import ArchConfig, ResolvedSpec, config_from_dict, load_file, parse_override
+from tfcli.spec import ArchConfig
+
+
+class Modality(str, enum.Enum):
+    TEXT = "text"
+    VISION = "vision"
+    IMAGE = "image"
+    IMAGE_TEXT = "image+text"
+    IMAGE_PROMPTS = "image+prompts"
+    LATENTS_TEXT = "image latents + text"
+    TEXT_TO_IMAGE = "text → image"
+    AUDIO = "audio"
+
+    def __str__(self) -> str:
+        return self.value
 
 
 @dataclass(frozen=True)
-class Family:
-    name: str
-    config_cls: type[ArchConfig]
-    builder: str  # "module:function" building an nn.Module from the config
-    kind: str  # declared class; tests check it against the class derived from the built model
-    modality: str
-    description: str
+class Text:
+    """A curated sentence in English and in the study notes' Chinese."""
+
+    en: str
+    zh: str
+
+    def get(self, lang: str) -> str:
+        return self.zh if lang.startswith("zh") else self.en
+
+
+@dataclass(frozen=True)
+class FamilyFacts:
+    """What the module tree cannot say, typed by hand: how people name the model, its
+    pre-training objective, typical tasks and why the design fits."""
+
+    title: str
+    objective: Text
+    tasks: Text
+    why: Text
+    preset: str = ""  # the usual preset to build; "" = the family's first preset
+    part_of: str = ""  # a part of a bigger system (shown after it)
 
 
 @dataclass(frozen=True)
 class Preset:
+    """A published checkpoint's configuration and its reference numbers, which the parity
+    tests read: `params` from the reference implementation, `macs` at the default input."""
+
     name: str
-    family: str
     make: Callable[[], ArchConfig]
-    aliases: tuple[str, ...]
+    params: int
+    macs: int
     reference: str  # the implementation whose parameter count this preset matches
+    aliases: tuple[str, ...] = ()
     description: str = ""
+    slow: bool = False  # too big for the counters in the fast test run
+    family: str = ""  # filled by register()
 
     def config(self) -> ArchConfig:
         return self.make().validate()
 
 
+# a Hugging Face config.json mapper: (Fields over the file) -> config; see tfcli.hf_config
+HFMapper = Callable[[Any], ArchConfig]
+
+
+@dataclass(frozen=True)
+class Family:
+    """One family record: config class, the module that builds it, presets, facts, HF mappers."""
+
+    name: str
+    config_cls: type[ArchConfig]
+    builder: str  # "module:Class" building an nn.Module from the config
+    kind: str  # declared class; tests check it against the class derived from the built model
+    modality: Modality
+    description: str
+    presets: tuple[Preset, ...] = ()
+    facts: FamilyFacts | None = None
+    hf_mappers: dict[str, HFMapper] = field(default_factory=dict)  # model_type -> mapper
+
+
 FAMILIES: dict[str, Family] = {}
 PRESETS: dict[str, Preset] = {}
-_ALIASES: dict[str, str] = {}  # lower-cased alias -> preset name
-_loaded = False
+ALIASES: dict[str, str] = {}  # lower-cased alias -> preset name
+HF_MAPPERS: dict[str, HFMapper] = {}  # model_type -> mapper
 
 
-def register_family(
-    name: str, config_cls: type[ArchConfig], builder: str, kind: str, modality: str, description: str
-) -> None:
-    config_cls.family = name
-    FAMILIES[name] = Family(name, config_cls, builder, kind, modality, description)
+def register(family: Family) -> Family:
+    """Add a family record, its presets, aliases and config.json mappers."""
+    if family.name in FAMILIES:
+        raise ValueError(f"family {family.name} registered twice")
+    family.config_cls.family = family.name
+    FAMILIES[family.name] = family
+    for preset in family.presets:
+        if preset.name in PRESETS:
+            raise ValueError(f"preset {preset.name} registered twice")
+        preset = _with_family(preset, family.name)
+        PRESETS[preset.name] = preset
+        for alias in (preset.name, *preset.aliases):
+            key = alias.lower()
+            if key in ALIASES and ALIASES[key] != preset.name:
+                raise ValueError(f"alias {alias} names both {ALIASES[key]} and {preset.name}")
+            ALIASES[key] = preset.name
+    for model_type, mapper in family.hf_mappers.items():
+        if model_type in HF_MAPPERS:
+            raise ValueError(f"model_type {model_type} mapped twice")
+        HF_MAPPERS[model_type] = mapper
+    return family
 
 
-def register_preset(
-    name: str,
-    family: str,
-    make: Callable[[], ArchConfig],
-    aliases: tuple[str, ...] = (),
-    reference: str = "",
-    description: str = "",
-) -> None:
-    if name in PRESETS:
-        raise ValueError(f"preset {name} registered twice")
-    PRESETS[name] = Preset(name, family, make, tuple(aliases), reference, description)
-    for alias in (name, *aliases):
-        key = alias.lower()
-        if key in _ALIASES and _ALIASES[key] != name:
-            raise ValueError(f"alias {alias} names both {_ALIASES[key]} and {name}")
-        _ALIASES[key] = name
+def _with_family(preset: Preset, family: str) -> Preset:
+    from dataclasses import replace
 
-
-def load_all() -> None:
-    """Import every family's preset table (cheap: dataclasses and numbers)."""
-    global _loaded
-    if _loaded:
-        return
-    from tfcli.presets import FAMILY_MODULES
-
-    for module in FAMILY_MODULES:
-        importlib.import_module(f"tfcli.presets.{module}")
-    _loaded = True
-
-
-def families() -> dict[str, Family]:
-    load_all()
-    return FAMILIES
-
-
-def presets() -> dict[str, Preset]:
-    load_all()
-    return PRESETS
-
-
-def lookup(name: str) -> Preset:
-    load_all()
-    key = name.strip().lower()
-    if key in _ALIASES:
-        return PRESETS[_ALIASES[key]]
-    candidates = list(PRESETS) + [a for p in PRESETS.values() for a in p.aliases]
-    close = difflib.get_close_matches(key, [c.lower() for c in candidates], n=1, cutoff=0.6)
-    hint = f"; did you mean {_ALIASES[close[0]]}?" if close else "; run 'tfcli list' to see them"
-    raise UnknownArchitectureError(f"unknown architecture '{name}'{hint}")
-
-
-def complete_names(incomplete: str) -> list[str]:
-    """Shell completion: preset names and aliases starting with what was typed."""
-    load_all()
-    low = incomplete.lower()
-    names = sorted(PRESETS) + sorted(a for p in PRESETS.values() for a in p.aliases)
-    return [n for n in names if n.lower().startswith(low)]
-
-
-def _looks_like_file(target: str) -> bool:
-    return Path(target).suffix.lower() in (".yaml", ".yml", ".toml", ".json") or Path(target).exists()
-
-
-def _config_from_file(path: Path) -> tuple[ArchConfig, str]:
-    data = load_file(path)
-    if "model_type" in data and "family" not in data:
-        from tfcli.hf_config import config_from_hf
-
-        return config_from_hf(data, path), "hf-config"
-    data = dict(data)
-    base_name = data.pop("base", None)
-    family_name = data.pop("family", None)
-    data.pop("name", None)
-    if base_name is not None:
-        base = lookup(str(base_name)).config()
-        if family_name is not None and family_name != base.family:
-            raise SpecError(
-                f"{path}: base '{base_name}' is a {base.family} model but family is '{family_name}'"
-            )
-        try:
-            return base.replace(**data), "file"
-        except SpecError as e:
-            raise SpecError(f"{path}: {e}") from None
-    if family_name is None:
-        raise SpecError(
-            f"{path}: say which model this is with 'family: <name>' or 'base: <preset>' "
-            f"(families: {', '.join(sorted(families()))})"
-        )
-    fams = families()
-    if family_name not in fams:
-        close = difflib.get_close_matches(str(family_name), list(fams), n=1)
-        hint = f"; did you mean {close[0]}?" if close else f"; known: {', '.join(sorted(fams))}"
-        raise SpecError(f"{path}: unknown family '{family_name}'{hint}")
-    try:
-        return config_from_dict(fams[family_name].config_cls, data), "file"
-    except SpecError as e:
-        raise SpecError(f"{path}: {e}") from None
-
-
-def resolve(target: str, overrides: list[str] | None = None) -> ResolvedSpec:
-    """A preset name, alias or file path, plus `key=value` overrides → validated spec."""
-    parsed: dict[str, Any] = dict(parse_override(o) for o in (overrides or []))
-    if _looks_like_file(target):
-        path = Path(target)
-        config, source = _config_from_file(path)
-        name = path.stem
-    else:
-        preset = lookup(target)
-        config, source, name = preset.config(), "preset", preset.name
-    if parsed:
-        config = config.replace(**parsed)
-        name = f"{name} (modified)"
-    return ResolvedSpec(name=name, config=config, source=source, overrides=parsed)
-
-
-def family_of(config: ArchConfig) -> Family:
-    return families()[config.family]
+    return replace(preset, family=family)

@@ -2,7 +2,7 @@
 
 Each model is built on the meta device; the facts come from its module tree
 (tfcli.analysis.structure), its classification, its parameter report and one FLOP count
-at a common input. Only the pre-training objective is curated (tfcli.families_data).
+at a common input. Only the pre-training objective is curated (each family record's facts).
 """
 
 from __future__ import annotations
@@ -110,8 +110,7 @@ def profile(spec: ResolvedSpec, seq_len: int) -> dict[str, Any]:
     from tfcli.analysis.params import count_params
     from tfcli.analysis.structure import kv_cache_bytes_per_token, read_structure
     from tfcli.build import build_model
-    from tfcli.families_data import FAMILY_FACTS
-    from tfcli.registry import family_of
+    from tfcli.catalog import family_of
 
     model = build_model(spec.config, device="meta")
     shape = resolved(spec.config, InputShape(seq_len=seq_len))
@@ -121,7 +120,7 @@ def profile(spec: ResolvedSpec, seq_len: int) -> dict[str, Any]:
     params = count_params(model)
     flops = count_flops(spec.config, model, inputs, shape)
     fam = family_of(spec.config)
-    facts = FAMILY_FACTS.get(fam.name)
+    facts = fam.facts
     layers = {f.path.split(".")[0] if f.path.count(".") else f.path: f.layers for f in cls.stacks}
     ctx = model.context_length()
     return {

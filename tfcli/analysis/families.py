@@ -1,7 +1,7 @@
 """The study notes' encoder / decoder table, made from real models.
 
 Class and components come from each family's usual preset built on the meta device;
-objective, typical tasks and the reasoning come from tfcli.families_data.
+objective, typical tasks and the reasoning from each family record's curated facts.
 """
 
 from __future__ import annotations
@@ -67,13 +67,13 @@ def _translate(items: list[str], table: dict[str, str], lang: str) -> list[str]:
 
 
 def families_table(lang: str = "en") -> FamiliesTable:
-    from tfcli.families_data import CLASS_ZH, COMPONENT_ZH, FAMILY_FACTS, UNPUBLISHED
-    from tfcli.registry import families, presets
+    from tfcli.vocab import CLASS_ZH, COMPONENT_ZH, UNPUBLISHED
+    from tfcli.catalog import families, presets
 
     fams, pres = families(), presets()
     rows: list[FamilyRow] = []
     for name, fam in fams.items():
-        facts = FAMILY_FACTS.get(name)
+        facts = fam.facts
         own = [p for p in pres.values() if p.family == name]
         if facts and facts.preset in pres:
             preset_name, config = facts.preset, pres[facts.preset].config()

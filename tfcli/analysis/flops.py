@@ -623,15 +623,6 @@ def _module_depths(model) -> dict[str, int]:
             if n == "" or not isinstance(model.get_submodule(n), (nn.ModuleList, nn.ModuleDict))}
 
 
-def context_note(model, shape: InputShape) -> list[str]:
-    ctx = model.context_length()
-    longest = max(shape.seq_len or 0, shape.tgt_len or 0)
-    if ctx is not None and longest > ctx:
-        return [f"sequence length {longest} exceeds the position table ({ctx} positions): "
-                "the table was extended (positions wrap) for counting only"]
-    return []
-
-
 def flops_report(spec: ResolvedSpec, shape: InputShape, methods: tuple[str, ...] = ("fvcore",),
                  causal_half: bool = False) -> FlopsReport:
     from tfcli.analysis.params import count_params
@@ -669,7 +660,7 @@ def flops_report(spec: ResolvedSpec, shape: InputShape, methods: tuple[str, ...]
     module_macs = _inclusive(measured.by_module) if measured else {}
     module_params = {n: sum(p.numel() for p in m.parameters()) for n, m in model.named_modules()}
     module_depth = _module_depths(model)
-    notes = context_note(model, shape) + [n for n in family_notes if not n.startswith("sequence length")]
+    notes = list(family_notes)
     if params.tied:
         notes.append("tied weights count once in parameters and once per use in MACs: "
                      + "; ".join(params.tied))

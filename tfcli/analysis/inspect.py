@@ -53,31 +53,13 @@ class Inspection:
         }
 
 
-def resolve_shape(model, shape: InputShape) -> tuple[InputShape, list[str]]:
-    """Fill the family's defaults in and note anything the user should know."""
-    default = model.config.default_input()
-    merged = InputShape(
-        batch=shape.batch,
-        seq_len=shape.seq_len or default.seq_len,
-        tgt_len=shape.tgt_len or default.tgt_len,
-        image_size=shape.image_size or default.image_size,
-        prompt=shape.prompt,
-    )
-    if shape.prompt is not None and not getattr(model, "takes_prompts", False):
+def resolve_input(config, model, shape: InputShape):
+    """The command's input, resolved once; --prompt is refused by models that take none."""
+    if shape.prompt is not None and not model.takes_prompts:
         from tfcli.errors import InputShapeError
 
-        raise InputShapeError(f"--prompt is for SAM models; {model.config.family} takes no prompts")
-    notes = []
-    ctx = model.context_length()
-    longest = max(merged.seq_len or 0, merged.tgt_len or 0)
-    if ctx is not None and longest > ctx:
-        notes.append(
-            f"sequence length {longest} exceeds the learned position table ({ctx}); "
-            "positions past it reuse the table (counting only, the trained model never saw them)"
-        )
-    # families whose inputs need explaining (e.g. pixels → latents) say so themselves
-    notes += model.input_notes(merged)
-    return merged, notes
+        raise InputShapeError(f"--prompt is for SAM models; {config.family} takes no prompts")
+    return config.resolve_input(shape)
 
 
 def inspect_model(spec: ResolvedSpec, shape: InputShape) -> Inspection:
@@ -85,11 +67,11 @@ def inspect_model(spec: ResolvedSpec, shape: InputShape) -> Inspection:
     from tfcli.analysis.params import count_params
     from tfcli.analysis.tree import build_tree, record_output_shapes
     from tfcli.build import build_model
-    from tfcli.registry import family_of
+    from tfcli.catalog import family_of
 
     model = build_model(spec.config, device="meta")
-    shape, notes = resolve_shape(model, shape)
-    inputs = model.example_inputs(shape, "meta")
+    x = resolve_input(spec.config, model, shape)
+    inputs = model.example_inputs(x, "meta")
     shapes = record_output_shapes(model, inputs)
     fam = family_of(spec.config)
     return Inspection(
@@ -102,6 +84,12 @@ def inspect_model(spec: ResolvedSpec, shape: InputShape) -> Inspection:
         classification=classify(model),
         params=count_params(model),
         tree=build_tree(model, shapes),
-        notes=notes,
-        input_notes=model.describe_input(shape),
+        notes=x.notes,
+        input_notes=x.lines,
     )
+
+
+def resolve_shape(model, shape: InputShape) -> tuple[InputShape, list[str]]:
+    """The resolved input as options (every field filled) and its notes."""
+    x = resolve_input(model.config, model, shape)
+    return x.shape(), x.notes

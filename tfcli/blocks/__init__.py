@@ -1,7 +1,7 @@
 """Shared building blocks, written once and composed by every family (torch imported here)."""
 
 from tfcli.blocks.attention import Attention
-from tfcli.blocks.block import Block, BlockConfig, Stack
+from tfcli.blocks.block import Block, Stack
 from tfcli.blocks.embeddings import (
     LearnedPositions,
     PatchEmbedding,
@@ -10,17 +10,17 @@ from tfcli.blocks.embeddings import (
     T5RelativeBias,
     TokenEmbedding,
 )
-from tfcli.blocks.heads import ClassifierHead, LMHead, Pooler
+from tfcli.blocks.heads import ClassifierHead, LMHead, MLMHead, Pooler
 from tfcli.blocks.mlp import FeedForward
 from tfcli.blocks.norms import make_norm
 
 __all__ = [
     "Attention",
     "Block",
-    "BlockConfig",
     "ClassifierHead",
     "FeedForward",
     "LMHead",
+    "MLMHead",
     "LearnedPositions",
     "PatchEmbedding",
     "Pooler",

@@ -14,6 +14,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from tfcli.blocks.embeddings import apply_rotary
+from tfcli.spec.parts import AttentionSpec
 
 
 class Attention(nn.Module):
@@ -31,6 +32,7 @@ class Attention(nn.Module):
         qkv_bias: bool = True,
         out_bias: bool | None = None,
         scale: float | None = None,
+        window: int = 0,
     ):
         super().__init__()
         self.num_heads = num_heads
@@ -39,7 +41,7 @@ class Attention(nn.Module):
         self.causal = causal
         self.cross = kv_dim is not None
         self.scale = scale
-        self.window = 0  # set by blocks that partition tokens into windows (SAM)
+        self.window = window  # > 0: the block partitions tokens into windows of this side (SAM)
         q_dim = self.num_heads * self.head_dim
         kv_out = self.num_kv_heads * self.head_dim
         if self.cross:
@@ -52,6 +54,14 @@ class Attention(nn.Module):
             # self-attention: one matmul for Q, K and V
             self.qkv = nn.Linear(d_model, q_dim + 2 * kv_out, bias=qkv_bias)
         self.out = nn.Linear(q_dim, d_model, bias=qkv_bias if out_bias is None else out_bias)
+
+    @classmethod
+    def from_spec(cls, spec: AttentionSpec) -> "Attention":
+        return cls(
+            spec.d_model, spec.num_heads, num_kv_heads=spec.num_kv_heads, head_dim=spec.head_dim,
+            kv_dim=spec.kv_dim, causal=spec.causal, qkv_bias=spec.qkv_bias, out_bias=spec.out_bias,
+            scale=spec.scale, window=spec.window,
+        )
 
     @property
     def kind(self) -> str:

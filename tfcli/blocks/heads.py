@@ -43,3 +43,25 @@ class ClassifierHead(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.proj(x)
+
+
+class MLMHead(nn.Module):
+    """BERT's masked-LM head: dense d→d, activation, LayerNorm, then logits over the vocabulary
+    through the token table's matrix (tied) plus a bias of its own."""
+
+    category = "heads"
+
+    def __init__(self, d_model: int, vocab_size: int, activation: str = "gelu", eps: float = 1e-12):
+        super().__init__()
+        from tfcli.blocks.mlp import activation_fn
+
+        self.dense = nn.Linear(d_model, d_model)
+        self.act = activation_fn(activation)
+        self.norm = nn.LayerNorm(d_model, eps=eps)
+        self.decoder = nn.Linear(d_model, vocab_size)
+
+    def tie(self, embedding: nn.Embedding) -> None:
+        self.decoder.weight = embedding.weight
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.decoder(self.norm(self.act(self.dense(x))))  # (B, T, vocab)

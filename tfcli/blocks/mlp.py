@@ -4,6 +4,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from tfcli.spec.parts import FeedForwardSpec
 
 
 def activation_fn(name: str):
@@ -38,6 +39,10 @@ class FeedForward(nn.Module):
         # gated: one matmul makes both the gate and the value (same parameters as two)
         self.fc1 = nn.Linear(d_model, ffn_dim * (2 if gated else 1), bias=bias)
         self.fc2 = nn.Linear(ffn_dim, out_dim or d_model, bias=bias)
+
+    @classmethod
+    def from_spec(cls, spec: FeedForwardSpec) -> "FeedForward":
+        return cls(spec.d_model, spec.ffn_dim, spec.activation, spec.gated, spec.bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         h = self.fc1(x)

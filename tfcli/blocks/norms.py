@@ -1,13 +1,14 @@
-"""LayerNorm and RMSNorm, chosen by name so configs stay data."""
+"""LayerNorm and RMSNorm, chosen by the NormSpec's kind so configs stay data."""
 
 from torch import nn
 
+from tfcli.spec.parts import NormSpec
 
 
-def make_norm(kind: str, dim: int, eps: float, bias: bool = True) -> nn.Module:
-    if kind == "layer":
-        return nn.LayerNorm(dim, eps=eps, bias=bias)
-    if kind == "rms":
+def make_norm(spec: NormSpec) -> nn.Module:
+    if spec.kind == "layer":
+        return nn.LayerNorm(spec.dim, eps=spec.eps, bias=spec.bias)
+    if spec.kind == "rms":
         # scale only, no mean subtraction and no bias (T5, Llama)
-        return nn.RMSNorm(dim, eps=eps)
-    raise ValueError(f"unknown norm '{kind}'")
+        return nn.RMSNorm(spec.dim, eps=spec.eps)
+    raise ValueError(f"unknown norm '{spec.kind}'")

@@ -13,19 +13,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from tfcli.blocks.embeddings import PatchEmbedding
-from tfcli.errors import InputShapeError
-
-
-def grid_size(image_size: int, patch_size: int) -> int:
-    """Patches per side; an image the patches do not tile exactly is refused."""
-    if image_size % patch_size:
-        below = image_size // patch_size * patch_size
-        above = below + patch_size
-        fix = f"use {below} or {above}" if below else f"use {above}"
-        raise InputShapeError(
-            f"image size {image_size} is not a multiple of the patch size {patch_size}; {fix}"
-        )
-    return image_size // patch_size
+from tfcli.presets._vision import grid_size, token_count_line  # noqa: F401 (the models import them from here)
 
 
 def interpolate_positions(
@@ -121,11 +109,3 @@ class VisionEmbeddings(nn.Module):
             c = int(self.cls_token is not None)
             x = torch.cat([x[:, :c], self.registers.expand(B, -1, -1), x[:, c:]], dim=1)
         return x  # (B, prefix + N, d)
-
-
-def token_count_line(grid_hw: tuple[int, int], prefix: list[tuple[int, str]]) -> str:
-    """'tokens: 197 = 14×14 patches + 1 [CLS]' for the inspect header."""
-    h, w = grid_hw
-    total = h * w + sum(n for n, _ in prefix)
-    extra = "".join(f" + {n} {label}" for n, label in prefix if n)
-    return f"tokens: {total} = {h}×{w} patches{extra}"

@@ -65,7 +65,7 @@ def bench(
     """
     from tfcli import bench as b
     from tfcli.errors import UsageError
-    from tfcli.registry import resolve
+    from tfcli.catalog import resolve
     from tfcli.render.fmt import make_console
 
     # everything about the device is checked before any model is resolved or built
@@ -87,7 +87,7 @@ def bench(
             err.print(f"[dim]no model named; benchmarking {DEFAULT_MODEL}[/]")
     specs = [resolve(name, set_) for name in names]
     from tfcli.errors import InputShapeError
-    from tfcli.registry import family_of
+    from tfcli.catalog import family_of
 
     for spec in specs:
         modality = family_of(spec.config).modality

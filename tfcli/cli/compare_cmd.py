@@ -6,7 +6,7 @@ import typer
 
 from tfcli.cli import options as o
 from tfcli.cli.app import app
-from tfcli.registry import complete_names
+from tfcli.catalog import complete_names
 
 
 @app.command()
@@ -27,7 +27,7 @@ def compare(
     if json_ and markdown:
         raise UsageError("choose one of --json and --markdown")
     from tfcli.analysis.compare import compare as run_compare
-    from tfcli.registry import resolve
+    from tfcli.catalog import resolve
 
     cmp = run_compare([resolve(m) for m in models], seq_len)
     if json_:

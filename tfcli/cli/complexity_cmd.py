@@ -77,7 +77,7 @@ def complexity(
         raise UsageError("give either a list (--seq-len/--image-size) or --max, not both")
 
     from tfcli.analysis.complexity import complexity_report
-    from tfcli.registry import resolve
+    from tfcli.catalog import resolve
     from tfcli.render.complexity import render_complexity, write_plot
     from tfcli.render.fmt import make_console
 

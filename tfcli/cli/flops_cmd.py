@@ -56,7 +56,7 @@ def flops(
 
     from tfcli.analysis.analytic import formula_for
     from tfcli.analysis.flops import flops_report
-    from tfcli.registry import resolve
+    from tfcli.catalog import resolve
     from tfcli.render.fmt import make_console
     from tfcli.render.flops import render_flops
 

@@ -43,7 +43,7 @@ def graph(
     from tfcli.analysis.graph import build_graph, build_graph_auto
     from tfcli.analysis.inspect import resolve_shape
     from tfcli.build import build_model
-    from tfcli.registry import resolve
+    from tfcli.catalog import resolve
     from tfcli.render.graph import write_graph
 
     spec = resolve(model, set_)

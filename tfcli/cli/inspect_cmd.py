@@ -22,7 +22,7 @@ def inspect(
     from tfcli.render.fmt import make_console
 
     from tfcli.analysis.inspect import inspect_model
-    from tfcli.registry import resolve
+    from tfcli.catalog import resolve
     from tfcli.render.inspect import render_inspection
 
     spec = resolve(model, set_)

@@ -16,7 +16,7 @@ def list_presets(
 ) -> None:
     """List the built-in presets."""
     from tfcli.errors import UsageError
-    from tfcli.registry import families, presets
+    from tfcli.catalog import families, presets
 
     fams = families()
     if family is not None and family not in fams:

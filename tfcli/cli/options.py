@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from tfcli.registry import complete_names
+from tfcli.catalog import complete_names
 
 MODEL = typer.Argument(
     ..., help="Preset name or alias (see `tfcli list`), or a .yaml/.toml/.json spec file.",

@@ -2,26 +2,27 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import torch
 from torch import nn
 
-from tfcli.spec import ArchConfig, InputShape
+from tfcli.spec import ArchConfig, InputShape, ResolvedInput
 
 
 class TfcliModel(nn.Module):
     config: ArchConfig
+    takes_prompts: ClassVar[bool] = False  # SAM: --prompt means something to it
+    graph_outputs: ClassVar[tuple[str, ...]] = ()  # what `tfcli graph` calls forward's outputs
 
-    def example_inputs(self, shape: InputShape, device: torch.device | str = "cpu") -> dict[str, torch.Tensor]:
-        """Keyword arguments for forward() at `shape` (defaults from the config)."""
+    def example_inputs(self, x: ResolvedInput | InputShape, device: torch.device | str = "cpu") -> dict[str, torch.Tensor]:
+        """Keyword arguments for forward() at the resolved input (an InputShape is resolved here)."""
+        if isinstance(x, InputShape):
+            x = self.config.resolve_input(x)
+        return self.inputs_for(x, device)
+
+    def inputs_for(self, x: ResolvedInput, device) -> dict[str, torch.Tensor]:
         raise NotImplementedError
-
-    def describe_input(self, shape: InputShape) -> list[str]:
-        """Lines the inspect header shows under the input (e.g. a ViT's token count)."""
-        return []
-
-    def input_notes(self, shape: InputShape) -> list[str]:
-        """Notes every command prints about how it reads the input (e.g. pixels → latents)."""
-        return []
 
     def components(self) -> dict[str, nn.Module]:
         """Named parts shown separately (towers, encoder/decoder, UNet levels)."""
@@ -29,7 +30,7 @@ class TfcliModel(nn.Module):
 
     def context_length(self) -> int | None:
         """Longest sequence the position table was trained for (None: unbounded)."""
-        return getattr(self.config, "max_positions", None)
+        return getattr(self.config, "max_positions", None) if self.config.learned_positions else None
 
 
 def token_ids(batch: int, seq_len: int, vocab_size: int, device) -> torch.Tensor:
@@ -44,15 +45,9 @@ def image_batch(batch: int, channels: int, size: int, device) -> torch.Tensor:
     return make(batch, channels, size, size, device=device)
 
 
-def seq_len_of(shape: InputShape, config: ArchConfig) -> int:
-    return shape.seq_len or config.default_input().seq_len or 128
-
-
-def seq2seq_inputs(shape: InputShape, config: ArchConfig, device) -> dict[str, torch.Tensor]:
-    """Source tokens for the encoder, target tokens for the decoder (--tgt-len, default --seq-len)."""
-    src = seq_len_of(shape, config)
-    tgt = shape.tgt_len or src
+def seq2seq_inputs(x: ResolvedInput, vocab_size: int, device) -> dict[str, torch.Tensor]:
+    """Source tokens for the encoder, target tokens for the decoder."""
     return {
-        "input_ids": token_ids(shape.batch, src, config.vocab_size, device),
-        "decoder_input_ids": token_ids(shape.batch, tgt, config.vocab_size, device),
+        "input_ids": token_ids(x.batch, x.seq_len, vocab_size, device),
+        "decoder_input_ids": token_ids(x.batch, x.tgt_len, vocab_size, device),
     }

@@ -10,12 +10,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from tfcli.blocks import BlockConfig, LearnedPositions, Stack, TokenEmbedding
+from tfcli.blocks import LearnedPositions, Stack, TokenEmbedding
 from tfcli.blocks.vision import VisionEmbeddings, grid_size
 from tfcli.errors import InputShapeError
 from tfcli.models.base import TfcliModel, image_batch, token_ids
 from tfcli.presets.clip import CLIPConfig, CLIPTextConfig, CLIPVisionConfig
-from tfcli.spec import InputShape
+from tfcli.spec import ResolvedInput
 
 
 class CLIPTextTower(TfcliModel):
@@ -24,16 +24,12 @@ class CLIPTextTower(TfcliModel):
         self.config = c = config
         self.tokens = TokenEmbedding(c.vocab_size, c.d_model)
         self.positions = LearnedPositions(c.max_positions, c.d_model)
-        block = BlockConfig(
-            c.d_model, c.num_heads, c.ffn_dim, activation=c.activation, norm_eps=c.norm_eps, causal=True
-        )
         # the stack's final LayerNorm is CLIP's final_layer_norm
-        self.encoder = Stack(block, c.num_layers)
+        self.encoder = Stack(c.layout()["encoder"])
 
-    def example_inputs(self, shape: InputShape, device="cpu"):
-        # text always fills CLIP's 77-token context (padded), unless told otherwise
-        seq_len = shape.seq_len or self.config.max_positions
-        return {"input_ids": token_ids(shape.batch, seq_len, self.config.vocab_size, device)}
+    def inputs_for(self, x: ResolvedInput, device):
+        # text fills CLIP's 77-token context (padded), unless told otherwise
+        return {"input_ids": token_ids(x.batch, x.seq_len, self.config.vocab_size, device)}
 
     def forward(self, input_ids):
         x = self.tokens(input_ids) + self.positions(input_ids.shape[1])
@@ -52,9 +48,8 @@ class CLIPVisionTower(nn.Module):
         self.embeddings = VisionEmbeddings(c.patch_size, 3, c.d_model, c.image_size // c.patch_size, patch_bias=False)
         # CLIP normalises the embedded tokens before the first block ("pre_layrnorm")
         self.pre_norm = nn.LayerNorm(c.d_model, eps=c.norm_eps)
-        block = BlockConfig(c.d_model, c.num_heads, c.ffn_dim, activation=c.activation, norm_eps=c.norm_eps)
         # no final norm over all tokens: only the [CLS] state is normalised (post_norm)
-        self.encoder = Stack(block, c.num_layers, final_norm=False)
+        self.encoder = Stack(c.layout()["encoder"])
         self.post_norm = nn.LayerNorm(c.d_model, eps=c.norm_eps)
 
     def forward(self, pixel_values):
@@ -94,12 +89,9 @@ class CLIPModel(TfcliModel):
             "visual projection": self.visual_projection,
         }
 
-    def example_inputs(self, shape: InputShape, device="cpu"):
-        v = self.config.vision
-        size = shape.image_size or v.image_size
-        grid_size(size, v.patch_size)
-        inputs = self.text.example_inputs(shape, device)
-        inputs["pixel_values"] = image_batch(shape.batch, 3, size, device)
+    def inputs_for(self, x: ResolvedInput, device):
+        inputs = self.text.inputs_for(x, device)
+        inputs["pixel_values"] = image_batch(x.batch, 3, x.image_size, device)
         return inputs
 
     def forward(self, input_ids, pixel_values):

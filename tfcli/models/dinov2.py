@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import torch
 
-from tfcli.blocks import BlockConfig, Stack
-from tfcli.blocks.vision import VisionEmbeddings, grid_size, token_count_line
+from tfcli.blocks import Stack
+from tfcli.blocks.vision import VisionEmbeddings
 from tfcli.models.base import TfcliModel
 from tfcli.models.vit import example_images
 from tfcli.presets.dinov2 import DINOv2Config
-from tfcli.spec import InputShape
+from tfcli.spec import ResolvedInput
 
 
 class DINOv2Model(TfcliModel):
@@ -25,25 +25,13 @@ class DINOv2Model(TfcliModel):
             c.patch_size, c.in_channels, c.d_model, c.grid,
             num_registers=c.num_registers, mask_token=True, antialias=c.num_registers > 0,
         )
-        block = BlockConfig(
-            c.d_model, c.num_heads, c.ffn_dim,
-            activation=c.activation, gated=c.swiglu,
-            norm_eps=c.norm_eps, layer_scale=True,
-        )
-        self.encoder = Stack(block, c.num_layers)  # its final norm is Dinov2Model's `layernorm`
+        self.encoder = Stack(c.layout()["encoder"])  # its final norm is Dinov2Model's `layernorm`
 
-    def example_inputs(self, shape: InputShape, device="cpu"):
-        return example_images(shape, self.config, device)
-
-    def describe_input(self, shape: InputShape) -> list[str]:
-        g = grid_size(shape.image_size or self.config.image_size, self.config.patch_size)
-        return [token_count_line((g, g), [(1, "[CLS]"), (self.config.num_registers, "registers")])]
+    def inputs_for(self, x: ResolvedInput, device):
+        return example_images(x, self.config, device)
 
     def components(self):
         return {"embeddings": self.embeddings, "encoder": self.encoder}
-
-    def context_length(self) -> int | None:
-        return None  # positions are resampled to the grid
 
     def forward(self, images, masked: torch.Tensor | None = None):
         x = self.embeddings(images, masked)  # (B, 1 + registers + N, d)

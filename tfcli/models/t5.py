@@ -1,10 +1,10 @@
 """T5: one shared embedding, pre-RMSNorm stacks without biases, relative-position bias
 owned by each stack's first layer and added to every layer's scores."""
 
-from tfcli.blocks import BlockConfig, LMHead, Stack, T5RelativeBias, TokenEmbedding
+from tfcli.blocks import LMHead, Stack, T5RelativeBias, TokenEmbedding
 from tfcli.models.base import TfcliModel, seq2seq_inputs
 from tfcli.presets.t5 import T5Config
-from tfcli.spec import InputShape
+from tfcli.spec import ResolvedInput
 
 
 class T5Model(TfcliModel):
@@ -12,29 +12,20 @@ class T5Model(TfcliModel):
         super().__init__()
         self.config = c = config
         self.tokens = TokenEmbedding(c.vocab_size, c.d_model)
-        enc = BlockConfig(
-            c.d_model, c.num_heads, c.ffn_dim, head_dim=c.head_dim,
-            activation=c.activation, gated=c.gated, norm="rms", norm_eps=c.norm_eps,
-            qkv_bias=False, ffn_bias=False,
-            attn_scale=1.0,  # T5 folds 1/sqrt(d_k) into its initialisation
-        )
-        dec = BlockConfig(**{**enc.__dict__, "causal": True, "cross_dim": c.d_model})
-        self.encoder = Stack(enc, c.num_layers)
-        self.decoder = Stack(dec, c.num_decoder_layers)
+        layout = c.layout()
+        self.encoder = Stack(layout["encoder"])
+        self.decoder = Stack(layout["decoder"])
         self.enc_rel_bias = T5RelativeBias(c.relative_buckets, c.relative_max_distance, c.num_heads, bidirectional=True)
         self.dec_rel_bias = T5RelativeBias(c.relative_buckets, c.relative_max_distance, c.num_heads, bidirectional=False)
         self.lm_head = LMHead(c.d_model, c.vocab_size)
         if c.tie_embeddings:
             self.lm_head.tie(self.tokens)
 
-    def context_length(self):
-        return None  # relative buckets take any length
-
     def components(self):
         return {"encoder": self.encoder, "decoder": self.decoder}
 
-    def example_inputs(self, shape: InputShape, device="cpu"):
-        return seq2seq_inputs(shape, self.config, device)
+    def inputs_for(self, x: ResolvedInput, device):
+        return seq2seq_inputs(x, self.config.vocab_size, device)
 
     def forward(self, input_ids, decoder_input_ids):
         S, T = input_ids.shape[1], decoder_input_ids.shape[1]

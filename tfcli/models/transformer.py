@@ -3,30 +3,29 @@ encoder and decoder (masked self-attention, then cross-attention to the encoder)
 
 import math
 
-from tfcli.blocks import BlockConfig, LMHead, SinusoidalPositions, Stack, TokenEmbedding
+from tfcli.blocks import LMHead, SinusoidalPositions, Stack, TokenEmbedding
 from tfcli.models.base import TfcliModel, seq2seq_inputs
 from tfcli.presets.transformer import TransformerConfig
-from tfcli.spec import InputShape
+from tfcli.spec import ResolvedInput
 
 
 class Transformer(TfcliModel):
     def __init__(self, config: TransformerConfig):
         super().__init__()
         self.config = c = config
+        layout = c.layout()
         self.tokens = TokenEmbedding(c.vocab_size, c.d_model)
         self.positions = SinusoidalPositions(c.d_model)
-        enc = BlockConfig(c.d_model, c.num_heads, c.ffn_dim, activation=c.activation, norm_eps=c.norm_eps, pre_norm=False)
-        dec = BlockConfig(**{**enc.__dict__, "causal": True, "cross_dim": c.d_model})
-        self.encoder = Stack(enc, c.num_layers)
-        self.decoder = Stack(dec, c.num_decoder_layers)
+        self.encoder = Stack(layout["encoder"])
+        self.decoder = Stack(layout["decoder"])
         self.lm_head = LMHead(c.d_model, c.vocab_size)
         self.lm_head.tie(self.tokens)  # the paper shares one matrix across all three
 
     def components(self):
         return {"encoder": self.encoder, "decoder": self.decoder}
 
-    def example_inputs(self, shape: InputShape, device="cpu"):
-        return seq2seq_inputs(shape, self.config, device)
+    def inputs_for(self, x: ResolvedInput, device):
+        return seq2seq_inputs(x, self.config.vocab_size, device)
 
     def _embed(self, ids):
         x = self.tokens(ids) * math.sqrt(self.config.d_model)

@@ -1,6 +1,9 @@
-"""Per-family config dataclasses and preset tables. No torch: `tfcli list` reads these."""
+"""The family records, one module each (torch-free): config, layout, presets with their
+reference pins, curated facts, config.json mappers. Importing this package registers them all;
+the order is the order `tfcli list` shows."""
 
-# every family module registers itself on import; order is the order `tfcli list` shows
+import importlib
+
 FAMILY_MODULES = [
     "transformer",
     "bert",
@@ -8,9 +11,13 @@ FAMILY_MODULES = [
     "t5",
     "bart",
     "llama",
+    "qwen2",
     "clip",
     "vit",
     "dinov2",
     "diffusion",
     "sam",
 ]
+
+for _module in FAMILY_MODULES:
+    importlib.import_module(f"tfcli.presets.{_module}")

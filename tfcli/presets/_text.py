@@ -1,10 +1,20 @@
-"""Checks and parameter formulas shared by the text families' configs."""
+"""Checks and layouts shared by the text families' records."""
 
-from tfcli.spec import ACTIVATIONS, NORMS, divides, one_of, require
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tfcli.spec import (
+    ACTIVATIONS, NORMS, BlockSpec, Layout, LMHeadSpec, NormSpec, Part, StackSpec, Table, divides, one_of, require,
+)
 
 
 def check_attention(family: str, d_model: int, num_heads: int, num_kv_heads: int | None = None) -> None:
     divides(family, "d_model", d_model, "num_heads", num_heads)
+    check_kv_heads(family, num_heads, num_kv_heads)
+
+
+def check_kv_heads(family: str, num_heads: int, num_kv_heads: int | None) -> None:
     if num_kv_heads is not None:
         require(num_kv_heads <= num_heads, family, f"'num_kv_heads' ({num_kv_heads}) cannot exceed 'num_heads' ({num_heads})")
         divides(family, "num_heads", num_heads, "num_kv_heads", num_kv_heads)
@@ -17,20 +27,63 @@ def check_choices(family: str, activation: str | None = None, norm: str | None =
         one_of(family, "norm", norm, NORMS)
 
 
-def linear(n_in: int, n_out: int, bias: bool = True) -> int:
-    return n_in * n_out + (n_out if bias else 0)
+def check_rope(family: str, head_dim: int) -> None:
+    require(
+        head_dim % 2 == 0, family,
+        f"the head size ({head_dim}) must be even: RoPE rotates pairs of channels",
+    )
 
 
-def layer_norm(d: int, bias: bool = True) -> int:
-    return d * (2 if bias else 1)
+@dataclass(frozen=True)
+class RotarySpec(Part):
+    """Rotary position embedding: rotates Q and K by position; no parameters, no MACs."""
+
+    head_dim: int
+    theta: float = 10000.0
 
 
-def attention(d: int, inner: int, bias: bool = True, kv_inner: int | None = None, kv_in: int | None = None) -> int:
-    """Q, K, V and output projections; K/V may be narrower (GQA) or read another width (cross)."""
-    kv_inner = inner if kv_inner is None else kv_inner
-    kv_in = d if kv_in is None else kv_in
-    return linear(d, inner, bias) + 2 * linear(kv_in, kv_inner, bias) + linear(inner, d, bias)
+@dataclass(frozen=True)
+class SinusoidalSpec(Part):
+    """The original Transformer's fixed sine/cosine positions; no parameters."""
+
+    dim: int
 
 
-def feed_forward(d: int, ffn: int, bias: bool = True, gated: bool = False) -> int:
-    return linear(d, ffn * (2 if gated else 1), bias) + linear(ffn, d, bias)
+@dataclass(frozen=True)
+class RelativeBiasSpec(Table):
+    """T5's bucketed relative-position bias: buckets × heads scalars, added to the scores."""
+
+    bidirectional: bool = True
+    max_distance: int = 128
+
+
+def decoder_lm(
+    vocab_size: int, block: BlockSpec, num_layers: int, *, tied: bool, positions: Part | None = None,
+) -> Layout:
+    """Token table, positions (a learned table or RoPE), a causal stack, the LM head."""
+    d = block.d_model
+    layout = Layout().add("tokens", Table(vocab_size, d))
+    if positions is not None:
+        layout.add("positions", positions)
+    layout.add("decoder", StackSpec(block, num_layers), generates=True)
+    return layout.add("lm_head", LMHeadSpec(d, vocab_size, tied=tied))
+
+
+def encoder_decoder(
+    vocab_size: int, encoder: BlockSpec, decoder: BlockSpec, num_layers: int, num_decoder_layers: int,
+    *, tied: bool = True, embed_norms: NormSpec | None = None, before: dict[str, Part] | None = None,
+    lm_head: bool = True,
+) -> Layout:
+    """One shared token table, per-stack parts (positions, biases), the encoder over the source,
+    the decoder over the target cross-attending to it, the LM head over the target."""
+    d = encoder.d_model
+    layout = Layout().add("tokens", Table(vocab_size, d))
+    for name, part in (before or {}).items():
+        layout.add(name, part, rows="target" if name.startswith("dec") else "tokens")
+    if embed_norms is not None:
+        layout.add("enc_embed_norm", embed_norms).add("dec_embed_norm", embed_norms, rows="target")
+    layout.add("encoder", StackSpec(encoder, num_layers))
+    layout.add("decoder", StackSpec(decoder, num_decoder_layers), rows="target", context="tokens", generates=True)
+    if lm_head:
+        layout.add("lm_head", LMHeadSpec(d, vocab_size, tied=tied), rows="target")
+    return layout

@@ -9,9 +9,12 @@ meet only in a shared embedding space through bias-free projections (family "cli
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-from tfcli.presets._text import attention, check_attention, check_choices, feed_forward, layer_norm
-from tfcli.registry import register_family, register_preset
-from tfcli.spec import ArchConfig, InputShape, divides
+from tfcli.presets._text import check_attention, check_choices
+from tfcli.presets._vision import image_input, vit_tower
+from tfcli.registry import Family, FamilyFacts, Modality, Preset, Text, register
+from tfcli.spec import (
+    ArchConfig, InputShape, Layout, Linear, NormSpec, Part, ResolvedInput, StackSpec, Table, block_spec, divides,
+)
 
 
 @dataclass
@@ -25,27 +28,26 @@ class CLIPTextConfig(ArchConfig):
     activation: str = "quick_gelu"
     norm_eps: float = 1e-5
 
+    learned_positions = True
+
     def check(self) -> None:
         check_attention(self.family, self.d_model, self.num_heads)
         check_choices(self.family, self.activation)
 
-    def num_params(self) -> int:
+    def layout(self, tokens: str = "tokens") -> Layout:
         d = self.d_model
-        layer = attention(d, d) + feed_forward(d, self.ffn_dim) + 2 * layer_norm(d)
-        return (self.vocab_size + self.max_positions) * d + self.num_layers * layer + layer_norm(d)
+        block = block_spec(d, self.num_heads, self.ffn_dim, activation=self.activation, norm_eps=self.norm_eps,
+                           causal=True)
+        # the stack's final LayerNorm is CLIP's final_layer_norm; the [EOT] read-out is a gather
+        return (
+            Layout()
+            .add("tokens", Table(self.vocab_size, d))
+            .add("positions", Table(self.max_positions, d))
+            .add("encoder", StackSpec(block, self.num_layers), rows=tokens)
+        )
 
     def default_input(self) -> InputShape:
         return InputShape(seq_len=self.max_positions)  # prompts are padded to the full context
-
-
-register_family(
-    "clip-text",
-    CLIPTextConfig,
-    builder="tfcli.models.clip:CLIPTextTower",
-    kind="causal-encoder",
-    modality="text",
-    description="CLIP's text tower: a causally masked Transformer read out at the end-of-text token",
-)
 
 
 # -- the two-tower model -------------------------------------------------------
@@ -73,15 +75,31 @@ class CLIPVisionConfig(ArchConfig):
         divides(self.family, "image_size", self.image_size, "patch_size", self.patch_size)
 
     @property
-    def num_patches(self) -> int:
-        return (self.image_size // self.patch_size) ** 2
+    def grid(self) -> int:
+        return self.image_size // self.patch_size
+
+    def layout(self, patches: str = "patches", tokens: str = "tokens") -> Layout:
+        block = block_spec(self.d_model, self.num_heads, self.ffn_dim, activation=self.activation,
+                           norm_eps=self.norm_eps)
+        # a LayerNorm before the blocks ("pre_layrnorm"); no final norm over all tokens: only the
+        # [CLS] state is normalised (post_layernorm)
+        tower = vit_tower(patch_size=self.patch_size, in_channels=3, grid=self.grid, block=block,
+                          num_layers=self.num_layers, patch_bias=False, pre_norm=True, final_norm=False,
+                          patches=patches, tokens=tokens)
+        return tower.add("post_norm", NormSpec("layer", self.d_model, self.norm_eps), rows="one")
+
+
+@dataclass(frozen=True)
+class ContrastiveLogits(Part):
+    """(B, P) image · (P, B) text: every pair's similarity, scaled by one learned temperature."""
+
+    projection_dim: int
 
     def num_params(self) -> int:
-        d, p = self.d_model, self.patch_size
-        layer = attention(d, d) + feed_forward(d, self.ffn_dim) + 2 * layer_norm(d)
-        # patch conv (no bias) + [CLS] vector + one position per patch and for [CLS]
-        embed = 3 * p * p * d + d + (self.num_patches + 1) * d
-        return embed + layer_norm(d) + self.num_layers * layer + layer_norm(d)
+        return 1  # logit_scale
+
+    def add_macs(self, t, rows, context=None, times=1):
+        t.macs["other"] += times * t.batch * t.batch * self.projection_dim
 
 
 @dataclass
@@ -95,26 +113,76 @@ class CLIPConfig(ArchConfig):
         self.text.validate()
         self.vision.validate()
 
-    def num_params(self) -> int:
-        projections = (self.text.d_model + self.vision.d_model) * self.projection_dim  # no bias
-        return self.text.num_params() + self.vision.num_params() + projections + 1  # + logit scale
+    def layout(self) -> Layout:
+        p = self.projection_dim
+        return (
+            Layout()
+            .extend("text", self.text.layout())
+            .extend("vision", self.vision.layout(patches="image_patches", tokens="image_tokens"))
+            .add("text_projection", Linear(self.text.d_model, p, bias=False), rows="one")
+            .add("visual_projection", Linear(self.vision.d_model, p, bias=False), rows="one")
+            .add("logits", ContrastiveLogits(p), rows="one")
+        )
 
     def default_input(self) -> InputShape:
         return InputShape(seq_len=self.text.max_positions, image_size=self.vision.image_size)
 
+    def resolve_input(self, shape: InputShape) -> ResolvedInput:
+        v = self.vision
+        x = image_input(shape, v.image_size, v.patch_size, [(1, "[CLS]")], patches="image_patches",
+                        tokens="image_tokens")
+        text = self.text.resolve_input(InputShape(batch=x.batch, seq_len=shape.seq_len or self.text.max_positions))
+        x.seq_len, x.notes, x.past_positions = text.seq_len, text.notes, text.past_positions
+        x.lengths["tokens"] = text.seq_len
+        x.lines = [f"text: {text.seq_len} tokens; image " + x.lines[0]]
+        x.tokens = max(text.seq_len, x.lengths["image_tokens"])
+        return x
 
-register_family(
-    "clip",
-    CLIPConfig,
-    builder="tfcli.models.clip:CLIPModel",
-    kind="dual-encoder",
-    modality="image+text",
-    description="contrastive image-text model: a causal text tower and a ViT joined only by projections",
-)
+
+def text_from_hf(f) -> ArchConfig:
+    # transformers' CLIPTextConfig defaults (= openai/clip-vit-base-patch32's text tower);
+    # published files often leave them out
+    return f.validated(CLIPTextConfig(
+        vocab_size=f.int("vocab_size", 49408, to="vocab_size"),
+        d_model=f.int("hidden_size", 512, to="d_model"),
+        num_layers=f.int("num_hidden_layers", 12, to="num_layers"),
+        num_heads=f.int("num_attention_heads", 8, to="num_heads"),
+        ffn_dim=f.int("intermediate_size", 2048, to="ffn_dim"),
+        max_positions=f.int("max_position_embeddings", 77, to="max_positions"),
+        activation=f.activation("hidden_act", "quick_gelu"),
+        norm_eps=f.float("layer_norm_eps", 1e-5),
+    ))
 
 
-def _clip(vision_width: int, vision_layers: int, patch: int, text_width: int, proj: int) -> CLIPConfig:
+
+def from_hf(f) -> ArchConfig:
+    f.architecture_is("CLIPModel")
+    v = f.sub("vision_config")
+    v.expect("num_channels", 3, "tfcli's CLIP reads RGB images")
+    vision = v.validated(CLIPVisionConfig(
+        d_model=v.int("hidden_size", 768, to="d_model"),
+        num_layers=v.int("num_hidden_layers", 12, to="num_layers"),
+        num_heads=v.int("num_attention_heads", 12, to="num_heads"),
+        ffn_dim=v.int("intermediate_size", 3072, to="ffn_dim"),
+        image_size=v.square("image_size", 224, to="image_size"),
+        patch_size=v.square("patch_size", 32, to="patch_size"),
+        activation=v.activation("hidden_act", "quick_gelu"),
+        norm_eps=v.float("layer_norm_eps", 1e-5),
+    ))
+    # CLIPModel sizes both projections from the top-level projection_dim; the towers' own
+    # projection_dim is read only by CLIPTextModelWithProjection / CLIPVisionModelWithProjection
     return CLIPConfig(
+        text=text_from_hf(f.sub("text_config")),
+        vision=vision,
+        projection_dim=f.int("projection_dim", 512, to="projection_dim"),
+        logit_scale_init=f.float("logit_scale_init_value", 2.6592),
+    )
+
+
+
+
+def _clip(vision_width: int, vision_layers: int, patch: int, text_width: int, proj: int):
+    return lambda: CLIPConfig(
         text=CLIPTextConfig(d_model=text_width, num_heads=text_width // 64, ffn_dim=4 * text_width),
         vision=CLIPVisionConfig(
             d_model=vision_width,
@@ -127,28 +195,66 @@ def _clip(vision_width: int, vision_layers: int, patch: int, text_width: int, pr
     )
 
 
+def sd15_text() -> CLIPTextConfig:
+    # CLIP ViT-L/14's text tower
+    return CLIPTextConfig(d_model=768, num_layers=12, num_heads=12, ffn_dim=3072)
+
+
+TEXT_FAMILY = register(Family(
+    "clip-text",
+    CLIPTextConfig,
+    builder="tfcli.models.clip:CLIPTextTower",
+    kind="causal-encoder",
+    modality=Modality.TEXT,
+    description="CLIP's text tower: a causally masked Transformer read out at the end-of-text token",
+    presets=(Preset("sd15-text", sd15_text, params=123_060_480, macs=6_656_643_840,
+                    reference="transformers CLIPTextModel (openai/clip-vit-large-patch14 text config)"),),
+    facts=FamilyFacts(
+            "CLIP text encoder",
+            Text("contrastive image-text matching (trained with the image tower)", "影像-文字對比學習（與影像塔一起訓練）"),
+            Text("text embeddings; the text condition of Stable Diffusion", "文字表徵；Stable Diffusion 的文字條件"),
+            Text(
+                "causally masked but used as an encoder: the state at the end-of-text token is the "
+                "sentence embedding",
+                "使用因果遮罩但當作 Encoder：取 end-of-text token 的輸出作為句子表徵",
+            ),
+            part_of="clip",
+        ),
+    hf_mappers={"clip_text_model": text_from_hf},
+))
+
 _REF = "transformers CLIPModel ({})"
-register_preset(
-    "clip-b32",
+
+FAMILY = register(Family(
     "clip",
-    lambda: _clip(768, 12, 32, 512, 512),
-    aliases=("clip", "openai/clip-vit-base-patch32", "clip-vit-base-patch32"),
-    reference=_REF.format("openai/clip-vit-base-patch32"),
-    description="CLIP ViT-B/32: 224² image → 7×7 patches, 77-token text",
-)
-register_preset(
-    "clip-b16",
-    "clip",
-    lambda: _clip(768, 12, 16, 512, 512),
-    aliases=("openai/clip-vit-base-patch16", "clip-vit-base-patch16"),
-    reference=_REF.format("openai/clip-vit-base-patch16"),
-    description="CLIP ViT-B/16: 224² image → 14×14 patches",
-)
-register_preset(
-    "clip-l14",
-    "clip",
-    lambda: _clip(1024, 24, 14, 768, 768),
-    aliases=("openai/clip-vit-large-patch14", "clip-vit-large-patch14"),
-    reference=_REF.format("openai/clip-vit-large-patch14"),
-    description="CLIP ViT-L/14: 224² image → 16×16 patches, 768-wide text tower",
-)
+    CLIPConfig,
+    builder="tfcli.models.clip:CLIPModel",
+    kind="dual-encoder",
+    modality=Modality.IMAGE_TEXT,
+    description="contrastive image-text model: a causal text tower and a ViT joined only by projections",
+    presets=(
+        Preset("clip-b32", _clip(768, 12, 32, 512, 512), params=151_277_313, macs=7_398_314_240,
+               aliases=("clip", "openai/clip-vit-base-patch32", "clip-vit-base-patch32"),
+               reference=_REF.format("openai/clip-vit-base-patch32"),
+               description="CLIP ViT-B/32: 224² image → 7×7 patches, 77-token text"),
+        Preset("clip-b16", _clip(768, 12, 16, 512, 512), params=149_620_737, macs=20_567_068_160,
+               aliases=("openai/clip-vit-base-patch16", "clip-vit-base-patch16"),
+               reference=_REF.format("openai/clip-vit-base-patch16"),
+               description="CLIP ViT-B/16: 224² image → 14×14 patches"),
+        Preset("clip-l14", _clip(1024, 24, 14, 768, 768), params=427_616_513, macs=87_734_484_480,
+               aliases=("openai/clip-vit-large-patch14", "clip-vit-large-patch14"),
+               reference=_REF.format("openai/clip-vit-large-patch14"),
+               description="CLIP ViT-L/14: 224² image → 16×16 patches, 768-wide text tower"),
+    ),
+    facts=FamilyFacts(
+            "CLIP",
+            Text("contrastive image-text matching (InfoNCE over a batch)", "影像-文字對比學習（批次內 InfoNCE）"),
+            Text("zero-shot classification, image-text retrieval, text encoder for diffusion", "零樣本分類、圖文檢索、作為擴散模型的文字編碼器"),
+            Text(
+                "two encoders (ViT for images, Transformer for text) project into one embedding "
+                "space and meet only at the similarity logits; nothing is generated, so no decoder",
+                "兩個 Encoder（影像用 ViT、文字用 Transformer）投影到同一語義空間，只在相似度 logits 相遇；不生成任何東西，所以不需要 Decoder",
+            ),
+        ),
+    hf_mappers={"clip": from_hf},
+))

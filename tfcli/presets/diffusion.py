@@ -10,10 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-from tfcli.presets._text import attention, feed_forward, layer_norm, linear
-from tfcli.presets.clip import CLIPTextConfig
-from tfcli.registry import register_family, register_preset
-from tfcli.spec import ArchConfig, InputShape, divides, one_of, require
+from tfcli.errors import InputShapeError
+from tfcli.presets.clip import CLIPTextConfig, sd15_text
+from tfcli.registry import Family, FamilyFacts, Modality, Preset, Text, register
+from tfcli.spec import (
+    ArchConfig, AttentionSpec, BlockSpec, Breakdown, Counted, InputShape, Layout, Linear, ResolvedInput, Tally,
+    block_spec, divides, one_of, require,
+)
 
 BLOCK_KINDS = ("cross", "plain")  # diffusers' CrossAttn{Down,Up}Block2D / {Down,Up}Block2D
 
@@ -31,24 +34,25 @@ def group_norm(c: int) -> int:
 def resnet(c_in: int, c_out: int, temb: int = 0) -> int:
     """GroupNorm, 3×3 conv, time projection (UNet only), GroupNorm, 3×3 conv, 1×1 shortcut if widths differ."""
     n = group_norm(c_in) + conv(c_in, c_out, 3) + group_norm(c_out) + conv(c_out, c_out, 3)
-    n += linear(temb, c_out) if temb else 0
+    n += Linear(temb, c_out).num_params() if temb else 0
     return n + (conv(c_in, c_out, 1) if c_in != c_out else 0)
 
 
-def spatial_transformer(c: int, context_dim: int, depth: int) -> int:
-    """GroupNorm, 1×1 proj_in, `depth` × (self-attn, cross-attn, GEGLU FFN, 3 LayerNorms), 1×1 proj_out."""
-    block = (
-        attention(c, c, bias=False) + c  # to_q/k/v without bias, to_out with bias
-        + attention(c, c, bias=False, kv_in=context_dim) + c
-        + feed_forward(c, 4 * c, gated=True)
-        + 3 * layer_norm(c)
-    )
-    return group_norm(c) + 2 * conv(c, c, 1) + depth * block
+def transformer_block(c: int, heads: int, context_dim: int) -> BlockSpec:
+    """diffusers' BasicTransformerBlock: self-attention over the pixels, cross-attention to the
+    text, GEGLU feed-forward (4C), pre-LayerNorms; q/k/v without bias, output with bias."""
+    return block_spec(c, heads, 4 * c, activation="gelu", gated=True, qkv_bias=False, out_bias=True,
+                      cross_dim=context_dim)
+
+
+def spatial_transformer(c: int, heads: int, context_dim: int, depth: int) -> int:
+    """GroupNorm, 1×1 proj_in, `depth` transformer blocks, 1×1 proj_out."""
+    return group_norm(c) + 2 * conv(c, c, 1) + depth * transformer_block(c, heads, context_dim).num_params()
 
 
 def vae_attention(c: int) -> int:
     """The VAE mid-block's single-head self-attention over all pixels (biased q/k/v/out)."""
-    return group_norm(c) + attention(c, c)
+    return group_norm(c) + AttentionSpec(c, 1).num_params()
 
 
 @dataclass
@@ -127,11 +131,11 @@ class UNetConfig(ArchConfig):
         ch, n, temb = self.block_out_channels, len(self.block_out_channels), self.time_embed_dim
 
         def transformer(c):
-            return spatial_transformer(c, self.cross_attention_dim, self.transformer_layers_per_block)
+            return spatial_transformer(c, self.num_heads, self.cross_attention_dim, self.transformer_layers_per_block)
 
         parts = {
             "conv_in": conv(self.in_channels, ch[0], 3),
-            "time_embedding": linear(ch[0], temb) + linear(temb, temb),
+            "time_embedding": Linear(ch[0], temb).num_params() + Linear(temb, temb).num_params(),
         }
         for i, level in enumerate(self.down_plan()):
             cross = self.down_block_types[i] == "cross"
@@ -147,11 +151,17 @@ class UNetConfig(ArchConfig):
         parts["conv_out"] = conv(ch[0], self.out_channels, 3)
         return parts
 
-    def num_params(self) -> int:
-        return sum(self.part_params().values())
+    def layout(self) -> Layout:
+        return _counted(self.part_params())
 
     def default_input(self) -> InputShape:
         return InputShape(seq_len=77, image_size=self.sample_size * self.pixels_per_latent)
+
+    def resolve_input(self, shape: InputShape) -> ResolvedInput:
+        return _image_and_text(self, shape, self.sample_size * self.pixels_per_latent, self, self.pixels_per_latent)
+
+    def macs(self, x: ResolvedInput) -> Breakdown:
+        return unet_macs(self, x)
 
 
 @dataclass
@@ -198,11 +208,23 @@ class VAEConfig(ArchConfig):
             "decoder": dec,
         }
 
-    def num_params(self) -> int:
-        return sum(self.part_params().values())
+    def layout(self) -> Layout:
+        return _counted(self.part_params())
 
     def default_input(self) -> InputShape:
         return InputShape(image_size=self.sample_size)
+
+    def resolve_input(self, shape: InputShape) -> ResolvedInput:
+        size = shape.image_size or self.sample_size
+        check_image_side(size, self)
+        x = ResolvedInput(batch=shape.batch or 1, image_size=size, lengths={"one": 1})
+        side = size >> self.downsamples
+        x.tokens = x.lengths["tokens"] = side * side  # the mid block attends over every latent pixel
+        x.lines = [f"latents: {self.latent_channels}×{side}×{side} (the mid block's attention: {side * side} pixels)"]
+        return x
+
+    def macs(self, x: ResolvedInput) -> Breakdown:
+        return vae_macs(self, x)
 
 
 @dataclass
@@ -240,56 +262,282 @@ class StableDiffusionConfig(ArchConfig):
             "vae": self.vae.num_params(),
         }
 
-    def num_params(self) -> int:
-        return sum(self.part_params().values())
+    def layout(self) -> Layout:
+        return (
+            Layout()
+            .extend("text_encoder", self.text.layout())
+            .extend("unet", self.unet.layout())
+            .extend("vae", self.vae.layout())
+        )
 
     def default_input(self) -> InputShape:
         return InputShape(seq_len=self.text.max_positions, image_size=self.vae.sample_size)
 
+    def resolve_input(self, shape: InputShape) -> ResolvedInput:
+        return _image_and_text(self.unet, shape, self.vae.sample_size, self.text, self.pixels_per_latent)
 
-def sd15_text() -> CLIPTextConfig:
-    # CLIP ViT-L/14's text tower
-    return CLIPTextConfig(d_model=768, num_layers=12, num_heads=12, ffn_dim=3072)
+    def macs(self, x: ResolvedInput) -> Breakdown:
+        return sd_macs(self, x)
 
 
-register_family(
+def _counted(parts: dict[str, int]) -> Layout:
+    layout = Layout()
+    for name, params in parts.items():
+        layout.add(name, Counted(params))
+    return layout
+
+
+def check_side(side: int, halvings: int, what: str, fix: str) -> None:
+    if side % (2**halvings):
+        raise InputShapeError(
+            f"{what} side {side} cannot be halved {halvings} times evenly "
+            f"(needs a multiple of {2**halvings}); {fix}"
+        )
+
+
+def latent_side(image_size: int, cfg: UNetConfig, pixels_per_latent: int | None = None) -> int:
+    """`--image-size` is in pixels; the UNet sees image_size / 8 latents per side (SD's VAE)."""
+    p = pixels_per_latent or cfg.pixels_per_latent
+    if image_size % p:
+        raise InputShapeError(
+            f"image size {image_size} is not a multiple of {p}: the VAE maps {p}×{p} pixels to one "
+            f"latent; use e.g. {image_size // p * p or p}"
+        )
+    latent = image_size // p
+    step = p * 2**cfg.downsamples
+    check_side(
+        latent, cfg.downsamples, f"image size {image_size} → latent",
+        f"use an image size that is a multiple of {step} (e.g. {max(step, image_size // step * step)})",
+    )
+    return latent
+
+
+def check_image_side(image_size: int, cfg: VAEConfig) -> None:
+    d = cfg.downsamples
+    check_side(image_size, d, "image", f"use an image size that is a multiple of {2**d} (e.g. {max(2**d, image_size >> d << d)})")
+
+
+def _image_and_text(unet: "UNetConfig", shape: InputShape, default_size: int, text, ppl: int) -> ResolvedInput:
+    size = shape.image_size or default_size
+    side = latent_side(size, unet, ppl)
+    n = shape.seq_len or 77
+    x = ResolvedInput(batch=shape.batch or 1, seq_len=n, image_size=size, lengths={"tokens": n, "one": 1})
+    x.lengths["latent_side"] = side
+    x.tokens = max(n, side * side)  # the largest self-attention: the first level's pixels
+    x.lines = [f"latents: {unet.in_channels}×{side}×{side} ({size}×{size} pixels / {ppl}); text: {n} tokens"]
+    if text is unet:
+        x.notes.append(f"--image-size {size} is in pixels: the UNet denoises {unet.in_channels}×{side}×{side} "
+                       f"latents (pixels / {ppl})")
+    else:
+        past = text.resolve_input(InputShape(batch=x.batch, seq_len=n))
+        x.notes += past.notes
+        x.past_positions = past.past_positions
+        x.notes.append(f"one forward = encode the prompt, one UNet denoising step on {side}×{side} latents, "
+                       f"VAE-decode to {size}×{size} px (the VAE encoder is not run)")
+    return x
+
+
+# -- closed-form MACs (the convention of tfcli.spec.tally) -------------------------------------------
+
+
+def _conv3(t: Tally, pixels: int, c_in: int, c_out: int) -> None:
+    t.linear("other", pixels, 9 * c_in, c_out)
+
+
+def _resnet(t: Tally, pixels: int, c_in: int, c_out: int, temb: int = 0) -> None:
+    """GroupNorm, 3×3 conv, (time projection), GroupNorm, 3×3 conv, 1×1 shortcut if widths differ."""
+    t.norm(pixels * c_in)
+    _conv3(t, pixels, c_in, c_out)
+    if temb:
+        t.linear("embeddings", 1, temb, c_out)  # one bias per channel from the time embedding
+    t.norm(pixels * c_out)
+    _conv3(t, pixels, c_out, c_out)
+    if c_in != c_out:
+        t.linear("other", pixels, c_in, c_out)
+
+
+def _spatial_transformer(t: Tally, n: int, ch: int, heads: int, depth: int, text: int, ctx: int) -> None:
+    """GroupNorm, 1×1 proj_in, `depth` blocks (self-attention over the n pixels, cross-attention
+    to the text, GEGLU 4C, 3 LayerNorms), 1×1 proj_out: 20nC² + 2n²C + 2nTC + 2TdC per block."""
+    t.norm(n * ch)
+    t.linear("other", n, ch, 2 * ch)  # proj_in and proj_out
+    transformer_block(ch, heads, ctx).add_macs(t, n, text, times=depth)
+
+
+def _unet(t: Tally, c, side: int, text: int) -> None:
+    """The UNet on side×side latents, cross-attending to `text` tokens (c.cross_attention_dim wide)."""
+    ch, temb, n_levels = c.block_out_channels, c.time_embed_dim, len(c.block_out_channels)
+    pixels = [(side >> i) ** 2 for i in range(n_levels)]
+
+    def transformer(n: int, width: int) -> None:
+        _spatial_transformer(t, n, width, c.num_heads, c.transformer_layers_per_block, text,
+                             c.cross_attention_dim)
+
+    t.linear("embeddings", 1, ch[0], temb)  # time MLP on the sinusoid of t
+    t.linear("embeddings", 1, temb, temb)
+    _conv3(t, pixels[0], c.in_channels, ch[0])
+    for i, level in enumerate(c.down_plan()):
+        for a, b in level:
+            _resnet(t, pixels[i], a, b, temb)
+            if c.down_block_types[i] == "cross":
+                transformer(pixels[i], b)
+        if i < c.downsamples:
+            _conv3(t, pixels[i + 1], ch[i], ch[i])  # stride 2: one output per 4 input pixels
+    _resnet(t, pixels[-1], ch[-1], ch[-1], temb)
+    transformer(pixels[-1], ch[-1])
+    _resnet(t, pixels[-1], ch[-1], ch[-1], temb)
+    for i, level in enumerate(c.up_plan()):
+        n = pixels[n_levels - 1 - i]
+        for a, b in level:
+            _resnet(t, n, a, b, temb)
+            if c.up_block_types[i] == "cross":
+                transformer(n, b)
+        if i < c.downsamples:
+            _conv3(t, 4 * n, level[0][1], level[0][1])  # nearest 2× then a 3×3 conv
+    t.norm(pixels[0] * ch[0])
+    _conv3(t, pixels[0], ch[0], c.out_channels)
+    t.tokens = max(t.tokens, pixels[0])
+
+
+def unet_macs(c, s: ResolvedInput) -> Breakdown:
+    """Per level at n pixels: ResNet blocks (9n·c_in·c_out + 9n·c_out² [+ n·c_in·c_out] +
+    t·c_out), spatial transformers, a stride-2 conv (n/4)·9C² down or 4n·9C² up; conv_in,
+    conv_out and the time MLP. `--image-size` is in pixels: the latent side is 1/8 of it."""
+    t = Tally(s.batch)
+    _unet(t, c, latent_side(s.image_size, c), s.seq_len)
+    return t.result()
+
+
+def _vae_mid(t: Tally, pixels: int, ch: int) -> None:
+    """ResNet, single-head self-attention over every pixel (GroupNorm first), ResNet."""
+    _resnet(t, pixels, ch, ch)
+    t.norm(pixels * ch)
+    AttentionSpec(ch, 1).add_macs(t, pixels)
+    _resnet(t, pixels, ch, ch)
+    t.tokens = max(t.tokens, pixels)
+
+
+def _vae_decode(t: Tally, c, side: int) -> None:
+    """post_quant_conv and the decoder from side×side latents (side · 2^downsamples pixels out)."""
+    ch, L, z = c.block_out_channels[::-1], c.layers_per_block, c.latent_channels
+    n = side * side
+    t.linear("other", n, z, z)  # post_quant_conv (1×1)
+    _conv3(t, n, z, ch[0])
+    _vae_mid(t, n, ch[0])
+    c_in = ch[0]
+    for i, width in enumerate(ch):
+        for j in range(L + 1):
+            _resnet(t, n, c_in if j == 0 else width, width)
+        c_in = width
+        if i < len(ch) - 1:
+            n *= 4
+            _conv3(t, n, width, width)  # nearest 2× then a 3×3 conv
+    t.norm(n * ch[-1])
+    _conv3(t, n, ch[-1], c.out_channels)
+
+
+def vae_macs(c, s: ResolvedInput) -> Breakdown:
+    """forward = encode (ResNet levels, stride-2 convs, mid block, conv to mean and log-variance,
+    quant_conv) then decode (post_quant_conv, mid block, one ResNet more per level, 2× convs)."""
+    t = Tally(s.batch)
+    ch, L, z = c.block_out_channels, c.layers_per_block, c.latent_channels
+    side = s.image_size
+    _conv3(t, side * side, c.in_channels, ch[0])
+    c_in = ch[0]
+    for i, width in enumerate(ch):
+        for j in range(L):
+            _resnet(t, side * side, c_in if j == 0 else width, width)
+        c_in = width
+        if i < len(ch) - 1:
+            side //= 2  # pad right/bottom by one, then a stride-2 3×3 conv
+            _conv3(t, side * side, width, width)
+    n = side * side
+    _vae_mid(t, n, ch[-1])
+    t.norm(n * ch[-1])
+    _conv3(t, n, ch[-1], 2 * z)
+    t.linear("other", n, 2 * z, 2 * z)  # quant_conv (1×1)
+    _vae_decode(t, c, side)
+    return t.result()
+
+
+def sd_macs(c, s: ResolvedInput) -> Breakdown:
+    """One text-to-image step: the text encoder, one UNet step, the VAE decoder (the encoder
+    is not run); the DDIM update between them is elementwise."""
+    t = Tally(s.batch)
+    c.text.layout().add_macs(t, {"tokens": s.seq_len, "one": 1})
+    side = latent_side(s.image_size, c.unet, c.pixels_per_latent)
+    _unet(t, c.unet, side, s.seq_len)
+    _vae_decode(t, c.vae, side)
+    t.tokens = max(t.tokens, s.seq_len)
+    return t.result()
+
+
+_REF = "diffusers 0.42 {} (stable-diffusion-v1-5 config)"
+
+UNET_FAMILY = register(Family(
     "sd-unet",
     UNetConfig,
     builder="tfcli.models.diffusion.unet:UNet",
     kind="conv-denoiser",
-    modality="image latents + text",
+    modality=Modality.LATENTS_TEXT,
     description="latent U-Net: ResNet blocks, transformer blocks cross-attending to text, time embedding",
-)
-register_family(
+    presets=(Preset("sd15-unet", UNetConfig, params=859_520_964, macs=402_035_261_440,
+                    reference=_REF.format("UNet2DConditionModel")),),
+    facts=FamilyFacts(
+            "Stable Diffusion U-Net",
+            Text("noise prediction (denoising score matching)", "噪聲預測（去噪分數匹配）"),
+            Text("the denoiser inside Stable Diffusion", "Stable Diffusion 內的去噪器"),
+            Text(
+                "convolutional levels keep the image layout; attention blocks mix positions and "
+                "cross-attend to the text",
+                "卷積層級保留影像空間結構；attention 區塊混合各位置資訊並對文字做 cross-attention",
+            ),
+            part_of="sd",
+        ),
+))
+VAE_FAMILY = register(Family(
     "sd-vae",
     VAEConfig,
     builder="tfcli.models.diffusion.vae:AutoencoderKL",
     kind="conv-autoencoder",
-    modality="image",
+    modality=Modality.IMAGE,
     description="KL autoencoder: image ↔ 8×-smaller latents; self-attention only in the mid blocks",
-)
-register_family(
+    presets=(Preset("sd15-vae", VAEConfig, params=83_653_863, macs=1_819_101_429_760,
+                    reference=_REF.format("AutoencoderKL")),),
+    facts=FamilyFacts(
+            "Stable Diffusion VAE",
+            Text("reconstruction + KL + perceptual/adversarial losses", "重建 + KL + 感知/對抗損失"),
+            Text("pixels ↔ latents (8× smaller) for the diffusion model", "像素 ↔ 潛在表示（縮小 8 倍）供擴散模型使用"),
+            Text(
+                "a convolutional autoencoder compresses the image so diffusion runs on 64×64 latents "
+                "instead of 512×512 pixels",
+                "卷積自編碼器壓縮影像，讓擴散在 64×64 潛在空間而非 512×512 像素上進行",
+            ),
+            part_of="sd",
+        ),
+))
+FAMILY = register(Family(
     "sd",
     StableDiffusionConfig,
     builder="tfcli.models.diffusion.build:StableDiffusion",
     kind="latent-diffusion",
-    modality="text → image",
+    modality=Modality.TEXT_TO_IMAGE,
     description="text encoder → latent U-Net denoiser → VAE decoder (Stable Diffusion)",
-)
-
-_REF = "diffusers 0.42 {} (stable-diffusion-v1-5 config)"
-register_preset("sd15-unet", "sd-unet", UNetConfig, reference=_REF.format("UNet2DConditionModel"))
-register_preset("sd15-vae", "sd-vae", VAEConfig, reference=_REF.format("AutoencoderKL"))
-register_preset(
-    "sd15-text",
-    "clip-text",
-    sd15_text,
-    reference="transformers CLIPTextModel (openai/clip-vit-large-patch14 text config)",
-)
-register_preset(
-    "sd15",
-    "sd",
-    lambda: StableDiffusionConfig(text=sd15_text()),
-    aliases=("sd", "stable-diffusion", "runwayml/stable-diffusion-v1-5", "stable-diffusion-v1-5/stable-diffusion-v1-5"),
-    reference="diffusers 0.42 StableDiffusionPipeline parts: CLIPTextModel + UNet2DConditionModel + AutoencoderKL",
-)
+    presets=(Preset(
+        "sd15", lambda: StableDiffusionConfig(text=sd15_text()), params=1_066_235_307, macs=1_668_247_753_472,
+        slow=True,
+        aliases=("sd", "stable-diffusion", "runwayml/stable-diffusion-v1-5",
+                 "stable-diffusion-v1-5/stable-diffusion-v1-5"),
+        reference="diffusers 0.42 StableDiffusionPipeline parts: CLIPTextModel + UNet2DConditionModel + AutoencoderKL",
+    ),),
+    facts=FamilyFacts(
+            "Stable Diffusion",
+            Text("denoising diffusion in a VAE latent space (predict the added noise)", "在 VAE 潛在空間中做去噪擴散（預測加入的噪聲）"),
+            Text("text-to-image generation, image editing, inpainting", "文字生成影像、影像編輯、修補"),
+            Text(
+                "generation conditioned on text: a CLIP text encoder, a U-Net denoiser whose "
+                "transformer blocks cross-attend to the text, and a VAE between pixels and latents",
+                "以文字為條件的生成：CLIP 文字編碼器、在 transformer 區塊中對文字做 cross-attention 的 U-Net 去噪器，以及連接像素與潛在空間的 VAE",
+            ),
+        ),
+))

@@ -5,10 +5,10 @@ Dinov2WithRegistersModel built from the facebook/dinov2-* configs.
 
 from dataclasses import dataclass
 
-from tfcli.presets._text import check_attention, check_choices, layer_norm
-from tfcli.presets.vit import encoder_layer_params, patch_embedding_params
-from tfcli.registry import register_family, register_preset
-from tfcli.spec import ArchConfig, InputShape, divides
+from tfcli.presets._text import check_attention, check_choices
+from tfcli.presets._vision import image_input, vit_tower
+from tfcli.registry import Family, FamilyFacts, Modality, Preset, Text, register
+from tfcli.spec import ArchConfig, InputShape, Layout, ResolvedInput, block_spec, divides
 
 
 @dataclass
@@ -44,30 +44,43 @@ class DINOv2Config(ArchConfig):
         check_choices(self.family, self.activation)
         divides(self.family, "image_size", self.image_size, "patch_size", self.patch_size)
 
-    def num_params(self) -> int:
-        d = self.d_model
-        embeddings = (
-            patch_embedding_params(self.patch_size, self.in_channels, d)
-            + 2 * d  # [CLS] and mask token
-            + self.num_registers * d
-            + (self.grid**2 + 1) * d  # positions for the patches and the [CLS]
-        )
-        layer = encoder_layer_params(d, self.ffn_dim, gated=self.swiglu, layer_scale=True)
-        return embeddings + self.num_layers * layer + layer_norm(d)
+    def layout(self) -> Layout:
+        block = block_spec(self.d_model, self.num_heads, self.ffn_dim, activation=self.activation, gated=self.swiglu,
+                           norm_eps=self.norm_eps, layer_scale=True)
+        # the stack's final norm is Dinov2Model's `layernorm`; registers carry no position
+        return vit_tower(patch_size=self.patch_size, in_channels=self.in_channels, grid=self.grid, block=block,
+                         num_layers=self.num_layers,
+                         extra_tokens={"mask_token": 1, "registers": self.num_registers})
 
     def default_input(self) -> InputShape:
         return InputShape(image_size=self.image_size)
 
+    def resolve_input(self, shape: InputShape) -> ResolvedInput:
+        return image_input(shape, self.image_size, self.patch_size, [(1, "[CLS]"), (self.num_registers, "registers")])
 
-register_family(
-    "dinov2",
-    DINOv2Config,
-    builder="tfcli.models.dinov2:DINOv2Model",
-    kind="encoder-only",
-    modality="vision",
-    description="self-supervised ViT backbone (LayerScale, mask token, optional registers); "
-    "features, no classifier",
-)
+
+def from_hf(f, registers: bool = False) -> ArchConfig:
+    f.architecture_is("Dinov2WithRegistersModel" if registers else "Dinov2Model")
+    f.expect("qkv_bias", True, "tfcli's DINOv2 has q/k/v biases")
+    f.expect("num_channels", 3, "tfcli's DINOv2 reads RGB images")
+    f.expect("use_mask_token", True, "tfcli's DINOv2 always carries the mask token")
+    swiglu = f.bool("use_swiglu_ffn", False)
+    return DINOv2Config(
+        # transformers' defaults, not the checkpoints' (published files spell out 518 and 14)
+        image_size=f.square("image_size", 224, to="image_size"),
+        patch_size=f.square("patch_size", 16 if registers else 14, to="patch_size"),
+        d_model=f.int("hidden_size", 768, to="d_model"),
+        num_layers=f.int("num_hidden_layers", 12, to="num_layers"),
+        num_heads=f.int("num_attention_heads", 12, to="num_heads"),
+        mlp_ratio=f.float("mlp_ratio", 4.0),
+        swiglu=swiglu,
+        num_registers=f.int("num_register_tokens", 4, zero_ok=True, to="num_registers") if registers else 0,
+        # SwiGLU gates with silu whatever hidden_act says
+        activation="silu" if swiglu else f.activation("hidden_act", "gelu"),
+        norm_eps=f.float("layer_norm_eps", 1e-6),
+    )
+
+
 
 _SIZES = {  # hub size: (tag, d_model, layers, heads, SwiGLU)
     "small": ("s14", 384, 12, 6, False),
@@ -84,16 +97,58 @@ def _make(d: int, layers: int, heads: int, swiglu: bool, registers: int):
     )
 
 
-for _size, (_tag, _d, _layers, _heads, _swiglu) in _SIZES.items():
-    register_preset(
-        f"dinov2-{_tag}", "dinov2", _make(_d, _layers, _heads, _swiglu, 0),
-        aliases=(f"facebook/dinov2-{_size}", f"dinov2-{_size}") + (("dinov2",) if _size == "base" else ()),
-        reference=f"transformers Dinov2Model (facebook/dinov2-{_size} config)",
+# tag → (params, MACs at 518 px) of the plain and the -reg preset
+_PINS = {
+    "s14": ((22_056_576, 46_762_499_328), (22_058_112, 46_948_780_800)),
+    "b14": ((86_580_480, 151_705_238_016), (86_583_552, 152_247_670_272)),
+    "l14": ((304_368_640, 507_147_532_288), (304_372_736, 508_895_987_712)),
+    "g14": ((1_136_480_768, 1_784_195_208_192), (1_136_486_912, 1_790_076_275_712)),
+}
+
+
+def _make(d: int, layers: int, heads: int, swiglu: bool, registers: int):
+    return lambda: DINOv2Config(
+        d_model=d, num_layers=layers, num_heads=heads, swiglu=swiglu, num_registers=registers,
+        activation="silu" if swiglu else "gelu",
     )
-    register_preset(
-        f"dinov2-{_tag}-reg", "dinov2", _make(_d, _layers, _heads, _swiglu, 4),
-        aliases=(f"facebook/dinov2-with-registers-{_size}", f"dinov2-{_size}-reg")
-        + (("dinov2-reg",) if _size == "base" else ()),
-        reference=f"transformers Dinov2WithRegistersModel (facebook/dinov2-with-registers-{_size} config, "
-        "4 registers)",
-    )
+
+
+def _presets():
+    for size, (tag, d, layers, heads, swiglu) in _SIZES.items():
+        (params, macs), (reg_params, reg_macs) = _PINS[tag]
+        yield Preset(
+            f"dinov2-{tag}", _make(d, layers, heads, swiglu, 0), params=params, macs=macs, slow=tag == "g14",
+            aliases=(f"facebook/dinov2-{size}", f"dinov2-{size}") + (("dinov2",) if size == "base" else ()),
+            reference=f"transformers Dinov2Model (facebook/dinov2-{size} config)",
+        )
+        yield Preset(
+            f"dinov2-{tag}-reg", _make(d, layers, heads, swiglu, 4), params=reg_params, macs=reg_macs,
+            slow=tag == "g14",
+            aliases=(f"facebook/dinov2-with-registers-{size}", f"dinov2-{size}-reg")
+            + (("dinov2-reg",) if size == "base" else ()),
+            reference=f"transformers Dinov2WithRegistersModel (facebook/dinov2-with-registers-{size} config, "
+            "4 registers)",
+        )
+
+
+FAMILY = register(Family(
+    "dinov2",
+    DINOv2Config,
+    builder="tfcli.models.dinov2:DINOv2Model",
+    kind="encoder-only",
+    modality=Modality.VISION,
+    description="self-supervised ViT backbone (LayerScale, mask token, optional registers); "
+    "features, no classifier",
+    presets=tuple(_presets()),
+    facts=FamilyFacts(
+            "DINOv2",
+            Text("self-supervised self-distillation (DINO + iBOT masked-patch loss)", "自監督自蒸餾（DINO + iBOT 遮蔽 patch 損失）"),
+            Text("general-purpose image features: retrieval, segmentation, depth", "通用影像特徵：檢索、分割、深度估計"),
+            Text(
+                "representation learning with no labels and nothing to generate: a ViT encoder "
+                "(with LayerScale and register tokens) is all it needs",
+                "無標註的表徵學習，沒有生成任務：只需要 ViT Encoder（加上 LayerScale 與 register tokens）",
+            ),
+        ),
+    hf_mappers={"dinov2": from_hf, "dinov2_with_registers": lambda f: from_hf(f, registers=True)},
+))

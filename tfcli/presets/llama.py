@@ -1,10 +1,11 @@
 """Llama-style decoders: pre-RMSNorm, RoPE, SwiGLU, grouped-query attention, no biases."""
 
 from dataclasses import dataclass
+from typing import ClassVar
 
-from tfcli.presets._text import attention, check_attention, check_choices, feed_forward
-from tfcli.registry import register_family, register_preset
-from tfcli.spec import ArchConfig, require
+from tfcli.presets._text import RotarySpec, check_attention, check_choices, check_rope, decoder_lm
+from tfcli.registry import Family, FamilyFacts, Modality, Preset, Text, register
+from tfcli.spec import ArchConfig, Layout, block_spec
 
 
 @dataclass
@@ -21,46 +22,93 @@ class LlamaConfig(ArchConfig):
     rope_theta: float = 10000.0
     tie_embeddings: bool = False
 
+    # Q/K/V biases (Qwen2 keeps them; Llama has none); the output projection never has one
+    qkv_bias: ClassVar[bool] = False
+
     def check(self) -> None:
         check_attention(self.family, self.d_model, self.num_heads, self.num_kv_heads)
         check_choices(self.family, self.activation)
-        head_dim = self.d_model // self.num_heads
-        require(
-            head_dim % 2 == 0,
-            self.family,
-            f"the head size 'd_model'/'num_heads' ({head_dim}) must be even: RoPE rotates pairs of channels",
+        check_rope(self.family, self.d_model // self.num_heads)
+
+    def layout(self) -> Layout:
+        block = block_spec(
+            self.d_model, self.num_heads, self.ffn_dim, num_kv_heads=self.num_kv_heads, activation=self.activation,
+            gated=True, norm="rms", norm_eps=self.norm_eps, qkv_bias=self.qkv_bias, out_bias=False, ffn_bias=False,
+            causal=True,
         )
-
-    def num_params(self) -> int:
-        d, head_dim = self.d_model, self.d_model // self.num_heads
-        layer = (
-            attention(d, d, bias=False, kv_inner=self.num_kv_heads * head_dim)
-            + feed_forward(d, self.ffn_dim, bias=False, gated=True)
-            + 2 * d  # two RMSNorm scales
-        )
-        head = 0 if self.tie_embeddings else self.vocab_size * d
-        return self.vocab_size * d + self.num_layers * layer + d + head
+        return decoder_lm(self.vocab_size, block, self.num_layers, tied=self.tie_embeddings,
+                          positions=RotarySpec(self.d_model // self.num_heads, self.rope_theta))
 
 
-register_family(
+def rope_theta(f, default: float = 10000.0) -> float:
+    rope = f.data.get("rope_parameters") or {}  # transformers 5 moves rope_theta here
+    theta = rope.get("rope_theta") if isinstance(rope, dict) else None
+    return float(theta) if theta else f.float("rope_theta", default)
+
+
+def from_hf(f) -> ArchConfig:
+    f.expect("attention_bias", False, "tfcli's Llama has no biases")
+    f.expect("mlp_bias", False, "tfcli's Llama has no biases")
+    f.architecture_is("LlamaForCausalLM", "MistralForCausalLM")
+    d, heads = f.int("hidden_size", to="d_model"), f.int("num_attention_heads", to="num_heads")
+    if f.data.get("head_dim") is not None and heads and d % heads == 0:
+        f.expect("head_dim", d // heads, "tfcli's Llama uses hidden_size / num_attention_heads")
+    return LlamaConfig(
+        vocab_size=f.int("vocab_size", to="vocab_size"),
+        d_model=d,
+        num_layers=f.int("num_hidden_layers", to="num_layers"),
+        num_heads=heads,
+        num_kv_heads=f.int("num_key_value_heads", heads, to="num_kv_heads"),  # null means MHA
+        ffn_dim=f.int("intermediate_size", to="ffn_dim"),
+        max_positions=f.int("max_position_embeddings", 2048, to="max_positions"),
+        activation=f.activation("hidden_act", "silu"),
+        norm_eps=f.float("rms_norm_eps", 1e-6),
+        rope_theta=rope_theta(f),
+        tie_embeddings=f.bool("tie_word_embeddings", False),
+    )
+
+
+def from_hf_mistral(f) -> ArchConfig:
+    # Mistral is a Llama-style decoder (GQA, RoPE, RMSNorm, SwiGLU); its sliding window
+    # limits what attention reads, not what it stores, so the parameters are the same
+    f.note("sliding_window", "not modelled; attention is built dense (parameters unaffected, FLOPs at long lengths overstated)")
+    return from_hf(f)
+
+
+_REF = "transformers LlamaForCausalLM ({})"
+
+FAMILY = register(Family(
     "llama",
     LlamaConfig,
-    builder="tfcli.models.llama:LlamaModel",
+    builder="tfcli.models.decoder:DecoderLM",
     kind="decoder-only",
-    modality="text",
+    modality=Modality.TEXT,
     description="causal decoder with RoPE, RMSNorm, SwiGLU and grouped-query attention",
-)
-_REF = "transformers LlamaForCausalLM ({})"
-register_preset("llama2-7b", "llama", LlamaConfig, aliases=("llama", "llama2", "meta-llama/Llama-2-7b-hf"), reference=_REF.format("Llama-2-7b-hf"))
-register_preset(
-    "llama2-70b", "llama",
-    lambda: LlamaConfig(d_model=8192, num_layers=80, num_heads=64, num_kv_heads=8, ffn_dim=28672),
-    aliases=("meta-llama/Llama-2-70b-hf",),
-    reference=_REF.format("Llama-2-70b-hf, GQA with 8 key/value heads"),
-)
-register_preset(
-    "tinyllama-1.1b", "llama",
-    lambda: LlamaConfig(d_model=2048, num_layers=22, num_heads=32, num_kv_heads=4, ffn_dim=5632, max_positions=2048),
-    aliases=("tinyllama", "TinyLlama/TinyLlama-1.1B-intermediate-step-1431k-3T", "TinyLlama/TinyLlama-1.1B-Chat-v1.0"),
-    reference=_REF.format("TinyLlama-1.1B"),
-)
+    presets=(
+        Preset("llama2-7b", LlamaConfig, params=6_738_415_616, macs=850_171_265_024, slow=True,
+               aliases=("llama", "llama2", "meta-llama/Llama-2-7b-hf"), reference=_REF.format("Llama-2-7b-hf")),
+        Preset("llama2-70b",
+               lambda: LlamaConfig(d_model=8192, num_layers=80, num_heads=64, num_kv_heads=8, ffn_dim=28672),
+               params=68_976_648_192, macs=8_817_606_656_000, slow=True,
+               aliases=("meta-llama/Llama-2-70b-hf",),
+               reference=_REF.format("Llama-2-70b-hf, GQA with 8 key/value heads")),
+        Preset("tinyllama-1.1b",
+               lambda: LlamaConfig(d_model=2048, num_layers=22, num_heads=32, num_kv_heads=4, ffn_dim=5632,
+                                   max_positions=2048),
+               params=1_100_048_384, macs=133_941_166_080,
+               aliases=("tinyllama", "TinyLlama/TinyLlama-1.1B-intermediate-step-1431k-3T",
+                        "TinyLlama/TinyLlama-1.1B-Chat-v1.0"),
+               reference=_REF.format("TinyLlama-1.1B")),
+    ),
+    facts=FamilyFacts(
+            "Llama (and Mistral)",
+            Text("auto-regressive next-token prediction (causal LM)", "自回歸下一個 token 預測（因果語言模型）"),
+            Text("chat, instruction following, code, general generation", "對話、指令遵循、程式碼、通用生成"),
+            Text(
+                "decoder-only like GPT, with RoPE (no position table), RMSNorm, SwiGLU and grouped "
+                "key/value heads that shrink the KV cache for long generation",
+                "與 GPT 相同的 Decoder-only，改用 RoPE（無位置表）、RMSNorm、SwiGLU，以及分組 key/value heads (GQA) 以縮小長序列生成時的 KV cache",
+            ),
+        ),
+    hf_mappers={"llama": from_hf, "mistral": from_hf_mistral},
+))

@@ -2,9 +2,9 @@
 
 from dataclasses import dataclass
 
-from tfcli.presets._text import attention, check_choices, feed_forward
-from tfcli.registry import register_family, register_preset
-from tfcli.spec import ArchConfig, require
+from tfcli.presets._text import RelativeBiasSpec, check_choices, encoder_decoder
+from tfcli.registry import Family, FamilyFacts, Modality, Preset, Text, register
+from tfcli.spec import ArchConfig, Layout, block_spec, require
 
 
 @dataclass
@@ -23,6 +23,8 @@ class T5Config(ArchConfig):
     norm_eps: float = 1e-6
     tie_embeddings: bool = True
 
+    encoder_decoder = True
+
     def check(self) -> None:
         check_choices(self.family, self.activation)
         require(self.relative_buckets >= 4, self.family, "'relative_buckets' must be at least 4")
@@ -32,34 +34,88 @@ class T5Config(ArchConfig):
             f"'relative_max_distance' ({self.relative_max_distance}) must exceed relative_buckets/4",
         )
 
-    def num_params(self) -> int:
-        d, inner = self.d_model, self.num_heads * self.head_dim
-        ffn = feed_forward(d, self.ffn_dim, bias=False, gated=self.gated)
-        attn = attention(d, inner, bias=False)
-        rel_bias = self.relative_buckets * self.num_heads  # in the first layer of each stack
-        encoder = self.num_layers * (attn + ffn + 2 * d) + rel_bias + d
-        decoder = self.num_decoder_layers * (2 * attn + ffn + 3 * d) + rel_bias + d
-        head = 0 if self.tie_embeddings else self.vocab_size * d
-        return self.vocab_size * d + encoder + decoder + head
+    def layout(self) -> Layout:
+        enc = block_spec(
+            self.d_model, self.num_heads, self.ffn_dim, head_dim=self.head_dim, activation=self.activation,
+            gated=self.gated, norm="rms", norm_eps=self.norm_eps, qkv_bias=False, ffn_bias=False,
+            attn_scale=1.0,  # T5 folds 1/sqrt(d_k) into its initialisation
+        )
+        dec = block_spec(
+            self.d_model, self.num_heads, self.ffn_dim, head_dim=self.head_dim, activation=self.activation,
+            gated=self.gated, norm="rms", norm_eps=self.norm_eps, qkv_bias=False, ffn_bias=False,
+            attn_scale=1.0, causal=True, cross_dim=self.d_model,
+        )
+        # each stack's relative-position bias is owned by its first layer and added to every layer's scores
+        bias = dict(rows=self.relative_buckets, dim=self.num_heads, max_distance=self.relative_max_distance)
+        return encoder_decoder(
+            self.vocab_size, enc, dec, self.num_layers, self.num_decoder_layers, tied=self.tie_embeddings,
+            before={"enc_rel_bias": RelativeBiasSpec(**bias, bidirectional=True),
+                    "dec_rel_bias": RelativeBiasSpec(**bias, bidirectional=False)},
+        )
 
 
-register_family(
+def from_hf(f) -> ArchConfig:
+    f.architecture_is("T5ForConditionalGeneration")
+    # "relu" (T5), "gated-gelu" (T5 v1.1, Flan-T5: GeGLU with the tanh GELU), "gated-silu"
+    proj = f.data.get("feed_forward_proj") or "relu"
+    parts = proj.split("-")
+    if len(parts) > 2 or (len(parts) == 2 and parts[0] != "gated"):
+        raise f.fail("feed_forward_proj", f"'{proj}' must be '<act>' or 'gated-<act>'")
+    act = "gelu_new" if proj == "gated-gelu" else parts[-1]
+    if act not in f.ACTIVATIONS:
+        raise f.fail("feed_forward_proj", f"'{proj}': activation '{act}' is not modelled")
+    f.names["activation"] = "feed_forward_proj"
+    layers = f.int("num_layers", to="num_layers")
+    # transformers 5 always ties T5's embeddings and keeps the flag only to decide
+    # whether to rescale decoder outputs; the v1.1 checkpoints ship a separate LM head,
+    # so tfcli follows the file (untied = one more vocab × d_model matrix)
+    return T5Config(
+        vocab_size=f.int("vocab_size", to="vocab_size"),
+        d_model=f.int("d_model", to="d_model"),
+        num_layers=layers,
+        num_decoder_layers=f.int("num_decoder_layers", layers, to="num_decoder_layers"),
+        num_heads=f.int("num_heads", to="num_heads"),
+        head_dim=f.int("d_kv", 64, to="head_dim"),
+        ffn_dim=f.int("d_ff", to="ffn_dim"),
+        activation=f.ACTIVATIONS[act],
+        gated=len(parts) == 2,
+        relative_buckets=f.int("relative_attention_num_buckets", 32, to="relative_buckets"),
+        relative_max_distance=f.int("relative_attention_max_distance", 128, to="relative_max_distance"),
+        norm_eps=f.float("layer_norm_epsilon", 1e-6),
+        tie_embeddings=f.bool("tie_word_embeddings", True),
+    )
+
+
+
+_REF = "transformers T5ForConditionalGeneration ({}), shared embedding tied to the LM head"
+
+FAMILY = register(Family(
     "t5",
     T5Config,
     builder="tfcli.models.t5:T5Model",
     kind="encoder-decoder",
-    modality="text",
+    modality=Modality.TEXT,
     description="encoder-decoder with relative position bias, text-to-text span corruption",
-)
-_REF = "transformers T5ForConditionalGeneration ({}), shared embedding tied to the LM head"
-register_preset("t5-small", "t5", T5Config, aliases=("t5", "google-t5/t5-small"), reference=_REF.format("t5-small"))
-register_preset(
-    "t5-base", "t5",
-    lambda: T5Config(d_model=768, num_layers=12, num_decoder_layers=12, num_heads=12, ffn_dim=3072),
-    aliases=("google-t5/t5-base",), reference=_REF.format("t5-base"),
-)
-register_preset(
-    "t5-large", "t5",
-    lambda: T5Config(d_model=1024, num_layers=24, num_decoder_layers=24, num_heads=16, ffn_dim=4096),
-    aliases=("google-t5/t5-large",), reference=_REF.format("t5-large"),
-)
+    presets=(
+        Preset("t5-small", T5Config, params=60_506_624, macs=8_055_160_832,
+               aliases=("t5", "google-t5/t5-small"), reference=_REF.format("t5-small")),
+        Preset("t5-base",
+               lambda: T5Config(d_model=768, num_layers=12, num_decoder_layers=12, num_heads=12, ffn_dim=3072),
+               params=222_903_552, macs=29_461_905_408, aliases=("google-t5/t5-base",), reference=_REF.format("t5-base")),
+        Preset("t5-large",
+               lambda: T5Config(d_model=1024, num_layers=24, num_decoder_layers=24, num_heads=16, ffn_dim=4096),
+               params=737_668_096, macs=96_901_267_456, aliases=("google-t5/t5-large",),
+               reference=_REF.format("t5-large")),
+    ),
+    facts=FamilyFacts(
+            "T5",
+            Text("span corruption (text-to-text denoising)", "片段遮蔽還原（span corruption，text-to-text 去噪）"),
+            Text("translation, summarisation, QA, any task phrased as text-to-text", "翻譯、摘要、問答，以及所有可寫成 text-to-text 的任務"),
+            Text(
+                "every task is input text → output text, which is exactly what an encoder-decoder maps; "
+                "relative position biases let it take any length",
+                "所有任務都寫成「輸入文字→輸出文字」，正是 Encoder-Decoder 的映射；相對位置偏置讓它能處理任意長度",
+            ),
+        ),
+    hf_mappers={"t5": from_hf},
+))

@@ -1,10 +1,11 @@
 """The original Transformer (Vaswani et al. 2017): post-norm encoder-decoder, sinusoidal positions."""
 
 from dataclasses import dataclass
+from typing import ClassVar
 
-from tfcli.presets._text import attention, check_attention, check_choices, feed_forward, layer_norm
-from tfcli.registry import register_family, register_preset
-from tfcli.spec import ArchConfig
+from tfcli.presets._text import SinusoidalSpec, check_attention, check_choices, encoder_decoder
+from tfcli.registry import Family, FamilyFacts, Modality, Preset, Text, register
+from tfcli.spec import ArchConfig, Layout, block_spec
 
 
 @dataclass
@@ -18,32 +19,46 @@ class TransformerConfig(ArchConfig):
     activation: str = "relu"
     norm_eps: float = 1e-6
 
+    encoder_decoder: ClassVar[bool] = True
+
     def check(self) -> None:
         check_attention(self.family, self.d_model, self.num_heads)
         check_choices(self.family, self.activation)
 
-    def num_params(self) -> int:
+    def layout(self) -> Layout:
         # one embedding matrix, shared by encoder input, decoder input and the output
         # projection (no output bias); positions are sinusoidal, so they add nothing
-        d = self.d_model
-        ffn = feed_forward(d, self.ffn_dim)
-        encoder = self.num_layers * (attention(d, d) + ffn + 2 * layer_norm(d))
-        decoder = self.num_decoder_layers * (2 * attention(d, d) + ffn + 3 * layer_norm(d))
-        return self.vocab_size * d + encoder + decoder
+        enc = block_spec(self.d_model, self.num_heads, self.ffn_dim, activation=self.activation,
+                         norm_eps=self.norm_eps, pre_norm=False)
+        dec = block_spec(self.d_model, self.num_heads, self.ffn_dim, activation=self.activation,
+                         norm_eps=self.norm_eps, pre_norm=False, causal=True, cross_dim=self.d_model)
+        return encoder_decoder(self.vocab_size, enc, dec, self.num_layers, self.num_decoder_layers,
+                               before={"positions": SinusoidalSpec(self.d_model)})
 
 
-register_family(
+_REF = "paper's {} (Vaswani et al. 2017, Table 3): tied 37000-token embeddings, no output bias, no final norms"
+
+FAMILY = register(Family(
     "transformer",
     TransformerConfig,
     builder="tfcli.models.transformer:Transformer",
     kind="encoder-decoder",
-    modality="text",
+    modality=Modality.TEXT,
     description="the original encoder-decoder for translation (Attention Is All You Need)",
-)
-_REF = "paper's {} (Vaswani et al. 2017, Table 3): tied 37000-token embeddings, no output bias, no final norms"
-register_preset("transformer-base", "transformer", TransformerConfig, aliases=("transformer", "vaswani-base"), reference=_REF.format("65M"))
-register_preset(
-    "transformer-big", "transformer",
-    lambda: TransformerConfig(d_model=1024, num_heads=16, ffn_dim=4096),
-    aliases=("vaswani-big",), reference=_REF.format("213M"),
-)
+    presets=(
+        Preset("transformer-base", TransformerConfig, params=63_082_496, macs=8_373_796_864,
+               aliases=("transformer", "vaswani-base"), reference=_REF.format("65M")),
+        Preset("transformer-big", lambda: TransformerConfig(d_model=1024, num_heads=16, ffn_dim=4096),
+               params=214_245_376, macs=28_021_882_880, aliases=("vaswani-big",), reference=_REF.format("213M")),
+    ),
+    facts=FamilyFacts(
+        "Transformer (Vaswani et al. 2017)",
+        Text("supervised translation (next target token given the source)", "監督式翻譯（給定原文預測下一個目標 token）"),
+        Text("machine translation, sequence-to-sequence", "機器翻譯、序列到序列 (Seq2Seq)"),
+        Text(
+            "maps an input sequence to an output sequence: the encoder reads the whole source, "
+            "the decoder generates the target token by token while cross-attending to it",
+            "輸入→輸出映射：Encoder 先完整理解原文，Decoder 逐個 token 生成譯文，並透過 encoder-decoder attention 讀取 Encoder 的輸出",
+        ),
+    ),
+))

@@ -11,7 +11,7 @@ HEADERS = ("model", "class", "components", "objective", "tasks", "why")
 
 
 def _label(key: str, lang: str) -> str:
-    from tfcli.families_data import LABELS_ZH
+    from tfcli.vocab import LABELS_ZH
 
     return LABELS_ZH.get(key, key) if lang == "zh" else key
 

@@ -18,10 +18,10 @@ from torch import nn
 
 from tfcli.models.base import TfcliModel, token_ids
 from tfcli.models.clip import CLIPTextTower
-from tfcli.models.diffusion.unet import UNet, latent_side
+from tfcli.models.diffusion.unet import UNet
 from tfcli.models.diffusion.vae import AutoencoderKL
 from tfcli.presets.diffusion import StableDiffusionConfig
-from tfcli.spec import InputShape
+from tfcli.spec import ResolvedInput
 
 NUM_TRAIN_TIMESTEPS = 1000
 
@@ -40,11 +40,11 @@ class StableDiffusion(TfcliModel):
         self.unet = UNet(c.unet)
         self.vae = AutoencoderKL(c.vae)
 
-    def example_inputs(self, shape: InputShape, device="cpu"):
+    def inputs_for(self, x: ResolvedInput, device):
         c = self.config
-        unet_inputs = self.unet.example_inputs(shape, device, c.pixels_per_latent)
+        unet_inputs = self.unet.inputs_for(x, device)
         return {
-            "input_ids": token_ids(shape.batch, shape.seq_len or c.text.max_positions, c.text.vocab_size, device),
+            "input_ids": token_ids(x.batch, x.seq_len, c.text.vocab_size, device),
             "latents": unet_inputs["sample"],
             "timestep": unet_inputs["timestep"],
         }
@@ -55,12 +55,6 @@ class StableDiffusion(TfcliModel):
     def context_length(self) -> int | None:
         return self.config.text.max_positions
 
-    def input_notes(self, shape: InputShape) -> list[str]:
-        side = latent_side(shape.image_size, self.config.unet, self.config.pixels_per_latent)
-        return [
-            f"one forward = encode the prompt, one UNet denoising step on {side}×{side} latents, "
-            f"VAE-decode to {shape.image_size}×{shape.image_size} px (the VAE encoder is not run)"
-        ]
 
     def forward(self, input_ids, latents, timestep):
         text, _ = self.text_encoder(input_ids)  # (B, 77, 768)

@@ -8,7 +8,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from tfcli.blocks import Attention, Block, BlockConfig
+from tfcli.blocks import Attention, Block
+from tfcli.presets.diffusion import transformer_block
 
 
 def to_tokens(x: torch.Tensor) -> torch.Tensor:
@@ -33,17 +34,8 @@ class SpatialTransformer(nn.Module):
         super().__init__()
         self.norm = nn.GroupNorm(groups, channels, eps=1e-6)
         self.proj_in = nn.Conv2d(channels, channels, 1)
-        cfg = BlockConfig(
-            d_model=channels,
-            num_heads=num_heads,
-            ffn_dim=4 * channels,
-            activation="gelu",
-            gated=True,  # GEGLU
-            qkv_bias=False,
-            out_bias=True,
-            cross_dim=context_dim,
-        )
-        self.blocks = nn.ModuleList(Block(cfg) for _ in range(depth))
+        block = transformer_block(channels, num_heads, context_dim)
+        self.blocks = nn.ModuleList(Block(block) for _ in range(depth))
         self.proj_out = nn.Conv2d(channels, channels, 1)
 
     def forward(self, x: torch.Tensor, context: torch.Tensor) -> torch.Tensor:

@@ -13,11 +13,10 @@ import torch.nn.functional as F
 from torch import nn
 
 from tfcli.blocks import FeedForward
-from tfcli.errors import InputShapeError
 from tfcli.models.base import TfcliModel
 from tfcli.models.diffusion.unet_blocks import DownLevel, MidBlock, UpLevel
-from tfcli.presets.diffusion import UNetConfig
-from tfcli.spec import InputShape
+from tfcli.presets.diffusion import UNetConfig, check_side
+from tfcli.spec import ResolvedInput
 
 
 def timestep_features(t: torch.Tensor, dim: int, max_period: float = 10000.0) -> torch.Tensor:
@@ -26,31 +25,6 @@ def timestep_features(t: torch.Tensor, dim: int, max_period: float = 10000.0) ->
     freqs = torch.exp(-math.log(max_period) * torch.arange(half, device=t.device, dtype=torch.float32) / half)
     angles = t.float()[:, None] * freqs[None, :]  # (B, dim/2)
     return torch.cat([torch.cos(angles), torch.sin(angles)], dim=-1)  # (B, dim)
-
-
-def check_side(side: int, halvings: int, what: str, fix: str) -> None:
-    if side % (2**halvings):
-        raise InputShapeError(
-            f"{what} side {side} cannot be halved {halvings} times evenly "
-            f"(needs a multiple of {2**halvings}); {fix}"
-        )
-
-
-def latent_side(image_size: int, cfg: UNetConfig, pixels_per_latent: int | None = None) -> int:
-    """`--image-size` is in pixels; the UNet sees image_size / 8 latents per side (SD's VAE)."""
-    p = pixels_per_latent or cfg.pixels_per_latent
-    if image_size % p:
-        raise InputShapeError(
-            f"image size {image_size} is not a multiple of {p}: the VAE maps {p}×{p} pixels to one "
-            f"latent; use e.g. {image_size // p * p or p}"
-        )
-    latent = image_size // p
-    step = p * 2**cfg.downsamples
-    check_side(
-        latent, cfg.downsamples, f"image size {image_size} → latent",
-        f"use an image size that is a multiple of {step} (e.g. {max(step, image_size // step * step)})",
-    )
-    return latent
 
 
 class TimestepMLP(FeedForward):
@@ -73,11 +47,9 @@ class UNet(TfcliModel):
         self.conv_norm_out = nn.GroupNorm(c.norm_num_groups, ch[0], eps=c.norm_eps)
         self.conv_out = nn.Conv2d(ch[0], c.out_channels, 3, padding=1)
 
-    def example_inputs(self, shape: InputShape, device="cpu", pixels_per_latent: int | None = None):
+    def inputs_for(self, x: ResolvedInput, device):
         c = self.config
-        side = latent_side(shape.image_size or c.default_input().image_size, c, pixels_per_latent)
-        tokens = shape.seq_len or 77
-        B = shape.batch
+        side, tokens, B = x.lengths["latent_side"], x.seq_len, x.batch
         if torch.device(device).type == "meta":
             timestep = torch.empty(B, dtype=torch.long, device=device)
         else:
@@ -96,15 +68,6 @@ class UNet(TfcliModel):
         parts.update(conv_norm_out=self.conv_norm_out, conv_out=self.conv_out)
         return parts
 
-    def context_length(self) -> int | None:
-        return None
-
-    def input_notes(self, shape: InputShape) -> list[str]:
-        side = (shape.image_size or 0) // self.config.pixels_per_latent
-        return [
-            f"--image-size {shape.image_size} is in pixels: the UNet denoises "
-            f"{self.config.in_channels}×{side}×{side} latents (pixels / {self.config.pixels_per_latent})"
-        ]
 
     def forward(self, sample, timestep, encoder_hidden_states):
         d = self.config.downsamples

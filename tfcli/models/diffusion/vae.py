@@ -13,9 +13,9 @@ from torch import nn
 from tfcli.models.base import TfcliModel
 from tfcli.models.diffusion.resnet import Downsample, ResnetBlock, Upsample
 from tfcli.models.diffusion.transformer2d import SpatialSelfAttention
-from tfcli.models.diffusion.unet import check_side
+from tfcli.presets.diffusion import check_image_side, check_side
 from tfcli.presets.diffusion import VAEConfig
-from tfcli.spec import InputShape
+from tfcli.spec import ResolvedInput
 
 EPS = 1e-6  # the VAE's GroupNorm epsilon
 
@@ -101,11 +101,6 @@ class Decoder(nn.Module):
         return self.conv_out(F.silu(self.conv_norm_out(x)))  # (B, 3, 512, 512)
 
 
-def check_image_side(image_size: int, cfg: VAEConfig) -> None:
-    d = cfg.downsamples
-    check_side(image_size, d, "image", f"use an image size that is a multiple of {2**d} (e.g. {max(2**d, image_size >> d << d)})")
-
-
 class AutoencoderKL(TfcliModel):
     """forward = encode → sample a latent from the posterior → decode (a reconstruction)."""
 
@@ -117,10 +112,8 @@ class AutoencoderKL(TfcliModel):
         self.post_quant_conv = nn.Conv2d(c.latent_channels, c.latent_channels, 1)
         self.decoder = Decoder(c)
 
-    def example_inputs(self, shape: InputShape, device="cpu"):
-        side = shape.image_size or self.config.sample_size
-        check_image_side(side, self.config)
-        return {"image": torch.randn(shape.batch, self.config.in_channels, side, side, device=device)}
+    def inputs_for(self, x: ResolvedInput, device):
+        return {"image": torch.randn(x.batch, self.config.in_channels, x.image_size, x.image_size, device=device)}
 
     def components(self) -> dict[str, nn.Module]:
         return {
@@ -129,9 +122,6 @@ class AutoencoderKL(TfcliModel):
             "post_quant_conv": self.post_quant_conv,
             "decoder": self.decoder,
         }
-
-    def context_length(self) -> int | None:
-        return None
 
     def encode(self, image: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         mean, logvar = self.quant_conv(self.encoder(image)).chunk(2, dim=1)  # (B, 4, H/8, W/8) each

@@ -19,16 +19,16 @@ from tfcli.models.sam.image_encoder import ImageEncoder
 from tfcli.models.sam.mask_decoder import MaskDecoder
 from tfcli.models.sam.prompt_encoder import PromptEncoder, RandomFourierPositions, parse_prompt
 from tfcli.presets.sam import SamConfig
-from tfcli.spec import InputShape
+from tfcli.spec import ResolvedInput
 
 
 class SamModel(TfcliModel):
-    takes_prompts = True  # reads InputShape.prompt (--prompt)
+    takes_prompts = True  # reads the resolved input's prompt (--prompt)
+    graph_outputs = ("Masks", "IoU scores")
 
     def __init__(self, config: SamConfig):
         super().__init__()
         self.config = c = config
-        self.graph_outputs = ("Masks", "IoU scores")  # what `tfcli graph` calls forward's two outputs
         self.image_encoder = ImageEncoder(c)
         self.shared_pe = RandomFourierPositions(c.embed_dim // 2)
         self.prompt_encoder = PromptEncoder(c)
@@ -42,12 +42,12 @@ class SamModel(TfcliModel):
             "shared positional encoding": self.shared_pe,
         }
 
-    def example_inputs(self, shape: InputShape, device="cpu"):
+    def inputs_for(self, x: ResolvedInput, device):
         c = self.config
-        size = shape.image_size or c.image_size
+        size = x.image_size
         self._check_image(size)
-        prompt = parse_prompt(getattr(shape, "prompt", None))
-        B, meta = shape.batch, torch.device(device).type == "meta"
+        prompt = parse_prompt(x.prompt)
+        B, meta = x.batch, torch.device(device).type == "meta"
         inputs = {"pixel_values": image_batch(B, 3, size, device)}
         if prompt.points:
             n = prompt.points

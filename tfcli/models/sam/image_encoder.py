@@ -83,8 +83,7 @@ class EncoderBlock(nn.Module):
         super().__init__()
         self.window = window
         self.norm1 = nn.LayerNorm(c.d_model, eps=c.norm_eps)
-        self.attn = Attention(c.d_model, c.num_heads)
-        self.attn.window = window  # the classifier reads this
+        self.attn = Attention(c.d_model, c.num_heads, window=window)
         self.rel_pos = DecomposedRelPos(window or c.grid, c.head_dim)
         self.norm2 = nn.LayerNorm(c.d_model, eps=c.norm_eps)
         self.mlp = FeedForward(c.d_model, c.mlp_dim, "gelu")

@@ -10,15 +10,12 @@ or padding ("not a point").
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-
 import torch
 from torch import nn
 
 from tfcli.blocks import TokenEmbedding
-from tfcli.errors import InputShapeError
 from tfcli.models.sam.common import LayerNorm2d
-from tfcli.presets.sam import SamConfig
+from tfcli.presets.sam import PROMPT_HELP, Prompt, SamConfig, parse_prompt  # noqa: F401
 
 
 class RandomFourierPositions(nn.Module):
@@ -43,47 +40,6 @@ class RandomFourierPositions(nn.Module):
         xs = (torch.arange(w, device=device, dtype=torch.float32) + 0.5) / w
         grid = torch.stack([xs[None, :].expand(h, w), ys[:, None].expand(h, w)], dim=-1)  # (h, w, 2)
         return self.encode(grid).permute(2, 0, 1)  # (C, h, w)
-
-
-@dataclass
-class Prompt:
-    """What each image is prompted with: `points` clicks, and/or a box, and/or a mask."""
-
-    points: int = 1
-    box: bool = False
-    mask: bool = False
-
-
-PROMPT_HELP = "points=N (clicks), box, mask; comma-separated, e.g. points=2,box"
-
-
-def parse_prompt(text: str | None) -> Prompt:
-    """'points=2,box' → Prompt(points=2, box=True); None → one click per image."""
-    if text is None:
-        return Prompt()
-    prompt = Prompt(points=0)
-    for item in (t.strip() for t in text.split(",")):
-        key, _, value = item.partition("=")
-        key = key.strip().lower()
-        if key in ("points", "point"):
-            try:
-                n = int(value)
-            except ValueError:
-                raise InputShapeError(f"--prompt {item!r}: points needs a whole number, e.g. points=2") from None
-            if n < 0:
-                raise InputShapeError(f"--prompt {item!r}: the number of points cannot be negative")
-            prompt.points = n
-        elif key in ("box", "mask"):
-            if value.strip() not in ("", "1"):
-                raise InputShapeError(
-                    f"--prompt {item!r}: SAM takes one {key} per prompt; write '{key}'"
-                )
-            setattr(prompt, key, True)
-        else:
-            raise InputShapeError(f"--prompt: unknown prompt {item!r}; use {PROMPT_HELP}")
-    if not (prompt.points or prompt.box or prompt.mask):
-        raise InputShapeError(f"--prompt {text!r} gives SAM nothing to segment; use {PROMPT_HELP}")
-    return prompt
 
 
 class PromptEncoder(nn.Module):

@@ -1,0 +1,65 @@
+"""What the vision families' records share: the patch grid, the image input and a ViT tower. No torch."""
+
+from __future__ import annotations
+
+from tfcli.errors import InputShapeError
+from tfcli.spec import BlockSpec, InputShape, Layout, Linear, NormSpec, PatchEmbed, ResolvedInput, StackSpec, Table
+
+
+def grid_size(image_size: int, patch_size: int) -> int:
+    """Patches per side; an image the patches do not tile exactly is refused."""
+    if image_size % patch_size:
+        below = image_size // patch_size * patch_size
+        above = below + patch_size
+        fix = f"use {below} or {above}" if below else f"use {above}"
+        raise InputShapeError(
+            f"image size {image_size} is not a multiple of the patch size {patch_size}; {fix}"
+        )
+    return image_size // patch_size
+
+
+def token_count_line(grid: int, prefix: list[tuple[int, str]]) -> str:
+    """'tokens: 197 = 14×14 patches + 1 [CLS]' for the inspect header."""
+    total = grid * grid + sum(n for n, _ in prefix)
+    extra = "".join(f" + {n} {label}" for n, label in prefix if n)
+    return f"tokens: {total} = {grid}×{grid} patches{extra}"
+
+
+def image_input(shape: InputShape, default_size: int, patch_size: int, prefix: list[tuple[int, str]],
+                patches: str = "patches", tokens: str = "tokens") -> ResolvedInput:
+    """B images of side --image-size (default: the config's) cut into patches, + prefix tokens."""
+    size = shape.image_size or default_size
+    g = grid_size(size, patch_size)
+    n = g * g + sum(k for k, _ in prefix)
+    return ResolvedInput(
+        batch=shape.batch or 1, image_size=size, lengths={patches: g * g, tokens: n, "one": 1}, tokens=n,
+        lines=[token_count_line(g, prefix)],
+    )
+
+
+def vit_tower(
+    *, patch_size: int, in_channels: int, grid: int, block: BlockSpec, num_layers: int, patch_bias: bool = True,
+    extra_tokens: dict[str, int] | None = None, pre_norm: bool = False, final_norm: bool = True,
+    patches: str = "patches", tokens: str = "tokens",
+) -> Layout:
+    """Patch conv, [CLS], extra learned tokens (mask, registers), positions for [CLS] + the
+    training grid, an optional LayerNorm before the blocks (CLIP), the encoder stack."""
+    d = block.d_model
+    layout = Layout().add("patch_embed", PatchEmbed(patch_size, in_channels, d, patch_bias), rows=patches)
+    layout.add("cls_token", Table(1, d))
+    for name, count in (extra_tokens or {}).items():
+        if count:
+            layout.add(name, Table(count, d))
+    layout.add("positions", Table(grid * grid + 1, d))
+    if pre_norm:
+        layout.add("pre_norm", NormSpec("layer", d, block.norm.eps), rows=tokens)
+    return layout.add("encoder", StackSpec(block, num_layers, final_norm=final_norm), rows=tokens)
+
+
+def classifier(layout: Layout, d: int, num_classes: int, pooler: bool) -> Layout:
+    """A linear head and/or BERT-style pooler on the final [CLS] state."""
+    if num_classes:
+        layout.add("head", Linear(d, num_classes), rows="one")
+    if pooler:
+        layout.add("pooler", Linear(d, d), rows="one")
+    return layout

@@ -1,0 +1,368 @@
+"""The one structural description of a model: parts that know their parameters and MACs. No torch.
+
+A family's config returns its `Layout` once (`config.layout()`): named parts, each used on
+one of the resolved input's lengths. `tfcli.build` makes the modules from the same part
+specs (blocks, attention, feed-forward, norms take a spec), and the parameter count and
+the closed-form MACs are sums over the layout, so a block is described exactly once.
+The MAC convention is tfcli.spec.tally's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import ClassVar, Iterable, Iterator
+
+from tfcli.spec.tally import Breakdown, Tally
+
+
+class Part:
+    """A piece of a model: its parameters, and its MACs for `rows` tokens (per sequence)
+    reading a `context` of that many tokens (cross-attention), `times` times."""
+
+    def num_params(self) -> int:
+        return 0
+
+    def add_macs(self, t: Tally, rows: int, context: int | None = None, times: int = 1) -> None:
+        """Nothing by default: lookups, gathers and elementwise ops cost no MACs."""
+
+
+def _linear_params(n_in: int, n_out: int, bias: bool) -> int:
+    return n_in * n_out + (n_out if bias else 0)
+
+
+@dataclass(frozen=True)
+class Linear(Part):
+    n_in: int
+    n_out: int
+    bias: bool = True
+    category: str = "heads"
+
+    def num_params(self) -> int:
+        return _linear_params(self.n_in, self.n_out, self.bias)
+
+    def add_macs(self, t, rows, context=None, times=1):
+        t.linear(self.category, rows, self.n_in, self.n_out, times)
+
+
+@dataclass(frozen=True)
+class Table(Part):
+    """Learned vectors read by index, not multiplied: token and position tables, [CLS],
+    mask and register tokens, relative-position biases, a logit scale."""
+
+    rows: int
+    dim: int
+
+    def num_params(self) -> int:
+        return self.rows * self.dim
+
+
+@dataclass(frozen=True)
+class NormSpec(Part):
+    kind: str = "layer"  # "layer" | "rms"
+    dim: int = 0
+    eps: float = 1e-5
+    bias: bool = True  # LayerNorm's shift; RMSNorm has none
+
+    def num_params(self) -> int:
+        return self.dim * (2 if self.kind == "layer" and self.bias else 1)
+
+    def add_macs(self, t, rows, context=None, times=1):
+        t.norm(rows * self.dim, times)
+
+
+@dataclass(frozen=True)
+class PatchEmbed(Part):
+    """A conv with kernel = stride = patch: each patch's p²·C pixels → one d-vector."""
+
+    patch_size: int
+    in_channels: int
+    dim: int
+    bias: bool = True
+
+    def num_params(self) -> int:
+        return _linear_params(self.patch_size**2 * self.in_channels, self.dim, self.bias)
+
+    def add_macs(self, t, rows, context=None, times=1):
+        t.linear("embeddings", rows, self.patch_size**2 * self.in_channels, self.dim, times)
+
+
+@dataclass(frozen=True)
+class LMHeadSpec(Part):
+    """Hidden states → vocabulary logits; a tied head reuses the token table (0 parameters)."""
+
+    d_model: int
+    vocab_size: int
+    tied: bool = False
+    bias: bool = False
+
+    def num_params(self) -> int:
+        return (0 if self.tied else self.d_model * self.vocab_size) + (self.vocab_size if self.bias else 0)
+
+    def add_macs(self, t, rows, context=None, times=1):
+        t.linear("heads", rows, self.d_model, self.vocab_size, times)
+
+
+@dataclass(frozen=True)
+class AttentionSpec(Part):
+    """Multi-head attention: MHA, GQA (fewer K/V heads), MQA (one); cross when kv_dim is set."""
+
+    d_model: int
+    num_heads: int
+    num_kv_heads: int | None = None  # None: as many as query heads
+    head_dim: int | None = None  # None: d_model // num_heads
+    kv_dim: int | None = None  # width of the sequence cross-attention reads; None: self-attention
+    causal: bool = False
+    qkv_bias: bool = True
+    out_bias: bool | None = None  # None: same as qkv_bias
+    scale: float | None = None  # None: 1/sqrt(head_dim); T5 folds it into init (1.0)
+    window: int = 0  # > 0: attends within windows of this side (SAM)
+
+    @property
+    def kv_heads(self) -> int:
+        return self.num_kv_heads or self.num_heads
+
+    @property
+    def head_size(self) -> int:
+        return self.head_dim or self.d_model // self.num_heads
+
+    @property
+    def q_dim(self) -> int:
+        return self.num_heads * self.head_size
+
+    @property
+    def kv_out(self) -> int:
+        return self.kv_heads * self.head_size
+
+    @property
+    def cross(self) -> bool:
+        return self.kv_dim is not None
+
+    @property
+    def has_out_bias(self) -> bool:
+        return self.qkv_bias if self.out_bias is None else self.out_bias
+
+    def num_params(self) -> int:
+        kv_in = self.kv_dim if self.cross else self.d_model
+        return (
+            _linear_params(self.d_model, self.q_dim, self.qkv_bias)
+            + 2 * _linear_params(kv_in, self.kv_out, self.qkv_bias)
+            + _linear_params(self.q_dim, self.d_model, self.has_out_bias)
+        )
+
+    def add_macs(self, t, rows, context=None, times=1):
+        if self.cross:
+            t.linear("attn_proj", rows, self.d_model, self.q_dim, times)
+            t.linear("attn_proj", context, self.kv_dim, 2 * self.kv_out, times)  # K, V of the context
+        else:
+            t.linear("attn_proj", rows, self.d_model, self.q_dim + 2 * self.kv_out, times)  # fused QKV
+        t.linear("attn_proj", rows, self.q_dim, self.d_model, times)
+        tk = context if self.cross else rows
+        t.attention(self.num_heads, rows, tk, self.head_size, causal=self.causal, times=times)
+
+    def kv_per_token(self) -> int:
+        """K and V elements cached per token of the sequence it reads."""
+        return 2 * self.kv_out
+
+
+@dataclass(frozen=True)
+class FeedForwardSpec(Part):
+    """Linear → activation → Linear; gated (SwiGLU/GeGLU) makes gate and value in one matmul."""
+
+    d_model: int
+    ffn_dim: int
+    activation: str = "gelu"
+    gated: bool = False
+    bias: bool = True
+
+    def num_params(self) -> int:
+        return _linear_params(self.d_model, self.ffn_dim * (2 if self.gated else 1), self.bias) + _linear_params(
+            self.ffn_dim, self.d_model, self.bias
+        )
+
+    def add_macs(self, t, rows, context=None, times=1):
+        t.linear("feed_forward", rows, self.d_model, self.ffn_dim * (2 if self.gated else 1), times)
+        t.linear("feed_forward", rows, self.ffn_dim, self.d_model, times)
+
+
+@dataclass(frozen=True)
+class BlockSpec(Part):
+    """Self-attention, optional cross-attention, feed-forward; each a residual branch with its norm.
+
+    pre-norm:  x = x + f(norm(x))    (GPT-2, T5, Llama, ViT: stable when deep)
+    post-norm: x = norm(x + f(x))    (original Transformer, BERT, BART)
+    """
+
+    attention: AttentionSpec
+    ffn: FeedForwardSpec
+    norm: NormSpec
+    cross_attention: AttentionSpec | None = None
+    pre_norm: bool = True
+    layer_scale: bool = False  # DINOv2: a learned per-channel scale on each branch
+
+    @property
+    def d_model(self) -> int:
+        return self.attention.d_model
+
+    @property
+    def num_norms(self) -> int:
+        return 3 if self.cross_attention is not None else 2
+
+    def num_params(self) -> int:
+        cross = self.cross_attention.num_params() if self.cross_attention is not None else 0
+        scales = 2 * self.d_model if self.layer_scale else 0
+        return self.attention.num_params() + cross + self.ffn.num_params() + self.num_norms * self.norm.num_params() + scales
+
+    def add_macs(self, t, rows, context=None, times=1):
+        self.attention.add_macs(t, rows, times=times)
+        if self.cross_attention is not None:
+            self.cross_attention.add_macs(t, rows, context, times)
+        self.ffn.add_macs(t, rows, times=times)
+        self.norm.add_macs(t, rows, times=times * self.num_norms)  # LayerScale is elementwise
+
+
+def block_spec(
+    d_model: int,
+    num_heads: int,
+    ffn_dim: int,
+    *,
+    num_kv_heads: int | None = None,
+    head_dim: int | None = None,
+    activation: str = "gelu",
+    gated: bool = False,
+    norm: str = "layer",
+    norm_eps: float = 1e-5,
+    norm_bias: bool = True,
+    pre_norm: bool = True,
+    qkv_bias: bool = True,
+    out_bias: bool | None = None,
+    ffn_bias: bool = True,
+    causal: bool = False,
+    cross_dim: int | None = None,
+    attn_scale: float | None = None,
+    layer_scale: bool = False,
+) -> BlockSpec:
+    """The usual block from flat hyper-parameters (what most families' configs hold)."""
+    attention = AttentionSpec(
+        d_model, num_heads, num_kv_heads, head_dim, causal=causal, qkv_bias=qkv_bias, out_bias=out_bias,
+        scale=attn_scale,
+    )
+    cross = replace(attention, kv_dim=cross_dim, causal=False) if cross_dim is not None else None
+    return BlockSpec(
+        attention=attention,
+        ffn=FeedForwardSpec(d_model, ffn_dim, activation, gated, ffn_bias),
+        norm=NormSpec(norm, d_model, norm_eps, norm_bias),
+        cross_attention=cross,
+        pre_norm=pre_norm,
+        layer_scale=layer_scale,
+    )
+
+
+@dataclass(frozen=True)
+class StackSpec(Part):
+    """N identical blocks and, for pre-norm stacks (unless told otherwise), a final norm."""
+
+    block: BlockSpec
+    num_layers: int
+    final_norm: bool | None = None  # None: as the blocks are pre-norm
+
+    @property
+    def has_final_norm(self) -> bool:
+        return self.block.pre_norm if self.final_norm is None else self.final_norm
+
+    @property
+    def causal(self) -> bool:
+        return self.block.attention.causal
+
+    def num_params(self) -> int:
+        return self.num_layers * self.block.num_params() + (self.block.norm.num_params() if self.has_final_norm else 0)
+
+    def add_macs(self, t, rows, context=None, times=1):
+        self.block.add_macs(t, rows, context, times * self.num_layers)
+        if self.has_final_norm:
+            self.block.norm.add_macs(t, rows, times=times)
+
+
+@dataclass(frozen=True)
+class Use:
+    """A part and the input length it runs over (a key of ResolvedInput.lengths)."""
+
+    name: str
+    part: Part
+    rows: str = "tokens"
+    context: str | None = None  # the length its cross-attention reads
+    generates: bool = False  # a decoder run token by token: its self-attention K/V are cached
+
+
+@dataclass
+class Layout:
+    """A model as its named parts, in the order they run; each parameter counted once."""
+
+    uses: list[Use] = field(default_factory=list)
+    notes: ClassVar[tuple[str, ...]] = ()
+
+    def __iter__(self) -> Iterator[Use]:
+        return iter(self.uses)
+
+    def __getitem__(self, name: str) -> Part:
+        for use in self.uses:
+            if use.name == name:
+                return use.part
+        raise KeyError(name)
+
+    def __contains__(self, name: str) -> bool:
+        return any(u.name == name for u in self.uses)
+
+    def add(self, name: str, part: Part, rows: str = "tokens", context: str | None = None,
+            generates: bool = False) -> "Layout":
+        self.uses.append(Use(name, part, rows, context, generates))
+        return self
+
+    def extend(self, prefix: str, other: "Layout") -> "Layout":
+        """Another layout's parts under `prefix.` (a tower, a pipeline stage)."""
+        self.uses.extend(replace(u, name=f"{prefix}.{u.name}") for u in other.uses)
+        return self
+
+    def num_params(self) -> int:
+        return sum(u.part.num_params() for u in self.uses)
+
+    def params_by_part(self) -> dict[str, int]:
+        return {u.name: u.part.num_params() for u in self.uses}
+
+    def add_macs(self, t: Tally, lengths: dict[str, int]) -> None:
+        for u in self.uses:
+            rows = lengths[u.rows]
+            context = lengths[u.context] if u.context else None
+            u.part.add_macs(t, rows, context)
+            if u.generates:
+                t.generates = True
+                for attn in _attentions(u.part):
+                    layers = u.part.num_layers if isinstance(u.part, StackSpec) else 1
+                    if attn.cross:  # the encoder output's K/V, computed once per sequence
+                        t.kv_cross += layers * attn.kv_per_token() * (context or 0) * t.batch
+                    else:
+                        t.kv += layers * attn.kv_per_token()
+
+    def macs(self, lengths: dict[str, int], batch: int, tokens: int) -> Breakdown:
+        t = Tally(batch)
+        t.tokens = tokens
+        self.add_macs(t, lengths)
+        return t.result()
+
+
+def _attentions(part: Part) -> Iterable[AttentionSpec]:
+    block = part.block if isinstance(part, StackSpec) else part
+    if isinstance(block, BlockSpec):
+        yield block.attention
+        if block.cross_attention is not None:
+            yield block.cross_attention
+
+
+@dataclass(frozen=True)
+class Counted(Part):
+    """A part whose modules really differ from the shared blocks (SAM's two-way decoder, a
+    UNet level): its family computes the parameters, and its MACs in `config.macs()`."""
+
+    params: int
+
+    def num_params(self) -> int:
+        return self.params

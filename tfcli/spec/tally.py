@@ -1,0 +1,125 @@
+"""MAC accounting: the categories, the per-category tally and the breakdown it produces. No torch.
+
+Convention (every count in tfcli follows it, measured or closed-form):
+
+* The unit is the MAC, one multiply-add (fvcore calls it a "flop"). FLOPs = 2 × MACs.
+* A matmul (m×k)·(k×n) costs m·k·n MACs. Biases, residual adds, activations, softmax,
+  scaling, RoPE rotations and every other elementwise op are NOT counted (the counters
+  list them as "elementwise, not counted"); embedding lookups are gathers, 0 MACs.
+* Norms ARE counted the way fvcore does: numel × 5 for a norm with a learned scale,
+  numel × 4 without (LayerNorm, RMSNorm and GroupNorm alike). That is what makes
+  fvcore's published ViT-B/16 figure (17.58 GMACs) come out.
+* Attention scores: QKᵀ and AV, B·heads·Tq·Tk·head_dim each; causal attention counts the
+  full Tq×Tk matrix, as the kernels compute it. The masked half, Tq(Tq+1)/2 pairs,
+  is offered by `Breakdown.total(causal_half=True)`; `causal_saving` records the difference.
+* Grouped-query attention: scores are counted for every query head (tfcli's SDPA receives
+  K/V already repeated); the K/V projections are counted at their narrow width.
+* Tied weights count once in parameters and once per use in MACs.
+
+Categories (every MAC is in exactly one):
+
+    embeddings   patch/conv stems that turn pixels into tokens (0 for token lookups)
+    attn_proj    Q, K, V and output projections (self- and cross-attention)
+    attn_scores  QKᵀ + AV; relative-position einsums inside attention belong here too
+    feed_forward both (or all three, gated) FFN matmuls
+    norms        every norm call
+    heads        LM head, pooler, classifier, projection heads
+    other        convolutions outside the patch stem (UNet/VAE resblocks, SAM's neck), upsampling
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+CATEGORIES = ("embeddings", "attn_proj", "attn_scores", "feed_forward", "norms", "heads", "other")
+LABELS = {
+    "embeddings": "embeddings",
+    "attn_proj": "attention projections",
+    "attn_scores": "attention scores (QKᵀ+AV)",
+    "feed_forward": "feed-forward",
+    "norms": "norms",
+    "heads": "heads",
+    "other": "conv / other",
+}
+
+
+@dataclass
+class Breakdown:
+    """MACs per category at one input, plus the facts `complexity` needs about attention."""
+
+    macs: dict[str, int]
+    tokens: int = 0  # tokens in the main stack (query length of its self-attention)
+    causal_saving: int = 0  # MACs the masked half of causal score matrices would not need
+    attn_matrix: int = 0  # elements of the largest score matrix one call materialises: B·h·Tq·Tk
+    attn_rows: int = 0  # B·h·Tq of that call: what a fused kernel keeps (row statistics)
+    kv_per_token: int = 0  # K and V elements a decoder caches per generated token (all layers)
+    kv_cross: int = 0  # K and V elements of the encoder output every cross-attention caches (whole batch)
+    windowed_scores: int = 0  # the part of attn_scores computed inside windows (SAM): grows linearly
+    generates: bool = False  # the model has a decoder that generates token by token (a KV cache applies)
+    notes: list[str] = field(default_factory=list)
+
+    def total(self, causal_half: bool = False) -> int:
+        return sum(self.macs.values()) - (self.causal_saving if causal_half else 0)
+
+    def by_category(self, causal_half: bool = False) -> dict[str, int]:
+        out = {c: int(self.macs.get(c, 0)) for c in CATEGORIES}
+        if causal_half:
+            out["attn_scores"] -= self.causal_saving
+        return out
+
+
+class Tally:
+    """Accumulates MACs by category; the helpers encode the convention above once."""
+
+    def __init__(self, batch: int):
+        self.batch = batch
+        self.macs: Counter[str] = Counter()
+        self.tokens = 0
+        self.causal_saving = 0
+        self.attn_matrix = self.attn_rows = 0
+        self.kv = 0
+        self.kv_cross = 0
+        self.windowed = 0
+        self.generates = False
+
+    def linear(self, category: str, tokens: int, n_in: int, n_out: int, times: int = 1) -> None:
+        """`tokens` rows through an n_in → n_out matmul, per sequence in the batch."""
+        self.macs[category] += times * self.batch * tokens * n_in * n_out
+
+    def attention(self, heads: int, tq: int, tk: int, head_dim: int, causal: bool = False,
+                  times: int = 1, batch: int | None = None, windowed: bool = False) -> None:
+        """QKᵀ and AV of `times` identical calls; `batch` defaults to the input batch
+        (windowed attention: batch × windows, tq = tk = window tokens, windowed=True)."""
+        b = self.batch if batch is None else batch
+        full = b * heads * tq * tk * head_dim * 2
+        self.macs["attn_scores"] += times * full
+        if windowed:
+            self.windowed += times * full
+        if causal:  # the masked half keeps tq(tq+1)/2 of the tq² pairs
+            half = b * heads * (tq * (tq + 1) // 2) * head_dim * 2
+            self.causal_saving += times * (full - half)
+        if b * heads * tq * tk > self.attn_matrix:
+            self.attn_matrix, self.attn_rows = b * heads * tq * tk, b * heads * tq
+
+    def norm(self, numel_per_seq: int, times: int = 1, affine: bool = True) -> None:
+        self.macs["norms"] += times * self.batch * numel_per_seq * (5 if affine else 4)
+
+    def kv_cache(self, layers: int, kv_dim: int) -> None:
+        """A generating decoder's self-attention cache: K and V of kv_dim per layer and token."""
+        self.kv += 2 * layers * kv_dim
+        self.generates = True
+
+    def result(self, notes: list[str] | None = None) -> Breakdown:
+        return Breakdown(
+            macs={c: int(self.macs.get(c, 0)) for c in CATEGORIES},
+            tokens=self.tokens,
+            causal_saving=self.causal_saving,
+            attn_matrix=self.attn_matrix,
+            attn_rows=self.attn_rows,
+            kv_per_token=self.kv,
+            kv_cross=self.kv_cross,
+            windowed_scores=self.windowed,
+            generates=self.generates,
+            notes=notes or [],
+        )
