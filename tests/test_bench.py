@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from tfcli import bench as b
+from tfcli.bench import devices, runner
 
 # a 1-layer GPT small enough to time in milliseconds
 TINY = [
@@ -81,7 +82,7 @@ def tiny_flops(seq_len: int) -> int:
     from tfcli.spec import InputShape
 
     model = build_model(resolve("gpt2", TINY[1::2]).config, device="meta")
-    return b.count_flops(model, model.example_inputs(InputShape(seq_len=seq_len), "meta"))
+    return runner.count_flops(model, model.example_inputs(InputShape(seq_len=seq_len), "meta"))
 
 
 def test_torch_flop_counter_on_meta():
@@ -90,7 +91,7 @@ def test_torch_flop_counter_on_meta():
     from tfcli.spec import InputShape
 
     model = build_model(resolve("gpt2", TINY[1::2]).config, device="meta")
-    flops = b.torch_flop_counter(model, model.example_inputs(InputShape(seq_len=16), "meta"))
+    flops = runner.torch_flop_counter(model, model.example_inputs(InputShape(seq_len=16), "meta"))
     # qkv 2·16·32·96 + out 2·16·32·32 + FFN 2·(2·16·32·64) + SDPA 2·(2·2·16·16·16) + head 2·16·32·100
     assert flops == 98_304 + 32_768 + 131_072 + 32_768 + 102_400
 
@@ -199,7 +200,7 @@ def test_dtype_the_device_cannot_run(run_cli, no_build, monkeypatch):
     def unsupported(device, dtype):
         raise RuntimeError('"addmm_impl_cpu_" not implemented for \'Half\'')
 
-    monkeypatch.setattr(b, "_probe_dtype", unsupported)
+    monkeypatch.setattr(devices, "_probe_dtype", unsupported)
     code, out, err = run_cli("bench", "gpt2", "--dtype", "fp16")
     assert code == 2
     assert "fp16 is not supported on cpu" in err and "use --dtype fp32" in err
@@ -241,8 +242,8 @@ def test_oom_marks_the_length_and_the_sweep_goes_on(run_cli, monkeypatch):
         return real(fn, device, opts)
 
     calls: list = []
-    monkeypatch.setattr(b, "measure", measure)
-    monkeypatch.setattr(b, "free_memory", lambda device: freed.append(device))
+    monkeypatch.setattr(runner, "measure", measure)
+    monkeypatch.setattr(runner, "free_memory", lambda device: freed.append(device))
     code, out, err = run_cli("bench", "gpt2", *TINY, "-n", "16,32,64", *FAST)
     assert code == 0, err
     assert "OOM" in out and "Traceback" not in out + err
@@ -256,7 +257,7 @@ def test_every_length_oom_is_exit_3(run_cli, monkeypatch):
     def measure(fn, device, opts):
         raise RuntimeError("DefaultCPUAllocator: not enough memory: you tried to allocate 1 bytes")
 
-    monkeypatch.setattr(b, "measure", measure)
+    monkeypatch.setattr(runner, "measure", measure)
     code, out, err = run_cli("bench", "gpt2", *TINY, "-n", "16,32", *FAST)
     assert code == 3 and "every run ran out of memory" in err
 
@@ -271,7 +272,7 @@ def test_ctrl_c_prints_results_so_far(run_cli, monkeypatch):
             raise KeyboardInterrupt
         return real(fn, device, opts)
 
-    monkeypatch.setattr(b, "measure", measure)
+    monkeypatch.setattr(runner, "measure", measure)
     code, out, err = run_cli("bench", "gpt2", *TINY, "-n", "16,32,64", *FAST)
     assert code == 130
     rows = [line for line in out.splitlines() if line.startswith("│")]
@@ -283,7 +284,7 @@ def test_ctrl_c_json(run_cli, monkeypatch):
     def measure(fn, device, opts):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(b, "measure", measure)
+    monkeypatch.setattr(runner, "measure", measure)
     code, out, err = run_cli("bench", "gpt2", *TINY, "-n", "16", *FAST, "--json")
     assert code == 130
     data = json.loads(out)

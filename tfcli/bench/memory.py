@@ -1,0 +1,129 @@
+"""Memory: the estimate checked before any weight is allocated, what the device has free,
+the peak a run reached, and recognising out-of-memory errors."""
+
+from __future__ import annotations
+
+import gc
+import os
+import re
+from dataclasses import dataclass
+
+from tfcli.bench.devices import DTYPE_BYTES
+from tfcli.errors import UsageError
+
+def parse_bytes(text: str) -> int:
+    """'512MB', '2GiB', '1e9' → bytes (KB/MB/GB are powers of 1000, KiB/MiB/GiB of 1024)."""
+    m = re.fullmatch(r"\s*([0-9]*\.?[0-9]+(?:e[+-]?[0-9]+)?)\s*([kmgt]?)(i?)b?\s*", text, re.IGNORECASE)
+    if m is None:
+        raise UsageError(f"cannot read '{text}' as a memory size; write e.g. 512MB or 2GiB")
+    prefix = m.group(2).upper()
+    scale = (1024 if m.group(3) else 1000) ** ("KMGT".index(prefix) + 1) if prefix else 1
+    return int(float(m.group(1)) * scale)
+
+
+@dataclass
+class MemoryEstimate:
+    weights: int
+    activations: int
+    attention: int  # score matrices the math backend materialises
+
+    @property
+    def total(self) -> int:
+        return self.weights + self.activations + self.attention
+
+
+def token_counts(config, shape) -> tuple[int, int]:
+    """(encoder or only stack, decoder) tokens per sample for the estimate."""
+    default = config.default_input()
+    image = shape.image_size or default.image_size
+    patch = getattr(config, "patch_size", None)
+    if image and patch:
+        n = (image // patch) ** 2 + 1 + getattr(config, "num_registers", 0)
+        return n, 0
+    n = shape.seq_len or default.seq_len or 128
+    decoder = (shape.tgt_len or n) if hasattr(config, "num_decoder_layers") else 0
+    return n, decoder
+
+
+def estimate_memory(config, shape, dtype: str, attn: str) -> MemoryEstimate:
+    """What one inference pass holds at its peak: weights, the widest activations, logits.
+
+    Under inference_mode nothing is kept for backward, so the peak is one layer's
+    live tensors (residual, norm, Q/K/V, FFN hidden) plus the logits; the math SDPA
+    backend also materialises scores and probabilities of shape (B, h, T, S).
+    """
+    b = DTYPE_BYTES[dtype]
+    B = shape.batch
+    d = getattr(config, "d_model", 768)
+    h = getattr(config, "num_heads", 12)
+    inner = h * (getattr(config, "head_dim", None) or d // h)
+    ffn = getattr(config, "ffn_dim", 4 * d) * (2 if getattr(config, "gated", False) else 1)
+    vocab = getattr(config, "vocab_size", 0)
+    enc, dec = token_counts(config, shape)
+    longest = max(enc, dec)
+    per_token = 4 * d + 4 * inner + 2 * ffn
+    activations = B * longest * per_token * b + B * enc * d * b * (1 if dec else 0)  # + encoder memory
+    activations += B * (dec or enc) * vocab * b  # logits
+    # an additive score bias (T5's relative positions) keeps most kernels on the math path
+    math_path = attn == "math" or getattr(config, "relative_buckets", None) is not None
+    attention = 2 * B * h * longest * longest * b if math_path else 0
+    return MemoryEstimate(config.num_params() * b, activations, attention)
+
+
+def available_memory(device: str) -> int:
+    if device.startswith("cuda"):
+        import torch
+
+        free, _ = torch.cuda.mem_get_info(torch.device(device))
+        return int(free)
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_AVPHYS_PAGES"))
+
+
+def rss_bytes(field_name: str) -> int | None:
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith(field_name + ":"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        return None
+    return None
+
+
+def reset_peak_rss() -> bool:
+    """Linux resets the process's high-water mark (VmHWM) when "5" is written here."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def is_oom(e: BaseException) -> bool:
+    import torch
+
+    if isinstance(e, torch.OutOfMemoryError):
+        return True
+    text = str(e).lower()
+    return isinstance(e, (RuntimeError, MemoryError)) and (
+        "out of memory" in text or "not enough memory" in text or "can't allocate memory" in text
+        or isinstance(e, MemoryError)
+    )
+
+
+def free_memory(device: str) -> None:
+    gc.collect()
+    if device.startswith("cuda"):
+        import torch
+
+        torch.cuda.synchronize(torch.device(device))
+        torch.cuda.empty_cache()
+
