@@ -149,6 +149,7 @@ def cast_inputs(inputs: dict, dtype: str) -> dict:
 
 
 def attn_context(attn: str):
+    """The SDPA kernel restriction --attn asks for (auto: none, SDPA chooses)."""
     import contextlib
 
     if attn == "auto":
@@ -158,4 +159,3 @@ def attn_context(attn: str):
     backend = {"math": SDPBackend.MATH, "flash": SDPBackend.FLASH_ATTENTION,
                "efficient": SDPBackend.EFFICIENT_ATTENTION}[attn]
     return sdpa_kernel(backend)
-

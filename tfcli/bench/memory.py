@@ -45,19 +45,36 @@ def token_counts(config, shape) -> tuple[int, int]:
     return n, decoder
 
 
-def estimate_memory(config, shape, dtype: str, attn: str) -> MemoryEstimate:
-    """What one inference pass holds at its peak: weights, the widest activations, logits.
+def ffn_hidden_width(model) -> int | None:
+    """Widest FFN hidden activation per token in the built model, or None if it has no FFN.
+
+    fc1's out_features is the fact: a gated FFN (SwiGLU, GeGLU) makes gate and value in
+    one matmul, so it is twice the hidden width, whatever the config calls the flag
+    (`gated` in T5, `swiglu` in DINOv2, nothing at all in Llama, which is always gated).
+    """
+    from tfcli.blocks.mlp import FeedForward
+
+    widths = [m.fc1.out_features for m in model.modules() if isinstance(m, FeedForward)]
+    return max(widths, default=None)
+
+
+def estimate_memory(model, shape, dtype: str, attn: str) -> MemoryEstimate:
+    """What one inference pass of `model` (built on meta: no weights needed) holds at its
+    peak: weights, the widest activations, logits.
 
     Under inference_mode nothing is kept for backward, so the peak is one layer's
     live tensors (residual, norm, Q/K/V, FFN hidden) plus the logits; the math SDPA
     backend also materialises scores and probabilities of shape (B, h, T, S).
     """
+    config = model.config
     b = DTYPE_BYTES[dtype]
     B = shape.batch
     d = getattr(config, "d_model", 768)
     h = getattr(config, "num_heads", 12)
     inner = h * (getattr(config, "head_dim", None) or d // h)
-    ffn = getattr(config, "ffn_dim", 4 * d) * (2 if getattr(config, "gated", False) else 1)
+    # fc1's output and its activation (gated: the gate's activation and the product, each
+    # half as wide) are live together
+    ffn = ffn_hidden_width(model) or 4 * d
     vocab = getattr(config, "vocab_size", 0)
     enc, dec = token_counts(config, shape)
     longest = max(enc, dec)
@@ -126,4 +143,3 @@ def free_memory(device: str) -> None:
 
         torch.cuda.synchronize(torch.device(device))
         torch.cuda.empty_cache()
-

@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass, field
 
 from tfcli.bench.timing import Stats, loglog_slope
 
+
 @dataclass
 class BenchOptions:
     device: str = "cpu"
@@ -30,8 +31,8 @@ class Point:
     image_size: int | None
     status: str = "ok"  # ok | oom | skipped
     stats: Stats | None = None
-    items: int = 0  # tokens (text) or images (vision) per pass
-    unit: str = "tokens"
+    items: int = 0  # per pass, in `unit` (tfcli.bench.throughput.count_items)
+    unit: str = "tokens"  # tokens | images | samples
     throughput: float | None = None  # items per second at the median
     flops: int | None = None
     tflops: float | None = None  # achieved, at the median
@@ -45,6 +46,10 @@ class Point:
     @property
     def length(self) -> int | None:
         return self.seq_len if self.seq_len is not None else self.image_size
+
+    def to_dict(self) -> dict:
+        # the rate's key names its unit (tokens_per_s, images_per_s), as the table header does
+        return {(f"{self.unit}_per_s" if k == "throughput" else k): v for k, v in asdict(self).items()}
 
 
 @dataclass
@@ -89,7 +94,7 @@ class BenchResult:
 
     def to_dict(self) -> dict:
         d = asdict(self)
+        d["points"] = [p.to_dict() for p in self.points]
         d["exponent"] = self.exponent()
         d["memory_exponent"] = self.memory_exponent()
         return d
-

@@ -8,43 +8,16 @@ from typing import Callable
 from tfcli.bench.devices import attn_context, cast_inputs, device_name, native_low_precision, peak_tflops, torch_dtype
 from tfcli.bench.memory import available_memory, estimate_memory, free_memory, is_oom
 from tfcli.bench.results import BenchOptions, BenchResult, Point, Settings
+from tfcli.bench.throughput import count_items
 from tfcli.bench.timing import measure
 from tfcli.errors import ResourceError, UsageError
 
-# -- FLOPs -------------------------------------------------------------------------
 
+def forward_flops(meta_model, meta_inputs: dict) -> int:
+    """FLOPs of one forward pass: 2 × the MACs tfcli's counter finds, on the meta device."""
+    from tfcli.analysis.flops import count_torch
 
-def count_flops(model, inputs) -> int | None:
-    """FLOPs of one forward pass (one multiply-add = 2 FLOPs), counted on the meta device.
-
-    Uses the project's counter (tfcli.analysis.flops.count_torch, which returns MACs and
-    knows the CPU SDPA kernel and the norms) when it is there, else torch's own
-    FlopCounterMode. Either way model and inputs are on meta: no compute, any length.
-    """
-    try:
-        from tfcli.analysis.flops import count_torch  # type: ignore[import-not-found]
-    except ImportError:
-        return torch_flop_counter(model, inputs)
-    return 2 * int(count_torch(model, inputs).total)
-
-
-def torch_flop_counter(model, inputs) -> int:
-    """torch.utils.flop_counter: matmuls and attention, causal scores in full, no norms."""
-    import torch
-    from torch.utils.flop_counter import FlopCounterMode
-
-    with torch.no_grad(), FlopCounterMode(display=False) as counter:
-        model(**inputs)
-    return int(counter.get_total_flops())
-
-
-def _count_items(inputs: dict, modality: str) -> tuple[int, str]:
-    import torch
-
-    if modality == "vision":
-        first = next(v for v in inputs.values() if torch.is_tensor(v))
-        return int(first.shape[0]), "images"
-    return sum(int(v.numel()) for v in inputs.values() if torch.is_tensor(v) and not v.is_floating_point()), "tokens"
+    return 2 * int(count_torch(meta_model, meta_inputs).total)
 
 
 def context_note(model, name: str, shape) -> str | None:
@@ -68,41 +41,59 @@ def bench_model(
 
     Shapes estimated not to fit are skipped (refused outright when none fit, unless
     --force); an OOM marks its shape and the sweep goes on; Ctrl-C ends the sweep and
-    returns what was measured, with `interrupted` set.
+    returns what was measured, with `interrupted` set. --threads holds only for the run.
     """
     import torch
 
-    from tfcli.build import build_model
-    from tfcli.registry import family_of
+    threads_before = torch.get_num_threads()
+    try:
+        if opts.threads is not None:
+            torch.set_num_threads(opts.threads)
+        return _bench(spec, shapes, opts, on_point)
+    finally:
+        # process-wide state: whatever ends the run (an error, Ctrl-C), the caller gets its own back
+        if torch.get_num_threads() != threads_before:
+            torch.set_num_threads(threads_before)
 
-    config = spec.config
-    family = family_of(config)
-    device = opts.device
-    if opts.threads is not None:
-        torch.set_num_threads(opts.threads)
-    name = device_name(device)
-    settings = Settings(
-        device=device, device_name=name, dtype=opts.dtype, threads=torch.get_num_threads(),
+
+def run_settings(opts: BenchOptions) -> Settings:
+    import torch
+
+    cuda = opts.device.startswith("cuda")
+    name = device_name(opts.device)
+    return Settings(
+        device=opts.device, device_name=name, dtype=opts.dtype, threads=torch.get_num_threads(),
         torch_version=torch.__version__, attn=opts.attn, attn_used="", compile=opts.compile,
         warmup=opts.warmup, iters=opts.iters, min_time=opts.min_time,
-        peak_tflops=peak_tflops(name, opts.dtype) if device.startswith("cuda") else None,
-        cpu_capability=None if device.startswith("cuda") else torch.backends.cpu.get_cpu_capability(),
+        peak_tflops=peak_tflops(name, opts.dtype) if cuda else None,
+        cpu_capability=None if cuda else torch.backends.cpu.get_cpu_capability(),
     )
+
+
+def _bench(spec, shapes: list, opts: BenchOptions, on_point: Callable[[Point], None] | None) -> BenchResult:
+    import torch
+
+    from tfcli.build import build_model
+    from tfcli.render.fmt import human_bytes as hb
+
+    config = spec.config
+    device = opts.device
+    settings = run_settings(opts)
     result = BenchResult(spec.name, config.family, config.num_params(), settings)
     if not device.startswith("cuda") and opts.dtype != "fp32" and not native_low_precision(settings.cpu_capability):
         result.notes.append(
             f"{opts.dtype} on a CPU without AMX/AVX512-BF16 ({settings.cpu_capability}) is emulated; expect it slower than fp32"
         )
 
-    # the memory check comes before any weight is allocated
+    # on meta first (no weights): the memory estimate reads its layers, FLOPs and item
+    # counts its inputs, and the memory check comes before any weight is allocated
+    meta_model = build_model(config, device="meta", dtype=torch_dtype(opts.dtype))
     limit = opts.max_memory if opts.max_memory is not None else available_memory(device)
     where = "the --max-memory limit" if opts.max_memory is not None else f"available on {device}"
-    estimates = [estimate_memory(config, s, opts.dtype, opts.attn) for s in shapes]
+    estimates = [estimate_memory(meta_model, s, opts.dtype, opts.attn) for s in shapes]
     fits = [opts.force or e.total <= limit for e in estimates]
     if not any(fits):
         e = min(estimates, key=lambda e: e.total)
-        from tfcli.render.fmt import human_bytes as hb
-
         raise ResourceError(
             f"{spec.name} needs about {hb(e.total)} (weights {hb(e.weights)} + activations "
             f"{hb(e.activations)} + attention {hb(e.attention)}) but {hb(limit)} is {where}; "
@@ -110,31 +101,31 @@ def bench_model(
         )
 
     model = build_model(config, device=device, dtype=torch_dtype(opts.dtype))
-    meta_model = build_model(config, device="meta", dtype=torch_dtype(opts.dtype))
-    runner = model
-    if opts.compile:
-        runner = torch.compile(model, dynamic=False)
+    runner = torch.compile(model, dynamic=False) if opts.compile else model
+
+    def record(point: Point) -> None:
+        result.points.append(point)
+        if on_point:
+            on_point(point)
 
     for shape, est, fit in zip(shapes, estimates, fits):
         point = Point(shape.batch, shape.seq_len, shape.tgt_len, shape.image_size, estimate=est.total)
-        note = context_note(model, spec.name, shape)
-        if note and note not in result.notes:
-            result.notes.append(note)
+        meta_inputs = cast_inputs(meta_model.example_inputs(shape, "meta"), opts.dtype)
+        count = count_items(meta_inputs)
+        point.items, point.unit = count.items, count.unit
+        for note in (context_note(model, spec.name, shape), count.note):
+            if note and note not in result.notes:
+                result.notes.append(note)
         if not fit:
-            from tfcli.render.fmt import human_bytes as hb
-
             point.status, point.message = "skipped", f"needs ~{hb(est.total)} > {hb(limit)}"
-            result.points.append(point)
-            if on_point:
-                on_point(point)
+            record(point)
             continue
         try:
             # counted outside inference_mode: FlopCounterMode's module tracker hooks autograd
             with torch.no_grad():
-                point.flops = count_flops(meta_model, cast_inputs(meta_model.example_inputs(shape, "meta"), opts.dtype))
+                point.flops = forward_flops(meta_model, meta_inputs)
             with torch.inference_mode():
                 inputs = cast_inputs(model.example_inputs(shape, device), opts.dtype)
-            point.items, point.unit = _count_items(inputs, family.modality)
 
             def fn():
                 with torch.inference_mode():
@@ -154,20 +145,15 @@ def bench_model(
         if point.status == "oom":
             # outside the except block: its traceback no longer pins the activations
             free_memory(device)
-            result.points.append(point)
-            if on_point:
-                on_point(point)
+            record(point)
             continue
         point.stats, point.backends = stats, backends
         point.peak_memory, point.memory_growth = peak, growth
         point.throughput = point.items / stats.median
-        if point.flops:
-            point.tflops = point.flops / stats.median / 1e12
-            if settings.peak_tflops:
-                point.peak_fraction = point.tflops / settings.peak_tflops
-        result.points.append(point)
-        if on_point:
-            on_point(point)
+        point.tflops = point.flops / stats.median / 1e12
+        if settings.peak_tflops:
+            point.peak_fraction = point.tflops / settings.peak_tflops
+        record(point)
 
     used = []
     for p in result.points:

@@ -22,6 +22,7 @@ from tfcli.bench.memory import reset_peak_rss, rss_bytes
 if TYPE_CHECKING:
     from tfcli.bench.results import BenchOptions
 
+
 # -- statistics -----------------------------------------------------------------
 
 
@@ -132,7 +133,6 @@ def sdpa_backends_used(fn: Callable[[], Any]) -> list[str]:
     return seen
 
 
-
 def measure(fn: Callable[[], Any], device: str, opts: BenchOptions) -> tuple[Stats, list[str], int, int]:
     """Warm up, time, and take the peak memory of fn; returns (stats, kernels, peak, growth).
 
@@ -167,4 +167,3 @@ def measure(fn: Callable[[], Any], device: str, opts: BenchOptions) -> tuple[Sta
         peak = rss_bytes("VmHWM") or 0
         growth = max(peak - base, 0)
     return Stats.of(times), backends, peak, growth
-
