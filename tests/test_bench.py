@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from tfcli import bench as b
+from tfcli.bench import devices, runner
 
 # a 1-layer GPT small enough to time in milliseconds
 TINY = [
@@ -75,26 +76,6 @@ def test_peak_table_matches_gpu_names():
     assert b.peak_tflops("Some Future GPU", "fp16") is None
 
 
-def tiny_flops(seq_len: int) -> int:
-    from tfcli.build import build_model
-    from tfcli.catalog import resolve
-    from tfcli.spec import InputShape
-
-    model = build_model(resolve("gpt2", TINY[1::2]).config, device="meta")
-    return b.count_flops(model, model.example_inputs(InputShape(seq_len=seq_len), "meta"))
-
-
-def test_torch_flop_counter_on_meta():
-    from tfcli.build import build_model
-    from tfcli.catalog import resolve
-    from tfcli.spec import InputShape
-
-    model = build_model(resolve("gpt2", TINY[1::2]).config, device="meta")
-    flops = b.torch_flop_counter(model, model.example_inputs(InputShape(seq_len=16), "meta"))
-    # qkv 2·16·32·96 + out 2·16·32·32 + FFN 2·(2·16·32·64) + SDPA 2·(2·2·16·16·16) + head 2·16·32·100
-    assert flops == 98_304 + 32_768 + 131_072 + 32_768 + 102_400
-
-
 # -- runs ----------------------------------------------------------------------------
 
 
@@ -107,9 +88,11 @@ def test_sweep_reports_every_length(run_cli):
     p16 = r["points"][0]
     assert p16["stats"]["n"] == 3
     assert p16["stats"]["min"] <= p16["stats"]["p10"] <= p16["stats"]["median"] <= p16["stats"]["p90"]
-    assert p16["items"] == 16 and p16["unit"] == "tokens"
-    assert p16["throughput"] == pytest.approx(16 / p16["stats"]["median"])
-    assert p16["flops"] == tiny_flops(16)
+    assert p16["items"] == 16 and p16["unit"] == "tokens" and "throughput" not in p16
+    assert p16["tokens_per_s"] == pytest.approx(16 / p16["stats"]["median"])
+    # by hand, MACs at 16 tokens: qkv 16·32·96 + out 16·32·32 + FFN 2·16·32·64 + SDPA 2·16·16·32
+    # + head 16·32·100 + three LayerNorms 3·16·32·5
+    assert p16["flops"] == 2 * (49_152 + 16_384 + 65_536 + 16_384 + 51_200 + 7_680)
     assert p16["tflops"] == pytest.approx(p16["flops"] / p16["stats"]["median"] / 1e12)
     assert p16["peak_memory"] > 0
     assert r["exponent"] is not None
@@ -144,6 +127,7 @@ def test_encoder_decoder_takes_tgt_len(run_cli):
     (r,) = bench_json(run_cli, "t5-small", *t5, "-n", "16", "--tgt-len", "8", *FAST)["results"]
     p = r["points"][0]
     assert (p["seq_len"], p["tgt_len"], p["items"]) == (16, 8, 24)  # tokens through encoder + decoder
+    assert "tokens/s counts encoder and decoder tokens together (input_ids + decoder_input_ids)" in r["notes"]
 
 
 def test_attn_backend_is_applied(run_cli):
@@ -162,13 +146,18 @@ def test_position_table_note(run_cli):
 
 @pytest.fixture
 def no_build(monkeypatch):
-    """Fail loudly if a fault path gets as far as building a model."""
+    """Fail loudly if a fault path gets as far as allocating weights (a meta build, which
+    the memory estimate reads, allocates none)."""
     import tfcli.build
 
-    def boom(*a, **k):
-        raise AssertionError("a model was built")
+    real = tfcli.build.build_model
 
-    monkeypatch.setattr(tfcli.build, "build_model", boom)
+    def meta_only(config, device="meta", dtype=None):
+        if str(device) != "meta":
+            raise AssertionError("a model was built")
+        return real(config, device=device, dtype=dtype)
+
+    monkeypatch.setattr(tfcli.build, "build_model", meta_only)
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA")
@@ -199,7 +188,7 @@ def test_dtype_the_device_cannot_run(run_cli, no_build, monkeypatch):
     def unsupported(device, dtype):
         raise RuntimeError('"addmm_impl_cpu_" not implemented for \'Half\'')
 
-    monkeypatch.setattr(b, "_probe_dtype", unsupported)
+    monkeypatch.setattr(devices, "_probe_dtype", unsupported)
     code, out, err = run_cli("bench", "gpt2", "--dtype", "fp16")
     assert code == 2
     assert "fp16 is not supported on cpu" in err and "use --dtype fp32" in err
@@ -218,11 +207,12 @@ def test_force_runs_past_the_estimate(run_cli):
 
 
 def test_sweep_skips_lengths_estimated_not_to_fit(run_cli):
+    from tfcli.build import build_model
     from tfcli.catalog import resolve
     from tfcli.spec import InputShape
 
-    cfg = resolve("gpt2", TINY[1::2]).config
-    small, big = (b.estimate_memory(cfg, InputShape(seq_len=n), "fp32", "math").total for n in (16, 64))
+    model = build_model(resolve("gpt2", TINY[1::2]).config, device="meta")
+    small, big = (b.estimate_memory(model, InputShape(seq_len=n), "fp32", "math").total for n in (16, 64))
     limit = str((small + big) // 2)
     (r,) = bench_json(run_cli, "gpt2", *TINY, "-n", "16,64", "--attn", "math", "--max-memory", limit, *FAST)["results"]
     assert [p["status"] for p in r["points"]] == ["ok", "skipped"]
@@ -241,8 +231,8 @@ def test_oom_marks_the_length_and_the_sweep_goes_on(run_cli, monkeypatch):
         return real(fn, device, opts)
 
     calls: list = []
-    monkeypatch.setattr(b, "measure", measure)
-    monkeypatch.setattr(b, "free_memory", lambda device: freed.append(device))
+    monkeypatch.setattr(runner, "measure", measure)
+    monkeypatch.setattr(runner, "free_memory", lambda device: freed.append(device))
     code, out, err = run_cli("bench", "gpt2", *TINY, "-n", "16,32,64", *FAST)
     assert code == 0, err
     assert "OOM" in out and "Traceback" not in out + err
@@ -256,7 +246,7 @@ def test_every_length_oom_is_exit_3(run_cli, monkeypatch):
     def measure(fn, device, opts):
         raise RuntimeError("DefaultCPUAllocator: not enough memory: you tried to allocate 1 bytes")
 
-    monkeypatch.setattr(b, "measure", measure)
+    monkeypatch.setattr(runner, "measure", measure)
     code, out, err = run_cli("bench", "gpt2", *TINY, "-n", "16,32", *FAST)
     assert code == 3 and "every run ran out of memory" in err
 
@@ -271,7 +261,7 @@ def test_ctrl_c_prints_results_so_far(run_cli, monkeypatch):
             raise KeyboardInterrupt
         return real(fn, device, opts)
 
-    monkeypatch.setattr(b, "measure", measure)
+    monkeypatch.setattr(runner, "measure", measure)
     code, out, err = run_cli("bench", "gpt2", *TINY, "-n", "16,32,64", *FAST)
     assert code == 130
     rows = [line for line in out.splitlines() if line.startswith("│")]
@@ -283,7 +273,7 @@ def test_ctrl_c_json(run_cli, monkeypatch):
     def measure(fn, device, opts):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(b, "measure", measure)
+    monkeypatch.setattr(runner, "measure", measure)
     code, out, err = run_cli("bench", "gpt2", *TINY, "-n", "16", *FAST, "--json")
     assert code == 130
     data = json.loads(out)
@@ -322,17 +312,11 @@ def test_image_size_on_a_text_model(run_cli, no_build):
     assert code == 2 and "gpt2 is a text model: --image-size does not apply" in err
 
 
-def _has_preset(name: str) -> bool:
-    from tfcli.catalog import presets
-
-    return name in presets()
-
-
-@pytest.mark.skipif(not _has_preset("vit-b16"), reason="no vision family on this branch yet")
 def test_vision_model_reports_images_per_second(run_cli):
     vit = ["--set", "num_layers=1", "--set", "d_model=32", "--set", "num_heads=2", "--set", "ffn_dim=64"]
     (r,) = bench_json(run_cli, "vit-b16", *vit, "--image-size", "64", "--batch", "2", *FAST)["results"]
     p = r["points"][0]
     assert (p["image_size"], p["items"], p["unit"]) == (64, 2, "images")
+    assert p["images_per_s"] == pytest.approx(2 / p["stats"]["median"])
     code, _, err = run_cli("bench", "vit-b16", "--seq-len", "128")
     assert code == 2 and "vision model: --seq-len does not apply" in err

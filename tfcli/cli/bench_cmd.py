@@ -58,7 +58,7 @@ def bench(
     plot: Path = typer.Option(None, "--plot", help="Write latency and memory against length to this SVG file."),
     json_: bool = o.JSON,
 ) -> None:
-    """Time MODEL's forward pass: latency percentiles, throughput, TFLOP/s, peak memory.
+    """Time MODEL's forward pass: latency percentiles, tokens/s or images/s, TFLOP/s, peak memory.
 
     A list of --seq-len values sweeps them and fits the scaling exponent of time
     against length. Ctrl-C prints the results so far (exit 130).

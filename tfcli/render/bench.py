@@ -51,7 +51,9 @@ def _length(p: Point) -> str:
 def results_table(results: list[BenchResult]) -> Table:
     many_models = len(results) > 1
     sweep = any(len(r.points) > 1 for r in results)
-    unit = results[0].points[0].unit if results and results[0].points else "tokens"
+    units = {p.unit for r in results for p in r.points}
+    # one unit names the column; models with different units (gpt2 beside vit-b16) say it per cell
+    unit = units.pop() if len(units) == 1 else None
     t = Table(title="forward pass latency (ms)", title_justify="left")
     if many_models:
         t.add_column("model")
@@ -59,7 +61,7 @@ def results_table(results: list[BenchResult]) -> Table:
     t.add_column("batch", justify="right")
     for col in ("median", "p10", "p90", "min"):
         t.add_column(col, justify="right", style="bold" if col == "median" else None)
-    t.add_column(f"{unit}/s", justify="right")
+    t.add_column(f"{unit}/s" if unit else "throughput", justify="right")
     t.add_column("TFLOP/s", justify="right")
     if any(r.settings.peak_tflops for r in results):
         t.add_column("% peak", justify="right")
@@ -79,7 +81,7 @@ def results_table(results: list[BenchResult]) -> Table:
                 t.add_row(*row)
                 continue
             s = p.stats
-            row += [ms(s.median), ms(s.p10), ms(s.p90), ms(s.min), rate(p.throughput)]
+            row += [ms(s.median), ms(s.p10), ms(s.p90), ms(s.min), rate(p.throughput) + ("" if unit else f" {p.unit}/s")]
             row.append(f"{p.tflops:.3g}" if p.tflops is not None else "-")
             if any(x.settings.peak_tflops for x in results):
                 row.append(f"{100 * p.peak_fraction:.1f}%" if p.peak_fraction is not None else "-")
