@@ -19,10 +19,11 @@ class Call:
     kind: str = "module"  # module, input, output, add, concat, port (one tensor of a module's outputs)
     name: str = ""  # input/output name
     shape: list[int] | None = None
-    in_prov: set[int] = field(default_factory=set)
+    in_prov: set[int] = field(default_factory=set)  # provenance of the inputs it read (not merely was handed)
     out_prov: set[int] = field(default_factory=set)  # provenance inside, before the output was tagged
     children: list["Call"] = field(default_factory=list)
     ports: list["Call"] = field(default_factory=list)  # on the root: every port, which no parent lists
+    read: set[int] = field(default_factory=set)  # ids of the tensors torch functions read during the call
 
 
 def leaf_types():
@@ -102,6 +103,8 @@ def trace_calls(model, inputs: dict) -> Call:
     cats = {torch.cat, torch.concat}
     # positions computed from the data (CLIP's end-of-text index) select, they are not data
     indexes = {torch.argmax, torch.Tensor.argmax, torch.argmin, torch.Tensor.argmin}
+    # asking a tensor its size reads no data (property reads arrive as a getter's __get__)
+    metadata = {torch.Tensor.size, torch.Tensor.dim, torch.Tensor.numel, torch.Tensor.stride}
 
     class Provenance(TorchFunctionMode):
         def __torch_function__(self, func, types, args=(), kwargs=None):
@@ -109,6 +112,8 @@ def trace_calls(model, inputs: dict) -> Call:
             out = func(*args, **kwargs)
             srcs = prov_of((args, kwargs))
             top = stack[-1]
+            if func not in metadata and getattr(func, "__name__", "") != "__get__":
+                top.read.update(id(t) for t in tensors((args, kwargs), []))
             if func in adds or func in cats:
                 parts = [prov_of(a) for a in (args[0] if func in cats else args[:2])]
                 parts = [p for p in parts if p]
@@ -119,12 +124,20 @@ def trace_calls(model, inputs: dict) -> Call:
             tag(out, set() if func in indexes else srcs)
             return out
 
+    handed: dict[int, list] = {}  # call → the tensors it was handed, with their provenance then
+
     def pre(module, args, kwargs):
-        c = new(module, paths[id(module)], stack[-1], in_prov=prov_of((args, kwargs)))
+        c = new(module, paths[id(module)], stack[-1])
+        handed[c.id] = [(id(t), prov.get(id(t), set())) for t in tensors((args, kwargs), [])]
         stack.append(c)
 
     def post(module, args, kwargs, out):
         c = stack.pop()
+        stack[-1].read |= c.read
+        # a U-Net up level is handed the whole skip stack and pops three: only those are inputs
+        for t, srcs in handed.pop(c.id):
+            if t in c.read:
+                c.in_prov |= srcs
         c.out_prov = prov_of(out)
         c.shape = shape_of(out)
         ts = tensors(out, [])
