@@ -11,18 +11,19 @@ fvcore's numel × 5, elementwise ops not counted, causal scores counted in full.
     torch_counter   FlopCounterMode plus the handles and hooks it lacks
     count           one method's answer (Count) and the op → category attribution
     attention       the shapes of every attention call, for the causal half and memory
-    report          FlopsReport, what `tfcli flops` shows
+    report          FlopsReport, what `tfcli flops` shows; a measured Breakdown for `complexity`
 """
 
 from tfcli.analysis.flops.attention import AttentionCall, attention_calls, causal_saving
 from tfcli.analysis.flops.count import Count, category_of, from_breakdown
 from tfcli.analysis.flops.fvcore_adapter import count_fvcore
 from tfcli.analysis.flops.handles import DATA_OPS, ELEMENTWISE_OPS, FVCORE_HANDLES, HOOKED_NORMS
-from tfcli.analysis.flops.report import AGREEMENT, METHODS, FlopsReport, context_note, flops_report, share
+from tfcli.analysis.flops.report import (AGREEMENT, METHODS, FlopsReport, causal_convention, context_note,
+                                        flops_report, measured_breakdown, share)
 from tfcli.analysis.flops.torch_counter import count_torch
 
 __all__ = [
     "AGREEMENT", "DATA_OPS", "ELEMENTWISE_OPS", "FVCORE_HANDLES", "HOOKED_NORMS", "METHODS",
-    "AttentionCall", "Count", "FlopsReport", "attention_calls", "category_of", "causal_saving",
-    "context_note", "count_fvcore", "count_torch", "flops_report", "from_breakdown", "share",
+    "AttentionCall", "Count", "FlopsReport", "attention_calls", "category_of", "causal_convention", "causal_saving",
+    "context_note", "count_fvcore", "count_torch", "flops_report", "from_breakdown", "measured_breakdown", "share",
 ]

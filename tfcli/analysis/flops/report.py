@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from tfcli.analysis.analytic import count_analytic, resolved
+from tfcli.analysis.analytic import Breakdown, count_analytic, resolved
 from tfcli.analysis.flops.attention import attention_calls, causal_saving
 from tfcli.analysis.flops.count import Count, from_breakdown
 from tfcli.analysis.flops.fvcore_adapter import count_fvcore
@@ -45,11 +45,9 @@ class FlopsReport:
         return (max(totals) - min(totals)) / max(totals)
 
     def convention(self) -> str:
-        scores = ("causal attention: the masked half, Tq(Tq+1)/2 pairs" if self.causal_half
-                  else "causal attention: the full n×n score matrix, as kernels compute it")
         return ("1 MAC = one multiply-add (fvcore's \"flop\"); FLOPs = 2 × MACs; norms at numel×5 "
                 "as fvcore; biases, activations, softmax and other elementwise ops not counted; "
-                + scores)
+                + causal_convention(self.name, self.causal_half, self.has_causal))
 
     def to_dict(self) -> dict:
         p = self.primary
@@ -63,6 +61,7 @@ class FlopsReport:
             "image_size": self.shape.image_size,
             "convention": self.convention(),
             "causal_half": self.causal_half,
+            "has_causal_attention": self.has_causal,
             "params": self.params,
             "tied": self.tied,
             "macs": p.total,
@@ -77,6 +76,36 @@ class FlopsReport:
             "modules": self.module_macs,
             "notes": self.notes,
         }
+
+
+def measured_breakdown(model, inputs: dict) -> Breakdown:
+    """fvcore's count and the attention calls' shapes as the Breakdown a closed form would give
+    (for `complexity` on a family without one)."""
+    count = count_fvcore(model, inputs)
+    calls = attention_calls(model, inputs)
+    biggest = max(calls, key=lambda c: c.batch * c.heads * c.tq * c.tk, default=None)
+    kv = sum(2 * m.num_kv_heads * m.head_dim for m in model.modules()
+             if getattr(m, "causal", False) and not getattr(m, "cross", False))
+    return Breakdown(
+        macs=dict(count.by_category),
+        # the main stack's tokens: its global (unwindowed) calls' query length
+        tokens=max((c.tq for c in calls if not c.window), default=0) or max((c.tq for c in calls), default=0),
+        causal_saving=causal_saving(calls),
+        attn_matrix=biggest.batch * biggest.heads * biggest.tq * biggest.tk if biggest else 0,
+        attn_rows=biggest.batch * biggest.heads * biggest.tq if biggest else 0,
+        kv_per_token=kv,
+        windowed_scores=sum(c.score_macs for c in calls if c.window),
+    )
+
+
+def causal_convention(name: str, causal_half: bool, has_causal: bool) -> str:
+    """How causal score matrices are counted; with --causal-half on a model that has none,
+    that the flag changes nothing (rather than claiming a masked half was left out)."""
+    if causal_half and not has_causal:
+        return f"no causal attention in {name}, so --causal-half changes nothing"
+    if causal_half:
+        return "causal attention: the masked half, Tq(Tq+1)/2 pairs"
+    return "causal attention: the full n×n score matrix, as kernels compute it"
 
 
 def share(part: int, whole: int) -> float:
