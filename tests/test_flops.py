@@ -319,3 +319,20 @@ def test_causal_half_on_an_encoder_says_it_changes_nothing(run_cli):
     assert "no causal attention in bert-base, so --causal-half changes nothing" in text
     code, out, err = run_cli("flops", "gpt2", "--causal-half", "--depth", "0")
     assert "causal attention: the masked half, Tq(Tq+1)/2 pairs" in " ".join(out.split())
+
+
+def test_analysis_never_imports_render():
+    """Data flows one way: analysis returns dataclasses, render draws them (lazy imports too)."""
+    import ast
+    from pathlib import Path
+
+    import tfcli
+
+    root = Path(tfcli.__file__).parent
+    found = []
+    for path in sorted((root / "analysis").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            found += [f"{path.relative_to(root)}: {n}" for n in names if n.startswith("tfcli.render")]
+    assert found == []
