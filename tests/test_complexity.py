@@ -146,3 +146,52 @@ def test_sam_sweep_reports_its_windowed_scores():
     assert r.points[0].windowed == 8 * (2 * 4900 * 196 * 768 + 2 * 4900 * 14 * 768)
     assert r.points[1].windowed == 4 * r.points[0].windowed
     assert r.crossover.image_size == 1888
+
+
+def test_encoder_that_never_generates_has_no_kv_cache(run_cli):
+    """CLIP's text tower is causally masked but has no LM head: nothing is generated, so
+    there is no cache to size (it showed a column of 0 B)."""
+    r = complexity_report(resolve("sd15-text"), [77], None)
+    assert not r.has_kv_cache
+    assert r.to_dict()["points"][0]["kv_cache_bytes"] is None
+    code, out, err = run_cli("complexity", "sd15-text", "--seq-len", "77")
+    assert code == 0, err
+    assert "KV cache" not in out and " 0 B" not in out
+    code, out, err = run_cli("complexity", "sd15-text", "--seq-len", "77", "--json")
+    assert json.loads(out)["points"][0]["kv_cache_bytes"] is None
+    assert complexity_report(resolve("gpt2"), [128], None).has_kv_cache  # a decoder still has one
+
+
+def test_bare_dims_say_what_they_count(run_cli):
+    """Parameters: the four attention and two FFN matrices; MACs add the two norms per block."""
+    r = complexity_report(None, [128], None, bare=dict(d_model=768, heads=12, ffn=3072))
+    assert r.params == 4 * 768 * 768 + 2 * 768 * 3072 == 7_077_888
+    assert r.points[0].other == 2 * 128 * 768 * 5 == 983_040  # two norms at numel × 5, as fvcore
+    code, out, err = run_cli("complexity", "--d-model", "768", "--heads", "12", "--ffn", "3072", "--seq-len", "128")
+    assert code == 0, err
+    assert ("note: bare dimensions: parameters are the weight matrices only (no biases, norms or "
+            "embeddings); MACs also count two norms per block (numel × 5 each, as fvcore)") in " ".join(out.split())
+    assert "no biases, norms or embeddings)\n" not in out
+
+
+def test_causal_half_on_an_encoder_says_it_changes_nothing(run_cli):
+    full = complexity_report(resolve("bert-base"), [128], None)
+    half = complexity_report(resolve("bert-base"), [128], None, causal_half=True)
+    assert half.points[0].scores == full.points[0].scores == 12 * 2 * 128**2 * 768
+    assert not half.has_causal and half.to_dict()["has_causal_attention"] is False
+    code, out, err = run_cli("complexity", "bert-base", "--seq-len", "128", "--causal-half")
+    assert code == 0, err
+    text = " ".join(out.split())
+    assert "the masked half" not in text
+    assert "no causal attention in bert-base, so --causal-half changes nothing" in text
+    code, out, err = run_cli("complexity", "gpt2", "--seq-len", "128", "--causal-half")
+    assert "causal attention: the masked half" in " ".join(out.split())
+
+
+def test_encoder_decoder_kv_cache_holds_the_cross_attention_keys_and_values():
+    """t5-small at 128 + 128 tokens: 6 decoder layers cache self K/V (2·512 per token) and,
+    once per sequence, the cross-attention K/V of the 128 encoder tokens (2·512 each)."""
+    r = complexity_report(resolve("t5-small"), [128], None)
+    self_kv = 6 * 2 * 512 * 128
+    cross_kv = 6 * 2 * 512 * 128
+    assert r.points[0].kv_cache_bytes == (self_kv + cross_kv) * 2  # bf16

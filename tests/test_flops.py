@@ -263,3 +263,31 @@ def test_help_does_not_import_torch():
     code = "import sys; from tfcli.cli.app import app; print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_causal_half_on_an_encoder_says_it_changes_nothing(run_cli):
+    code, out, err = run_cli("flops", "bert-base", "--causal-half", "--depth", "0")
+    assert code == 0, err
+    text = " ".join(out.split())
+    assert "11,186,503,680 MACs" in text  # the same count as without the flag
+    assert "the masked half" not in text
+    assert "no causal attention in bert-base, so --causal-half changes nothing" in text
+    code, out, err = run_cli("flops", "gpt2", "--causal-half", "--depth", "0")
+    assert "causal attention: the masked half, Tq(Tq+1)/2 pairs" in " ".join(out.split())
+
+
+def test_analysis_never_imports_render():
+    """Data flows one way: analysis returns dataclasses, render draws them (lazy imports too)."""
+    import ast
+    from pathlib import Path
+
+    import tfcli
+
+    root = Path(tfcli.__file__).parent
+    found = []
+    for path in sorted((root / "analysis").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            found += [f"{path.relative_to(root)}: {n}" for n in names if n.startswith("tfcli.render")]
+    assert found == []

@@ -19,7 +19,14 @@ def _imports() -> dict[str, set[str]]:
             parts = parts[:-1]
         name = ".".join(parts)
         deps: set[str] = set()
-        for node in ast.walk(ast.parse(path.read_text())):
+        tree = ast.parse(path.read_text())
+        # imports under `if TYPE_CHECKING:` never run
+        typing_only = {id(n) for node in ast.walk(tree)
+                       if isinstance(node, ast.If) and getattr(node.test, "id", None) == "TYPE_CHECKING"
+                       for n in ast.walk(node)}
+        for node in ast.walk(tree):
+            if id(node) in typing_only:
+                continue
             if isinstance(node, ast.ImportFrom) and node.module and node.level == 0 and node.module.startswith("tfcli"):
                 deps.add(node.module)
                 deps.update(f"{node.module}.{a.name}" for a in node.names)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from tfcli import presets as _records  # importing the package registers every family's mappers
 from tfcli.errors import SpecError

@@ -156,7 +156,7 @@ def profile(spec: ResolvedSpec, seq_len: int) -> dict[str, Any]:
 
 
 def compare(specs: list[ResolvedSpec], seq_len: int = 128) -> Comparison:
-    from tfcli.render.fmt import human, human_bytes
+    from tfcli.humanize import human, human_bytes
 
     profiles = [profile(s, seq_len) for s in specs]
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from tfcli.analysis.analytic import Breakdown, bare_block, count_analytic, formula_for, resolved
+from tfcli.analysis.crossover import Evaluate, bracket, crossover, exact_root
 from tfcli.spec import InputShape, ResolvedSpec
 
 DTYPE_BYTES = {"fp32": 4, "bf16": 2, "fp16": 2, "fp8": 1}
@@ -65,8 +66,14 @@ class ComplexityReport:
     params: int
     points: list[Point]
     crossover: Crossover
-    has_kv_cache: bool
+    has_kv_cache: bool  # a decoder that generates keeps K and V; an encoder, even a causal one, does not
+    has_causal: bool  # whether --causal-half can change anything
     notes: list[str] = field(default_factory=list)
+
+    def causal_convention(self) -> str:
+        from tfcli.analysis.flops import causal_convention
+
+        return causal_convention(self.name, self.causal_half, self.has_causal)
 
     def to_dict(self) -> dict:
         return {
@@ -77,6 +84,7 @@ class ComplexityReport:
             "batch": self.batch,
             "dtype": self.dtype,
             "causal_half": self.causal_half,
+            "has_causal_attention": self.has_causal,
             "params": self.params,
             "params_note": "parameters do not change with sequence length",
             "crossover_tokens": self.crossover.tokens,
@@ -101,7 +109,6 @@ class ComplexityReport:
         }
 
 
-Evaluate = Callable[[int], Breakdown]
 
 
 def _point(x: int, b: Breakdown, batch: int, nbytes: int, causal_half: bool) -> Point:
@@ -110,43 +117,10 @@ def _point(x: int, b: Breakdown, batch: int, nbytes: int, causal_half: bool) -> 
     return Point(
         x=x, tokens=b.tokens, scores=cats["attn_scores"], proj=cats["attn_proj"], ffn=cats["feed_forward"],
         other=other, attn_matrix_bytes=b.attn_matrix * nbytes, fused_bytes=b.attn_rows * FUSED_ROW_BYTES,
-        kv_cache_bytes=b.kv_per_token * b.tokens * batch * nbytes,
+        # the decoder's own K/V per token, plus the encoder output's K/V every cross-attention keeps
+        kv_cache_bytes=(b.kv_per_token * b.tokens * batch + b.kv_cross) * nbytes,
         windowed=b.windowed_scores,
     )
-
-
-def crossover(evaluate: Evaluate, causal_half: bool, lo: int = 1, hi: int = 1 << 24) -> int | None:
-    """Smallest x in [lo, hi] where scores ≥ projections + feed-forward (bisection)."""
-
-    def past(x: int) -> bool:
-        c = evaluate(x).by_category(causal_half)
-        return c["attn_scores"] >= c["attn_proj"] + c["feed_forward"]
-
-    if not past(hi):
-        return None
-    if past(lo):
-        return lo
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        lo, hi = (lo, mid) if past(mid) else (mid, hi)
-    return hi
-
-
-def exact_root(evaluate: Evaluate, causal_half: bool) -> float | None:
-    """Scores = a·n² + b·n and linear = c·n for text stacks: the real root (b − c)/−a."""
-    pts = {}
-    for n in (1, 2, 3, 4):
-        c = evaluate(n).by_category(causal_half)
-        pts[n] = (c["attn_scores"], c["attn_proj"] + c["feed_forward"])
-    s1, s2, s3 = pts[1][0], pts[2][0], pts[3][0]
-    a = (s3 - 2 * s2 + s1) / 2
-    b = s2 - s1 - 3 * a
-    c = pts[2][1] - pts[1][1]
-    quadratic = all(abs(pts[n][0] - (a * n * n + b * n)) < 1e-6 * max(1, pts[n][0]) for n in pts)
-    linear = all(pts[n][1] == c * n for n in pts)
-    if not (quadratic and linear) or a <= 0:
-        return None
-    return (c - b) / a
 
 
 def _sweep(start: int, stop: int) -> list[int]:
@@ -164,7 +138,7 @@ def _next_pow2(n: int) -> int:
 def _measured(config, notes: list[str]) -> Callable[[InputShape], Breakdown]:
     """fvcore on the meta-built model, plus its attention calls, for families without a formula.
     A model built for one image size (SAM's position grid) is rebuilt at each size asked."""
-    from tfcli.analysis.flops import attention_calls, causal_saving, count_fvcore
+    from tfcli.analysis.flops import measured_breakdown
     from tfcli.build import build_model
     from tfcli.errors import InputShapeError
 
@@ -187,26 +161,63 @@ def _measured(config, notes: list[str]) -> Callable[[InputShape], Breakdown]:
         return model, model.example_inputs(shape, "meta")
 
     def evaluate(shape: InputShape) -> Breakdown:
-        model, inputs = model_for(shape)
-        count = count_fvcore(model, inputs)
-        calls = attention_calls(model, inputs)
-        biggest = max(calls, key=lambda c: c.batch * c.heads * c.tq * c.tk, default=None)
-        kv = 0
-        for m in model.modules():
-            if getattr(m, "causal", False) and not getattr(m, "cross", False):
-                kv += 2 * m.num_kv_heads * m.head_dim
-        return Breakdown(
-            macs=dict(count.by_category),
-            # the main stack's tokens: its global (unwindowed) calls' query length
-            tokens=max((c.tq for c in calls if not c.window), default=0) or max((c.tq for c in calls), default=0),
-            causal_saving=causal_saving(calls),
-            attn_matrix=biggest.batch * biggest.heads * biggest.tq * biggest.tk if biggest else 0,
-            attn_rows=biggest.batch * biggest.heads * biggest.tq if biggest else 0,
-            kv_per_token=kv,
-            windowed_scores=sum(c.score_macs for c in calls if c.window),
-        )
+        return measured_breakdown(*model_for(shape))
 
     return evaluate
+
+
+@dataclass
+class _Subject:
+    """What is swept, a model or a bare block: its facts and its count at one x."""
+
+    name: str
+    family: str
+    method: str
+    mode: str
+    params: int
+    context: int | None
+    has_kv: bool
+    has_causal: bool
+    raw: Evaluate
+
+
+def _bare_subject(dims: dict, batch: int, notes: list[str]) -> _Subject:
+    d, f, layers = dims["d_model"], dims["ffn"], dims.get("layers", 1)
+    kv = (dims.get("kv_heads") or dims["heads"]) * (d // dims["heads"])
+    params = layers * (d * (d + 2 * kv) + d * d + d * f * (2 if dims.get("gated") else 1) + f * d)
+    # bare_block counts two norms per block, as every family's closed form does
+    notes.append("bare dimensions: parameters are the weight matrices only (no biases, norms or embeddings); "
+                 "MACs also count two norms per block (numel × 5 each, as fvcore)")
+    causal = bool(dims.get("causal"))
+    return _Subject(_bare_name(dims), "bare", "analytic", "tokens", params, None, causal, causal,
+                    lambda x: bare_block(InputShape(batch=batch, seq_len=x), **dims))
+
+
+def _model_subject(spec: ResolvedSpec, batch: int, notes: list[str]) -> _Subject:
+    from tfcli.analysis.structure import kv_cache_bytes_per_token
+    from tfcli.build import build_model
+
+    config = spec.config
+    mode = "image" if config.default_input().image_size else "tokens"
+    model = build_model(config, device="meta")
+    has_causal = any(getattr(m, "causal", False) and not getattr(m, "cross", False) for m in model.modules())
+    measured = None
+    if formula_for(config.family) is not None:
+        method = "analytic"
+    else:
+        method = "fvcore"
+        measured = _measured(config, notes)
+        notes.append(f"no closed-form formula for '{config.family}': each point counted by fvcore on the meta device")
+
+    def raw(x: int) -> Breakdown:
+        shape = (InputShape(batch=batch, image_size=x) if mode == "image"
+                 else InputShape(batch=batch, seq_len=x, tgt_len=x))
+        if measured is not None:
+            return measured(resolved(config, shape))
+        return count_analytic(config, shape)
+
+    return _Subject(spec.name, config.family, method, mode, config.num_params(), model.context_length(),
+                    kv_cache_bytes_per_token(model) is not None, has_causal, raw)
 
 
 def complexity_report(
@@ -223,47 +234,12 @@ def complexity_report(
     nbytes = DTYPE_BYTES[dtype]
     notes: list[str] = []
     cache: dict[int, Breakdown] = {}
-    if spec is None:
-        dims = dict(bare or {})
-        name, family, method, mode = _bare_name(dims), "bare", "analytic", "tokens"
-        d, f, layers = dims["d_model"], dims["ffn"], dims.get("layers", 1)
-        kv = (dims.get("kv_heads") or dims["heads"]) * (d // dims["heads"])
-        params = layers * (d * (d + 2 * kv) + d * d + d * f * (2 if dims.get("gated") else 1) + f * d)
-        notes.append("bare dimensions: weight matrices only (no biases, norms or embeddings)")
-        context = None
-        has_kv = bool(dims.get("causal"))
-
-        def raw(x: int) -> Breakdown:
-            return bare_block(InputShape(batch=batch, seq_len=x), **dims)
-    else:
-        config = spec.config
-        name, family = spec.name, config.family
-        default = config.default_input()
-        mode = "image" if default.image_size else "tokens"
-        params = config.num_params()
-        from tfcli.build import build_model
-
-        model = build_model(config, device="meta")
-        context = model.context_length()
-        has_kv = any(getattr(m, "causal", False) and not getattr(m, "cross", False) for m in model.modules())
-        measured = None
-        if formula_for(family) is not None:
-            method = "analytic"
-        else:
-            method = "fvcore"
-            measured = _measured(config, notes)
-            notes.append(f"no closed-form formula for '{family}': each point counted by fvcore on the meta device")
-
-        def raw(x: int) -> Breakdown:
-            shape = (InputShape(batch=batch, image_size=x) if mode == "image"
-                     else InputShape(batch=batch, seq_len=x, tgt_len=x))
-            if measured is not None:
-                return measured(resolved(config, shape))
-            return count_analytic(config, shape)
+    subject = _bare_subject(dict(bare or {}), batch, notes) if spec is None else _model_subject(spec, batch, notes)
+    method, mode = subject.method, subject.mode
 
     def evaluate(x: int) -> Breakdown:
         if x not in cache:
-            cache[x] = raw(x)
+            cache[x] = subject.raw(x)
         return cache[x]
 
     from tfcli.errors import TfcliError
@@ -288,7 +264,7 @@ def complexity_report(
     lo = 1
     try:
         if method != "analytic":  # each evaluation is a trace: search a doubling bracket first
-            lo, hi = _bracket(search, causal_half, max(1, xs[0] // step), hi)
+            lo, hi = bracket(search, causal_half, max(1, xs[0] // step), hi)
         cross = crossover(search, causal_half, lo=lo, hi=hi) if hi else None
     except TfcliError as e:  # a size the model cannot take: say so, keep the table
         cross = None
@@ -299,15 +275,15 @@ def complexity_report(
     else:
         result = Crossover(tokens=cross, exact=exact_root(evaluate, causal_half) if method == "analytic" else None)
 
-    if context is not None and mode == "tokens" and max(xs) > context:
-        notes.append(f"lengths past the position table ({context}) are counted with the table extended "
+    if subject.context is not None and mode == "tokens" and max(xs) > subject.context:
+        notes.append(f"lengths past the position table ({subject.context}) are counted with the table extended "
                      "(positions wrap): the trained model never saw them")
     if mode == "image":
         notes.append("tokens grow with the square of the image side, attention scores with its fourth power")
     return ComplexityReport(
-        name=name, family=family, mode=mode, method=method, batch=batch, dtype=dtype,
-        causal_half=causal_half, params=params, points=points, crossover=result,
-        has_kv_cache=has_kv, notes=notes,
+        name=subject.name, family=subject.family, mode=mode, method=method, batch=batch, dtype=dtype,
+        causal_half=causal_half, params=subject.params, points=points, crossover=result,
+        has_kv_cache=subject.has_kv, has_causal=subject.has_causal, notes=notes,
     )
 
 
@@ -329,16 +305,6 @@ def image_step(config) -> int:
     if hasattr(config, "downsamples"):  # the VAE: the image side halves `downsamples` times
         return 2**config.downsamples
     return 8
-
-
-def _bracket(evaluate: Evaluate, causal_half: bool, start: int, limit: int) -> tuple[int, int | None]:
-    lo, x = 1, max(1, start)
-    while x <= limit:
-        c = evaluate(x).by_category(causal_half)
-        if c["attn_scores"] >= c["attn_proj"] + c["feed_forward"]:
-            return lo, x
-        lo, x = x, x * 2
-    return lo, None
 
 
 def _bare_name(dims: dict) -> str:

@@ -58,6 +58,5 @@ def graph(
         g = build_graph(net, inputs, depth=depth, title=spec.name)
     written, problem = write_graph(g, output)
     if problem:
-        err = TfcliError(problem)
-        raise err
+        raise TfcliError(problem)
     typer.echo(f"wrote {written} ({len(g.nodes)} boxes, {len(g.edges)} arrows)")

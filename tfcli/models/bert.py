@@ -2,7 +2,6 @@
 and the task head the config names (transformers' BertFor* classes)."""
 
 import torch
-from torch import nn
 
 from tfcli.blocks import ClassifierHead, LearnedPositions, MLMHead, Pooler, Stack, TokenEmbedding
 from tfcli.blocks.norms import make_norm

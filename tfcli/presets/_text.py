@@ -30,7 +30,7 @@ def check_choices(family: str, activation: str | None = None, norm: str | None =
 def check_rope(family: str, head_dim: int) -> None:
     require(
         head_dim % 2 == 0, family,
-        f"the head size ({head_dim}) must be even: RoPE rotates pairs of channels",
+        f"the head size 'd_model'/'num_heads' ({head_dim}) must be even: RoPE rotates pairs of channels",
     )
 
 

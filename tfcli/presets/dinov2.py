@@ -106,13 +106,6 @@ _PINS = {
 }
 
 
-def _make(d: int, layers: int, heads: int, swiglu: bool, registers: int):
-    return lambda: DINOv2Config(
-        d_model=d, num_layers=layers, num_heads=heads, swiglu=swiglu, num_registers=registers,
-        activation="silu" if swiglu else "gelu",
-    )
-
-
 def _presets():
     for size, (tag, d, layers, heads, swiglu) in _SIZES.items():
         (params, macs), (reg_params, reg_macs) = _PINS[tag]

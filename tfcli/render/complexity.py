@@ -28,8 +28,7 @@ def _x_label(r: ComplexityReport) -> str:
 
 def render_complexity(r: ComplexityReport, console) -> None:
     console.print(f"[bold]{r.name}[/]  [dim]{r.family} · counted {r.method} · batch {r.batch} · {r.dtype}[/]")
-    console.print(f"[dim]MACs (1 MAC = one multiply-add; FLOPs = 2 × MACs); causal attention: "
-                  f"{'the masked half' if r.causal_half else 'the full n×n matrix'}[/]")
+    console.print(f"[dim]MACs (1 MAC = one multiply-add; FLOPs = 2 × MACs); {r.causal_convention()}[/]")
     console.print(f"parameters: {human(r.params)} at every length; attention's cost grows with n, its weights do not")
     console.print()
     console.print(_table(r))

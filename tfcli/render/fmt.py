@@ -1,19 +1,8 @@
 """Number formatting shared by every renderer."""
 
+from tfcli.humanize import human, human_bytes
 
-def human(n: float, unit: str = "") -> str:
-    """1234567 → '1.23M'; exact counts are printed beside where they matter."""
-    for value, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "K")):
-        if abs(n) >= value:
-            return f"{n / value:.2f}{suffix}{unit}"
-    return f"{n:g}{unit}"
-
-
-def human_bytes(n: float) -> str:
-    for value, suffix in ((2**40, "TiB"), (2**30, "GiB"), (2**20, "MiB"), (2**10, "KiB")):
-        if abs(n) >= value:
-            return f"{n / value:.2f} {suffix}"
-    return f"{n:g} B"
+__all__ = ["human", "human_bytes", "make_console", "percent", "shape_str"]  # renderers import all from here
 
 
 def shape_str(shape) -> str:

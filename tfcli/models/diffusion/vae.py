@@ -13,7 +13,7 @@ from torch import nn
 from tfcli.models.base import TfcliModel
 from tfcli.models.diffusion.resnet import Downsample, ResnetBlock, Upsample
 from tfcli.models.diffusion.transformer2d import SpatialSelfAttention
-from tfcli.presets.diffusion import check_image_side, check_side
+from tfcli.presets.diffusion import check_image_side
 from tfcli.presets.diffusion import VAEConfig
 from tfcli.spec import ResolvedInput
 

@@ -17,7 +17,8 @@ from tfcli.blocks.vision import grid_size
 from tfcli.models.base import TfcliModel, image_batch
 from tfcli.models.sam.image_encoder import ImageEncoder
 from tfcli.models.sam.mask_decoder import MaskDecoder
-from tfcli.models.sam.prompt_encoder import PromptEncoder, RandomFourierPositions, parse_prompt
+from tfcli.models.sam.prompt_encoder import PromptEncoder, RandomFourierPositions
+from tfcli.presets.sam import parse_prompt
 from tfcli.presets.sam import SamConfig
 from tfcli.spec import ResolvedInput
 

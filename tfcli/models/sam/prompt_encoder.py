@@ -15,7 +15,7 @@ from torch import nn
 
 from tfcli.blocks import TokenEmbedding
 from tfcli.models.sam.common import LayerNorm2d
-from tfcli.presets.sam import PROMPT_HELP, Prompt, SamConfig, parse_prompt  # noqa: F401
+from tfcli.presets.sam import SamConfig
 
 
 class RandomFourierPositions(nn.Module):

@@ -1,0 +1,59 @@
+"""Who calls attention with what shapes: what the causal half and memory figures need."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass
+class AttentionCall:
+    module: str
+    batch: int
+    heads: int
+    tq: int
+    tk: int
+    head_dim: int
+    causal: bool
+    window: int = 0  # SAM's windowed layers: Tq = Tk = window², batch = B × windows
+
+    @property
+    def score_macs(self) -> int:
+        return self.batch * self.heads * self.tq * self.tk * self.head_dim * 2
+
+
+def attention_calls(model, inputs: dict[str, Any]) -> list[AttentionCall]:
+    """Every call of a tfcli Attention module in one meta forward: who, what shape, causal."""
+    import torch
+
+    calls: list[AttentionCall] = []
+    hooks = []
+    for name, module in model.named_modules():
+        if hasattr(module, "num_heads") and hasattr(module, "causal") and hasattr(module, "head_dim"):
+
+            def pre(mod, args, kwargs, name=name):
+                x = args[0]
+                ctx = args[1] if len(args) > 1 else kwargs.get("context")
+                tk = ctx.shape[1] if (mod.cross and ctx is not None) else x.shape[1]
+                calls.append(AttentionCall(name, x.shape[0], mod.num_heads, x.shape[1], tk,
+                                           mod.head_dim, bool(mod.causal and not mod.cross),
+                                           int(getattr(mod, "window", 0) or 0)))
+
+            hooks.append(module.register_forward_pre_hook(pre, with_kwargs=True))
+    try:
+        with torch.no_grad():
+            model(**inputs)
+    finally:
+        for h in hooks:
+            h.remove()
+    return calls
+
+
+def causal_saving(calls: list[AttentionCall]) -> int:
+    """MACs the masked half of every causal score matrix would skip (QKᵀ and AV)."""
+    saved = 0
+    for c in calls:
+        if c.causal:
+            full = c.batch * c.heads * c.tq * c.tk * c.head_dim * 2
+            saved += full - c.batch * c.heads * (c.tq * (c.tq + 1) // 2) * c.head_dim * 2
+    return saved
