@@ -14,7 +14,8 @@ No module imports torch at import time, so `tfcli --help` stays fast.
 
 from tfcli.bench.devices import check_device, device_name, parse_dtype, peak_tflops, torch_dtype
 from tfcli.bench.memory import MemoryEstimate, available_memory, estimate_memory, free_memory, is_oom, parse_bytes
-from tfcli.bench.results import BenchOptions, BenchResult, Point, Settings
+from tfcli.bench.options import BenchOptions
+from tfcli.bench.results import BenchResult, Point, Settings
 from tfcli.bench.runner import bench_model
 from tfcli.bench.timing import Stats, loglog_slope, measure, percentile, timed_passes
 

@@ -1,24 +1,10 @@
-"""What a benchmark run returns: its options, its settings, one Point per input shape."""
+"""What a benchmark run returns: its settings, one Point per input shape."""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
 from tfcli.bench.timing import Stats, loglog_slope
-
-
-@dataclass
-class BenchOptions:
-    device: str = "cpu"
-    dtype: str = "fp32"
-    attn: str = "auto"
-    warmup: int = 3
-    iters: int | None = None  # None: as many as fit in min_time
-    min_time: float = 1.0
-    threads: int | None = None
-    compile: bool = False
-    force: bool = False
-    max_memory: int | None = None  # refuse estimates above this (default: what is free)
 
 
 @dataclass

@@ -7,7 +7,8 @@ from typing import Callable
 
 from tfcli.bench.devices import attn_context, cast_inputs, device_name, native_low_precision, peak_tflops, torch_dtype
 from tfcli.bench.memory import available_memory, estimate_memory, free_memory, is_oom
-from tfcli.bench.results import BenchOptions, BenchResult, Point, Settings
+from tfcli.bench.options import BenchOptions
+from tfcli.bench.results import BenchResult, Point, Settings
 from tfcli.bench.throughput import count_items
 from tfcli.bench.timing import measure
 from tfcli.errors import ResourceError, UsageError

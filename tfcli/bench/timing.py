@@ -15,12 +15,10 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Any, Callable
 
 from tfcli.bench.memory import reset_peak_rss, rss_bytes
-
-if TYPE_CHECKING:
-    from tfcli.bench.results import BenchOptions
+from tfcli.bench.options import BenchOptions
 
 
 # -- statistics -----------------------------------------------------------------
