@@ -64,3 +64,17 @@ def test_records_import_no_torch():
         names = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
         names |= {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
         assert not any(n == "torch" or n.startswith(("torch.", "tfcli.models", "tfcli.blocks")) for n in names), path
+
+
+def test_every_record_module_is_loaded():
+    """A new family is one new file in tfcli/presets: the package imports every module in it."""
+    import importlib
+    import pkgutil
+
+    import tfcli.presets
+    from tfcli.catalog import families
+
+    for m in pkgutil.iter_modules(tfcli.presets.__path__):
+        if not m.name.startswith("_"):
+            module = importlib.import_module(f"tfcli.presets.{m.name}")
+            assert module.FAMILY.name in families(), m.name

@@ -1,9 +1,11 @@
 """The family records, one module each (torch-free): config, layout, presets with their
-reference pins, curated facts, config.json mappers. Importing this package registers them all;
-the order is the order `tfcli list` shows."""
+reference pins, curated facts, config.json mappers. Importing this package registers every
+module in it (helpers start with "_"), so a new family is one new file here."""
 
 import importlib
+import pkgutil
 
+# the order `tfcli list` shows; a record not named here follows them, alphabetically
 FAMILY_MODULES = [
     "transformer",
     "bert",
@@ -19,5 +21,6 @@ FAMILY_MODULES = [
     "sam",
 ]
 
-for _module in FAMILY_MODULES:
-    importlib.import_module(f"tfcli.presets.{_module}")
+_found = sorted(m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_"))
+for _module in FAMILY_MODULES + [m for m in _found if m not in FAMILY_MODULES]:
+    importlib.import_module(f"{__name__}.{_module}")
