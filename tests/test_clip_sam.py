@@ -253,11 +253,10 @@ MACS = {
 def test_macs_at_default_input(name):
     from torch.utils.flop_counter import FlopCounterMode
 
-    from tfcli.analysis.inspect import resolve_shape
+    from tfcli.analysis.inspect import resolve_input
 
     model = build_model(presets()[name].config())
-    shape, _ = resolve_shape(model, InputShape())
-    inputs = model.example_inputs(shape, "meta")
+    inputs = model.example_inputs(resolve_input(model.config, model, InputShape()), "meta")
     with FlopCounterMode(display=False) as counter, torch.no_grad():
         model(**inputs)
     assert counter.get_total_flops() == 2 * MACS[name]

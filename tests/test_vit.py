@@ -7,7 +7,8 @@ import pytest
 import torch
 
 from tfcli.analysis.params import count_params
-from tfcli.blocks.vision import grid_size, interpolate_positions
+from tfcli.blocks.vision import interpolate_positions
+from tfcli.presets._vision import grid_size
 from tfcli.build import build_model
 from tfcli.errors import InputShapeError
 from tfcli.catalog import lookup, resolve

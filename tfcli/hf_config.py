@@ -14,12 +14,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from tfcli import presets as _records  # importing the package registers every family's mappers
+import tfcli.presets  # noqa: F401 - importing the records registers every family's mappers
 from tfcli.errors import SpecError
 from tfcli.registry import HF_MAPPERS
 from tfcli.spec import ArchConfig
-
-assert _records.FAMILY_MODULES
 
 # transformers' activation names → tfcli's (tfcli.spec.ACTIVATIONS)
 HF_ACTIVATIONS = {

@@ -5,7 +5,7 @@ config.json files to a spec is tfcli.catalog's job."""
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable
 
 from tfcli.spec import ArchConfig
@@ -102,7 +102,7 @@ def register(family: Family) -> Family:
     for preset in family.presets:
         if preset.name in PRESETS:
             raise ValueError(f"preset {preset.name} registered twice")
-        preset = _with_family(preset, family.name)
+        preset = replace(preset, family=family.name)
         PRESETS[preset.name] = preset
         for alias in (preset.name, *preset.aliases):
             key = alias.lower()
@@ -115,8 +115,3 @@ def register(family: Family) -> Family:
         HF_MAPPERS[model_type] = mapper
     return family
 
-
-def _with_family(preset: Preset, family: str) -> Preset:
-    from dataclasses import replace
-
-    return replace(preset, family=family)

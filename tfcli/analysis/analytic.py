@@ -8,25 +8,13 @@ parts (SAM, the UNet, the VAE) writes its own `macs()` in its record.
 
 from __future__ import annotations
 
-from typing import Callable
-
 from tfcli.spec import CATEGORIES, LABELS, ArchConfig, Breakdown, InputShape, Tally, block_spec
 from tfcli.spec.parts import StackSpec
 
-__all__ = ["CATEGORIES", "LABELS", "Breakdown", "Tally", "bare_block", "count_analytic", "formula_for", "resolved"]
-
-Formula = Callable[[ArchConfig, InputShape], Breakdown]
-
+__all__ = ["CATEGORIES", "LABELS", "Breakdown", "Tally", "bare_block", "count_analytic", "resolved"]
 
 def count_analytic(config: ArchConfig, shape: InputShape) -> Breakdown:
     return config.macs(config.resolve_input(shape))
-
-
-def formula_for(family: str) -> Formula | None:
-    """Every registered family has a closed form (its layout)."""
-    from tfcli.registry import FAMILIES
-
-    return count_analytic if family in FAMILIES else None
 
 
 def resolved(config: ArchConfig, shape: InputShape) -> InputShape:

@@ -1,7 +1,7 @@
 """How the cost of attention grows with sequence length (or image side), as data.
 
-Every point is a `Breakdown` (tfcli.analysis.analytic): the family's closed form when it
-has one, else fvcore on the meta-built model plus the shapes of its attention calls.
+Every point is a `Breakdown` (tfcli.analysis.analytic): the family's closed form, the sum
+of its layout's parts at that length or image side.
 The crossover is where the attention scores (QKᵀ+AV) cost as much as the linear layers
 of the blocks (attention projections + feed-forward); heads and embeddings are left out
 of that comparison, so for a standard block it is n = (4d² + 2·d·ffn)/(2d) = 6d when
@@ -11,11 +11,10 @@ ffn = 4d. It is found by bisection on the model's own counts, never assumed.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable
 
-from tfcli.analysis.analytic import Breakdown, bare_block, count_analytic, formula_for, resolved
+from tfcli.analysis.analytic import Breakdown, bare_block, count_analytic
 from tfcli.analysis.crossover import Evaluate, bracket, crossover, exact_root
-from tfcli.spec import InputShape, ResolvedSpec
+from tfcli.spec import InputShape, ResolvedSpec, block_spec
 
 DTYPE_BYTES = {"fp32": 4, "bf16": 2, "fp16": 2, "fp8": 1}
 FUSED_ROW_BYTES = 4  # a fused kernel keeps one fp32 log-sum-exp per query row, never the matrix
@@ -135,37 +134,6 @@ def _next_pow2(n: int) -> int:
     return 1 << max(0, (n - 1).bit_length())
 
 
-def _measured(config, notes: list[str]) -> Callable[[InputShape], Breakdown]:
-    """fvcore on the meta-built model, plus its attention calls, for families without a formula.
-    A model built for one image size (SAM's position grid) is rebuilt at each size asked."""
-    from tfcli.analysis.flops import measured_breakdown
-    from tfcli.build import build_model
-    from tfcli.errors import InputShapeError
-
-    models = {None: build_model(config, device="meta")}
-
-    def model_for(shape: InputShape):
-        try:
-            model = models[None]
-            return model, model.example_inputs(shape, "meta")
-        except InputShapeError:
-            if not hasattr(config, "image_size") or shape.image_size is None:
-                raise
-        if shape.image_size not in models:
-            models[shape.image_size] = build_model(config.replace(image_size=shape.image_size), device="meta")
-            note = (f"{config.family} is built for one image size: each point rebuilds it with "
-                    "image_size set to that side (the position grid grows, so do its parameters)")
-            if note not in notes:
-                notes.append(note)
-        model = models[shape.image_size]
-        return model, model.example_inputs(shape, "meta")
-
-    def evaluate(shape: InputShape) -> Breakdown:
-        return measured_breakdown(*model_for(shape))
-
-    return evaluate
-
-
 @dataclass
 class _Subject:
     """What is swept, a model or a bare block: its facts and its count at one x."""
@@ -182,9 +150,9 @@ class _Subject:
 
 
 def _bare_subject(dims: dict, batch: int, notes: list[str]) -> _Subject:
-    d, f, layers = dims["d_model"], dims["ffn"], dims.get("layers", 1)
-    kv = (dims.get("kv_heads") or dims["heads"]) * (d // dims["heads"])
-    params = layers * (d * (d + 2 * kv) + d * d + d * f * (2 if dims.get("gated") else 1) + f * d)
+    block = block_spec(dims["d_model"], dims["heads"], dims["ffn"], num_kv_heads=dims.get("kv_heads"),
+                       gated=bool(dims.get("gated")), qkv_bias=False, ffn_bias=False)
+    params = dims.get("layers", 1) * (block.attention.num_params() + block.ffn.num_params())
     # bare_block counts two norms per block, as every family's closed form does
     notes.append("bare dimensions: parameters are the weight matrices only (no biases, norms or embeddings); "
                  "MACs also count two norms per block (numel × 5 each, as fvcore)")
@@ -201,22 +169,14 @@ def _model_subject(spec: ResolvedSpec, batch: int, notes: list[str]) -> _Subject
     mode = "image" if config.default_input().image_size else "tokens"
     model = build_model(config, device="meta")
     has_causal = any(getattr(m, "causal", False) and not getattr(m, "cross", False) for m in model.modules())
-    measured = None
-    if formula_for(config.family) is not None:
-        method = "analytic"
-    else:
-        method = "fvcore"
-        measured = _measured(config, notes)
-        notes.append(f"no closed-form formula for '{config.family}': each point counted by fvcore on the meta device")
 
     def raw(x: int) -> Breakdown:
         shape = (InputShape(batch=batch, image_size=x) if mode == "image"
                  else InputShape(batch=batch, seq_len=x, tgt_len=x))
-        if measured is not None:
-            return measured(resolved(config, shape))
         return count_analytic(config, shape)
 
-    return _Subject(spec.name, config.family, method, mode, config.num_params(), model.context_length(),
+    # every family's closed form is its layout
+    return _Subject(spec.name, config.family, "analytic", mode, config.num_params(), model.context_length(),
                     kv_cache_bytes_per_token(model) is not None, has_causal, raw)
 
 

@@ -88,8 +88,3 @@ def inspect_model(spec: ResolvedSpec, shape: InputShape) -> Inspection:
         input_notes=x.lines,
     )
 
-
-def resolve_shape(model, shape: InputShape) -> tuple[InputShape, list[str]]:
-    """The resolved input as options (every field filled) and its notes."""
-    x = resolve_input(model.config, model, shape)
-    return x.shape(), x.notes

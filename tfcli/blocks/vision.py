@@ -13,7 +13,6 @@ import torch.nn.functional as F
 from torch import nn
 
 from tfcli.blocks.embeddings import PatchEmbedding
-from tfcli.presets._vision import grid_size, token_count_line  # noqa: F401 (the models import them from here)
 
 
 def interpolate_positions(

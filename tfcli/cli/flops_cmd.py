@@ -54,17 +54,12 @@ def flops(
         raise UsageError(f"--method must be one of {', '.join(METHODS)}, all; got '{method}'")
     methods = METHODS if method == "all" else (method,)
 
-    from tfcli.analysis.analytic import formula_for
     from tfcli.analysis.flops import flops_report
     from tfcli.catalog import resolve
     from tfcli.render.fmt import make_console
     from tfcli.render.flops import render_flops
 
     spec = resolve(model, set_)
-    if methods == ("analytic",) and formula_for(spec.config.family) is None:
-        raise UsageError(
-            f"no closed-form formula for the '{spec.config.family}' family yet; use --method fvcore or torch"
-        )
     report = flops_report(spec, o.input_shape(batch, seq_len, tgt_len, image_size, prompt), methods, causal_half)
     if json_:
         o.print_json(report.to_dict())

@@ -41,15 +41,15 @@ def graph(
         raise UsageError(f"cannot write {output}: directory {parent} is not writable")
 
     from tfcli.analysis.graph import build_graph, build_graph_auto
-    from tfcli.analysis.inspect import resolve_shape
+    from tfcli.analysis.inspect import resolve_input
     from tfcli.build import build_model
     from tfcli.catalog import resolve
     from tfcli.render.graph import write_graph
 
     spec = resolve(model, set_)
     net = build_model(spec.config, device="meta")
-    shape, _ = resolve_shape(net, o.input_shape(1, seq_len, None, image_size))  # the family's defaults
-    inputs = net.example_inputs(shape, "meta")
+    x = resolve_input(spec.config, net, o.input_shape(1, seq_len, None, image_size))  # the family's defaults
+    inputs = net.example_inputs(x, "meta")
     if depth is None:
         g, used = build_graph_auto(net, inputs, title=spec.name)
         if used < 2:

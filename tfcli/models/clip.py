@@ -11,7 +11,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from tfcli.blocks import LearnedPositions, Stack, TokenEmbedding
-from tfcli.blocks.vision import VisionEmbeddings, grid_size
+from tfcli.blocks.vision import VisionEmbeddings
+from tfcli.presets._vision import grid_size
 from tfcli.errors import InputShapeError
 from tfcli.models.base import TfcliModel, image_batch, token_ids
 from tfcli.presets.clip import CLIPConfig, CLIPTextConfig, CLIPVisionConfig

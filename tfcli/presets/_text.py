@@ -11,10 +11,6 @@ from tfcli.spec import (
 
 def check_attention(family: str, d_model: int, num_heads: int, num_kv_heads: int | None = None) -> None:
     divides(family, "d_model", d_model, "num_heads", num_heads)
-    check_kv_heads(family, num_heads, num_kv_heads)
-
-
-def check_kv_heads(family: str, num_heads: int, num_kv_heads: int | None) -> None:
     if num_kv_heads is not None:
         require(num_kv_heads <= num_heads, family, f"'num_kv_heads' ({num_kv_heads}) cannot exceed 'num_heads' ({num_heads})")
         divides(family, "num_heads", num_heads, "num_kv_heads", num_kv_heads)
@@ -71,15 +67,18 @@ def decoder_lm(
 
 def encoder_decoder(
     vocab_size: int, encoder: BlockSpec, decoder: BlockSpec, num_layers: int, num_decoder_layers: int,
-    *, tied: bool = True, embed_norms: NormSpec | None = None, before: dict[str, Part] | None = None,
-    lm_head: bool = True,
+    *, tied: bool = True, embed_norms: NormSpec | None = None, source_parts: dict[str, Part] | None = None,
+    target_parts: dict[str, Part] | None = None, lm_head: bool = True,
 ) -> Layout:
-    """One shared token table, per-stack parts (positions, biases), the encoder over the source,
-    the decoder over the target cross-attending to it, the LM head over the target."""
+    """One shared token table, the parts each stack's input goes through first (positions,
+    biases: `source_parts` on the source tokens, `target_parts` on the target's), the encoder
+    over the source, the decoder over the target cross-attending to it, the LM head."""
     d = encoder.d_model
     layout = Layout().add("tokens", Table(vocab_size, d))
-    for name, part in (before or {}).items():
-        layout.add(name, part, rows="target" if name.startswith("dec") else "tokens")
+    for name, part in (source_parts or {}).items():
+        layout.add(name, part)
+    for name, part in (target_parts or {}).items():
+        layout.add(name, part, rows="target")
     if embed_norms is not None:
         layout.add("enc_embed_norm", embed_norms).add("dec_embed_norm", embed_norms, rows="target")
     layout.add("encoder", StackSpec(encoder, num_layers))

@@ -37,7 +37,7 @@ class BartConfig(ArchConfig):
         positions = Table(self.max_positions + self.position_offset, d)  # 2 rows kept before position 0
         return encoder_decoder(
             self.vocab_size, enc, dec, self.num_layers, self.num_decoder_layers,
-            before={"enc_positions": positions, "dec_positions": positions},
+            source_parts={"enc_positions": positions}, target_parts={"dec_positions": positions},
             embed_norms=NormSpec("layer", d, self.norm_eps), lm_head=self.lm_head,
         )
 

@@ -132,7 +132,7 @@ class CLIPConfig(ArchConfig):
         x = image_input(shape, v.image_size, v.patch_size, [(1, "[CLS]")], patches="image_patches",
                         tokens="image_tokens")
         text = self.text.resolve_input(InputShape(batch=x.batch, seq_len=shape.seq_len or self.text.max_positions))
-        x.seq_len, x.notes, x.past_positions = text.seq_len, text.notes, text.past_positions
+        x.seq_len, x.notes = text.seq_len, text.notes
         x.lengths["tokens"] = text.seq_len
         x.lines = [f"text: {text.seq_len} tokens; image " + x.lines[0]]
         x.tokens = max(text.seq_len, x.lengths["image_tokens"])

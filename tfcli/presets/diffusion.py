@@ -331,7 +331,6 @@ def _image_and_text(unet: "UNetConfig", shape: InputShape, default_size: int, te
     else:
         past = text.resolve_input(InputShape(batch=x.batch, seq_len=n))
         x.notes += past.notes
-        x.past_positions = past.past_positions
         x.notes.append(f"one forward = encode the prompt, one UNet denoising step on {side}×{side} latents, "
                        f"VAE-decode to {size}×{size} px (the VAE encoder is not run)")
     return x

@@ -49,8 +49,8 @@ class T5Config(ArchConfig):
         bias = dict(rows=self.relative_buckets, dim=self.num_heads, max_distance=self.relative_max_distance)
         return encoder_decoder(
             self.vocab_size, enc, dec, self.num_layers, self.num_decoder_layers, tied=self.tie_embeddings,
-            before={"enc_rel_bias": RelativeBiasSpec(**bias, bidirectional=True),
-                    "dec_rel_bias": RelativeBiasSpec(**bias, bidirectional=False)},
+            source_parts={"enc_rel_bias": RelativeBiasSpec(**bias, bidirectional=True)},
+            target_parts={"dec_rel_bias": RelativeBiasSpec(**bias, bidirectional=False)},
         )
 
 

@@ -33,7 +33,7 @@ class TransformerConfig(ArchConfig):
         dec = block_spec(self.d_model, self.num_heads, self.ffn_dim, activation=self.activation,
                          norm_eps=self.norm_eps, pre_norm=False, causal=True, cross_dim=self.d_model)
         return encoder_decoder(self.vocab_size, enc, dec, self.num_layers, self.num_decoder_layers,
-                               before={"positions": SinusoidalSpec(self.d_model)})
+                               source_parts={"positions": SinusoidalSpec(self.d_model)})  # both stacks
 
 
 _REF = "paper's {} (Vaswani et al. 2017, Table 3): tied 37000-token embeddings, no output bias, no final norms"

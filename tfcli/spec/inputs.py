@@ -34,7 +34,6 @@ class ResolvedInput:
     lengths: dict[str, int] = field(default_factory=dict)
     lines: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
-    past_positions: bool = False  # longer than the learned position table (it wraps)
     tokens: int = 0  # tokens of the main stack: what complexity sweeps and the KV cache holds
 
     def shape(self) -> InputShape:

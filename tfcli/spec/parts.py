@@ -10,7 +10,7 @@ The MAC convention is tfcli.spec.tally's.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import ClassVar, Iterable, Iterator
+from typing import Iterable, Iterator
 
 from tfcli.spec.tally import Breakdown, Tally
 
@@ -298,7 +298,6 @@ class Layout:
     """A model as its named parts, in the order they run; each parameter counted once."""
 
     uses: list[Use] = field(default_factory=list)
-    notes: ClassVar[tuple[str, ...]] = ()
 
     def __iter__(self) -> Iterator[Use]:
         return iter(self.uses)
@@ -325,18 +324,14 @@ class Layout:
     def num_params(self) -> int:
         return sum(u.part.num_params() for u in self.uses)
 
-    def params_by_part(self) -> dict[str, int]:
-        return {u.name: u.part.num_params() for u in self.uses}
-
     def add_macs(self, t: Tally, lengths: dict[str, int]) -> None:
         for u in self.uses:
             rows = lengths[u.rows]
             context = lengths[u.context] if u.context else None
             u.part.add_macs(t, rows, context)
             if u.generates:
-                t.generates = True
+                layers = u.part.num_layers if isinstance(u.part, StackSpec) else 1
                 for attn in _attentions(u.part):
-                    layers = u.part.num_layers if isinstance(u.part, StackSpec) else 1
                     if attn.cross:  # the encoder output's K/V, computed once per sequence
                         t.kv_cross += layers * attn.kv_per_token() * (context or 0) * t.batch
                     else:

@@ -56,7 +56,6 @@ class Breakdown:
     kv_per_token: int = 0  # K and V elements a decoder caches per generated token (all layers)
     kv_cross: int = 0  # K and V elements of the encoder output every cross-attention caches (whole batch)
     windowed_scores: int = 0  # the part of attn_scores computed inside windows (SAM): grows linearly
-    generates: bool = False  # the model has a decoder that generates token by token (a KV cache applies)
     notes: list[str] = field(default_factory=list)
 
     def total(self, causal_half: bool = False) -> int:
@@ -81,7 +80,6 @@ class Tally:
         self.kv = 0
         self.kv_cross = 0
         self.windowed = 0
-        self.generates = False
 
     def linear(self, category: str, tokens: int, n_in: int, n_out: int, times: int = 1) -> None:
         """`tokens` rows through an n_in → n_out matmul, per sequence in the batch."""
@@ -108,7 +106,6 @@ class Tally:
     def kv_cache(self, layers: int, kv_dim: int) -> None:
         """A generating decoder's self-attention cache: K and V of kv_dim per layer and token."""
         self.kv += 2 * layers * kv_dim
-        self.generates = True
 
     def result(self, notes: list[str] | None = None) -> Breakdown:
         return Breakdown(
@@ -120,6 +117,5 @@ class Tally:
             kv_per_token=self.kv,
             kv_cross=self.kv_cross,
             windowed_scores=self.windowed,
-            generates=self.generates,
             notes=notes or [],
         )

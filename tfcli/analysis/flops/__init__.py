@@ -19,11 +19,11 @@ from tfcli.analysis.flops.count import Count, category_of, from_breakdown
 from tfcli.analysis.flops.fvcore_adapter import count_fvcore
 from tfcli.analysis.flops.handles import DATA_OPS, ELEMENTWISE_OPS, FVCORE_HANDLES, HOOKED_NORMS
 from tfcli.analysis.flops.report import (AGREEMENT, METHODS, FlopsReport, causal_convention,
-                                        flops_report, measured_breakdown, share)
+                                        flops_report, share)
 from tfcli.analysis.flops.torch_counter import count_torch
 
 __all__ = [
     "AGREEMENT", "DATA_OPS", "ELEMENTWISE_OPS", "FVCORE_HANDLES", "HOOKED_NORMS", "METHODS",
     "AttentionCall", "Count", "FlopsReport", "attention_calls", "category_of", "causal_convention", "causal_saving",
-    "count_fvcore", "count_torch", "flops_report", "from_breakdown", "measured_breakdown", "share",
+    "count_fvcore", "count_torch", "flops_report", "from_breakdown", "share",
 ]

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from tfcli.analysis.analytic import Breakdown
 from tfcli.analysis.flops.attention import attention_calls, causal_saving
 from tfcli.analysis.flops.count import Count, from_breakdown
 from tfcli.analysis.flops.fvcore_adapter import count_fvcore
@@ -76,26 +75,6 @@ class FlopsReport:
             "modules": self.module_macs,
             "notes": self.notes,
         }
-
-
-def measured_breakdown(model, inputs: dict) -> Breakdown:
-    """fvcore's count and the attention calls' shapes as the Breakdown a closed form would give
-    (for `complexity` on a family without one)."""
-    count = count_fvcore(model, inputs)
-    calls = attention_calls(model, inputs)
-    biggest = max(calls, key=lambda c: c.batch * c.heads * c.tq * c.tk, default=None)
-    kv = sum(2 * m.num_kv_heads * m.head_dim for m in model.modules()
-             if getattr(m, "causal", False) and not getattr(m, "cross", False))
-    return Breakdown(
-        macs=dict(count.by_category),
-        # the main stack's tokens: its global (unwindowed) calls' query length
-        tokens=max((c.tq for c in calls if not c.window), default=0) or max((c.tq for c in calls), default=0),
-        causal_saving=causal_saving(calls),
-        attn_matrix=biggest.batch * biggest.heads * biggest.tq * biggest.tk if biggest else 0,
-        attn_rows=biggest.batch * biggest.heads * biggest.tq if biggest else 0,
-        kv_per_token=kv,
-        windowed_scores=sum(c.score_macs for c in calls if c.window),
-    )
 
 
 def causal_convention(name: str, causal_half: bool, has_causal: bool) -> str:

@@ -13,7 +13,7 @@ import torch
 from torch import nn
 
 from tfcli.errors import InputShapeError
-from tfcli.blocks.vision import grid_size
+from tfcli.presets._vision import grid_size
 from tfcli.models.base import TfcliModel, image_batch
 from tfcli.models.sam.image_encoder import ImageEncoder
 from tfcli.models.sam.mask_decoder import MaskDecoder
