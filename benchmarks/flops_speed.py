@@ -86,7 +86,7 @@ def main() -> None:
     for cmd in COMMANDS:
         label = "`tfcli " + " ".join(cmd) + "`"
         if not registered(cmd[1]):
-            print(f"| {label} | skipped: not registered on this branch | |")
+            print(f"| {label} | skipped: no such preset | |")
             continue
         median, best, code = time_command(cmd, args.repeat)
         status = "" if code == 0 else f" (exit {code})"
