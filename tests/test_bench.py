@@ -48,7 +48,7 @@ def test_loglog_slope_recovers_exponents():
 
 
 def test_parse_bytes_and_lengths():
-    from tfcli.cli.bench_cmd import parse_lengths
+    from tfcli.cli.options import parse_lengths
     from tfcli.errors import UsageError
 
     assert b.parse_bytes("512MB") == 512_000_000
@@ -57,7 +57,7 @@ def test_parse_bytes_and_lengths():
     with pytest.raises(UsageError):
         b.parse_bytes("lots")
     assert parse_lengths(["1024,256", "512", "256"]) == [256, 512, 1024]
-    assert parse_lengths(None) == [None]
+    assert parse_lengths(None) is None
     with pytest.raises(UsageError):
         parse_lengths(["12x"])
 
@@ -138,7 +138,7 @@ def test_attn_backend_is_applied(run_cli):
 def test_position_table_note(run_cli):
     code, out, err = run_cli("bench", "gpt2", *TINY, "--set", "max_positions=16", "-n", "32", *FAST)
     assert code == 0, err
-    assert "exceeds gpt2 (modified)'s learned position table (16)" in out
+    assert "sequence length 32 exceeds the learned position table (16)" in out  # every command's words
 
 
 # -- faults: one line, the right exit code, nothing built -------------------------------------
@@ -212,7 +212,8 @@ def test_sweep_skips_lengths_estimated_not_to_fit(run_cli):
     from tfcli.spec import InputShape
 
     model = build_model(resolve("gpt2", TINY[1::2]).config, device="meta")
-    small, big = (b.estimate_memory(model, InputShape(seq_len=n), "fp32", "math").total for n in (16, 64))
+    small, big = (b.estimate_memory(model, model.config.resolve_input(InputShape(seq_len=n)), "fp32", "math").total
+                  for n in (16, 64))
     limit = str((small + big) // 2)
     (r,) = bench_json(run_cli, "gpt2", *TINY, "-n", "16,64", "--attn", "math", "--max-memory", limit, *FAST)["results"]
     assert [p["status"] for p in r["points"]] == ["ok", "skipped"]

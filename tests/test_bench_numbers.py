@@ -108,7 +108,7 @@ def test_bench_flops_are_the_closed_form(name, macs, monkeypatch):
     median = 0.125
     monkeypatch.setattr(runner, "measure", lambda fn, device, opts: (b.Stats.of([median]), [], 1, 1))
     spec = resolve(name, [])
-    shape = InputShape(batch=1, seq_len=spec.config.default_input().seq_len)
+    shape = spec.config.resolve_input(InputShape(batch=1))
     (p,) = b.bench_model(spec, [shape], b.BenchOptions(iters=1, warmup=1, force=True)).points
     assert p.flops == 2 * macs
     assert p.tflops == pytest.approx(2 * macs / median / 1e12, rel=1e-12)
@@ -125,11 +125,16 @@ def test_gpt2_layer_macs_by_hand():
 # -- memory estimate: the gated FFN comes from the built module ------------------------------------
 
 
+def estimate(name, shape, dtype, sets=()):
+    model = meta(name, list(sets))
+    return b.estimate_memory(model, model.config.resolve_input(shape), dtype, "auto")
+
+
 def test_llama_estimate_includes_the_gated_ffn():
     # d 4096, 32 heads × 128, FFN 11008 gated: fc1 makes 2·11008; bf16, 128 tokens, batch 1
     per_token = 4 * 4096 + 4 * 4096 + 2 * (2 * 11008)
     logits = 128 * 32000 * 2
-    e = b.estimate_memory(meta("llama2-7b"), InputShape(seq_len=128), "bf16", "auto")
+    e = estimate("llama2-7b", InputShape(seq_len=128), "bf16")
     assert e.activations == 128 * per_token * 2 + logits == 27_852_800  # 22,216,704 when gating was missed
     assert e.weights == 6_738_415_616 * 2 and e.attention == 0
 
@@ -138,13 +143,13 @@ def test_dinov2_giant_estimate_includes_the_swiglu_ffn():
     # d 1536, 24 heads; SwiGLU hidden 4096 (2/3 of 4·1536, to 8), fc1 makes 2·4096;
     # 37² patches + [CLS] = 1370 tokens at 518 px, fp32, no logits
     per_token = 4 * 1536 + 4 * 1536 + 2 * (2 * 4096)
-    e = b.estimate_memory(meta("dinov2-g14"), InputShape(), "fp32", "auto")
+    e = estimate("dinov2-g14", InputShape(), "fp32")
     assert e.activations == 1370 * per_token * 4 == 157_122_560  # 112,230,400 when gating was missed
 
 
 def test_plain_ffn_estimate_is_unchanged():
     # the tiny gpt2: d 32, 2 heads, FFN 64 not gated; 16 tokens, fp32; logits 16·100
-    e = b.estimate_memory(meta("gpt2", TINY_GPT), InputShape(seq_len=16), "fp32", "auto")
+    e = estimate("gpt2", InputShape(seq_len=16), "fp32", TINY_GPT)
     assert e.activations == 16 * (4 * 32 + 4 * 32 + 2 * 64) * 4 + 16 * 100 * 4
 
 
@@ -160,7 +165,8 @@ def two_threads():
 
 
 def tiny_run(**opts):
-    return b.bench_model(resolve("gpt2", TINY_GPT), [InputShape(seq_len=8)],
+    spec = resolve("gpt2", TINY_GPT)
+    return b.bench_model(spec, [spec.config.resolve_input(InputShape(seq_len=8))],
                          b.BenchOptions(iters=1, warmup=1, threads=1, **opts))
 
 

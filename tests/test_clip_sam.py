@@ -225,7 +225,7 @@ def test_inspect_sam_reports_each_part(run_cli):
         (("sam-b", "--prompt", "lasso"), "unknown prompt 'lasso'"),
         (("sam-b", "--prompt", "points=0"), "gives SAM nothing to segment"),
         (("sam-b", "--prompt", "box=2"), "SAM takes one box per prompt"),
-        (("clip-b32", "--prompt", "box"), "--prompt is for SAM models; clip takes no prompts"),
+        (("clip-b32", "--prompt", "box"), "--prompt is for SAM models; clip-b32 takes no prompts"),
         (("sam-b", "--set", "global_attn_indexes=[2,12]"), "only 12 layers"),
     ],
 )
@@ -253,10 +253,8 @@ MACS = {
 def test_macs_at_default_input(name):
     from torch.utils.flop_counter import FlopCounterMode
 
-    from tfcli.analysis.inspect import resolve_input
-
     model = build_model(presets()[name].config())
-    inputs = model.example_inputs(resolve_input(model.config, model, InputShape()), "meta")
+    inputs = model.example_inputs(model.config.resolve_input(InputShape()), "meta")
     with FlopCounterMode(display=False) as counter, torch.no_grad():
         model(**inputs)
     assert counter.get_total_flops() == 2 * MACS[name]

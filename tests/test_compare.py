@@ -4,13 +4,15 @@ import json
 
 import pytest
 
+from tfcli.spec import InputShape
+
 
 @pytest.fixture(scope="module")
 def bert_gpt():
     from tfcli.analysis.compare import compare
     from tfcli.catalog import resolve
 
-    return {r.key: r for r in compare([resolve("bert"), resolve("gpt2")], seq_len=128).rows}
+    return {r.key: r for r in compare([resolve("bert"), resolve("gpt2")], InputShape(seq_len=128)).rows}
 
 
 def test_classes_positions_attention(bert_gpt):
@@ -44,7 +46,7 @@ def test_gqa_and_rope():
     from tfcli.analysis.compare import compare
     from tfcli.catalog import resolve
 
-    rows = {r.key: r for r in compare([resolve("tinyllama"), resolve("t5-small")], seq_len=64).rows}
+    rows = {r.key: r for r in compare([resolve("tinyllama"), resolve("t5-small")], InputShape(seq_len=64)).rows}
     assert rows["heads"].raw == ["32 q / 4 kv × 64 (GQA)", "8 × 64"]
     assert rows["positions"].raw == ["rotary (RoPE, θ=10000)", "relative bias (32 buckets)"]
     assert rows["ffn"].raw == ["SwiGLU 2048→5632", "ReLU MLP 512→2048"]
@@ -85,7 +87,7 @@ def vision():
     from tfcli.catalog import resolve
 
     names = ("vit-b16", "clip-b32", "sam-b", "sd15-unet")
-    return {r.key: r for r in compare([resolve(n) for n in names], seq_len=64).rows}
+    return {r.key: r for r in compare([resolve(n) for n in names], InputShape(seq_len=64)).rows}
 
 
 def test_vision_rows(vision):
@@ -133,7 +135,7 @@ def test_flops_row_is_the_flops_count_for_every_kind_of_model():
     from tfcli.analysis.compare import compare
     from tfcli.catalog import resolve
 
-    c = compare([resolve("vit-b16"), resolve("sam-b")], seq_len=128)
+    c = compare([resolve("vit-b16"), resolve("sam-b")], InputShape(seq_len=128))
     rows = {r.key: r for r in c.rows}
     assert rows["flops"].raw == [2 * 17_582_740_224, 2 * 488_254_783_232]
-    assert "FLOPs = 2 × MACs" in c.notes[0] and "the closed form" in c.notes[0]
+    assert "FLOPs = 2 × MACs" in c.notes[0] and "closed form" in c.notes[0]

@@ -130,11 +130,9 @@ def test_vision_mode_sweeps_image_sides():
 @pytest.mark.parametrize("name, step", [("vit-b16", 16), ("sam-b", 16), ("sd15-unet", 64), ("sd15", 64), ("sd15-vae", 8)])
 def test_vision_families_sweep_with_their_closed_form(name, step):
     """No fvcore trace per point: the closed form, image sides in steps the model accepts."""
-    from tfcli.analysis.complexity import image_step
-
     r = complexity_report(resolve(name), None, None)
     assert r.method == "analytic"
-    assert image_step(resolve(name).config) == step
+    assert resolve(name).config.image_step() == step
     assert r.crossover.image_size and r.crossover.image_size % step == 0
     assert all(p.x % step == 0 for p in r.points)
 

@@ -11,15 +11,11 @@ from __future__ import annotations
 from tfcli.spec import CATEGORIES, LABELS, ArchConfig, Breakdown, InputShape, Tally, block_spec
 from tfcli.spec.parts import StackSpec
 
-__all__ = ["CATEGORIES", "LABELS", "Breakdown", "Tally", "bare_block", "count_analytic", "resolved"]
+__all__ = ["CATEGORIES", "LABELS", "Breakdown", "Tally", "bare_block", "count_analytic"]
+
 
 def count_analytic(config: ArchConfig, shape: InputShape) -> Breakdown:
     return config.macs(config.resolve_input(shape))
-
-
-def resolved(config: ArchConfig, shape: InputShape) -> InputShape:
-    """`shape` with every unset field filled from the family's defaults (tgt_len from seq_len)."""
-    return config.resolve_input(shape).shape()
 
 
 def bare_block(shape: InputShape, *, d_model: int, heads: int, ffn: int, layers: int = 1,

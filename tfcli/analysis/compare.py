@@ -12,31 +12,7 @@ from typing import Any
 
 from tfcli.spec import InputShape, ResolvedSpec
 
-
-@dataclass
-class FlopsFact:
-    macs: int  # multiply-adds of one forward pass (tfcli.analysis.analytic's convention)
-    attention: int  # MACs of the attention projections and scores
-    source: str  # which method produced it
-
-    @property
-    def flops(self) -> int:
-        return 2 * self.macs
-
-
-def count_flops(config, model, inputs: dict, shape: InputShape) -> FlopsFact:
-    """One forward's MACs by tfcli.analysis.flops' convention (norms at numel×5, elementwise
-    ops not counted): the family's closed form (instant; equal to fvcore and torch's counter
-    on every preset), else torch's FlopCounterMode with tfcli's handles on the meta model."""
-    from tfcli.analysis.analytic import count_analytic
-    from tfcli.analysis.flops import count_torch
-
-    b = count_analytic(config, shape)
-    if b is not None:
-        cats = b.by_category()
-        return FlopsFact(b.total(), cats["attn_proj"] + cats["attn_scores"], "the closed form")
-    c = count_torch(model, inputs)
-    return FlopsFact(c.total, c.by_category["attn_proj"] + c.by_category["attn_scores"], "torch FlopCounterMode")
+KV_BYTES = 2  # the KV-cache row is in bf16
 
 
 @dataclass
@@ -54,14 +30,21 @@ class Row:
 @dataclass
 class Comparison:
     names: list[str]
-    seq_len: int
+    shape: InputShape  # the one input every model is counted at (None fields: each family's default)
     rows: list[Row]
     notes: list[str] = field(default_factory=list)
+
+    @property
+    def seq_len(self) -> int | None:
+        return self.shape.seq_len
 
     def to_dict(self) -> dict:
         return {
             "models": self.names,
-            "seq_len": self.seq_len,
+            "batch": self.shape.batch,
+            "seq_len": self.shape.seq_len,
+            "tgt_len": self.shape.tgt_len,
+            "image_size": self.shape.image_size,
             "rows": [
                 {"key": r.key, "label": r.label, "values": r.raw, "shown": r.values, "differ": r.differ}
                 for r in self.rows
@@ -103,26 +86,29 @@ def _count(kinds: dict[str, int], windowed: int) -> str:
     return ", ".join(parts) or "none"
 
 
-def profile(spec: ResolvedSpec, seq_len: int) -> dict[str, Any]:
-    """Every fact about one model, raw (numbers stay numbers)."""
-    from tfcli.analysis.analytic import resolved
+def profile(spec: ResolvedSpec, shape: InputShape) -> dict[str, Any]:
+    """Every fact about one model, raw (numbers stay numbers). The MACs are the family's
+    closed form (tfcli flops' convention; equal to fvcore and torch's counter on every preset)."""
     from tfcli.analysis.classify import classify
+    from tfcli.analysis.inputs import resolve_input
     from tfcli.analysis.params import count_params
-    from tfcli.analysis.structure import kv_cache_bytes_per_token, read_structure
+    from tfcli.analysis.structure import read_structure
     from tfcli.build import build_model
     from tfcli.catalog import family_of
 
-    model = build_model(spec.config, device="meta")
-    shape = resolved(spec.config, InputShape(seq_len=seq_len))
-    inputs = model.example_inputs(shape, "meta")
+    config = spec.config
+    model = build_model(config, device="meta")
+    x = resolve_input(spec, shape, strict=False)  # once: the inputs, the closed form and the notes read it
+    inputs = model.example_inputs(x, "meta")
     s = read_structure(model)
     cls = classify(model)
     params = count_params(model)
-    flops = count_flops(spec.config, model, inputs, shape)
-    fam = family_of(spec.config)
+    macs = config.macs(x)
+    cats = macs.by_category()
+    generates = config.layout().generates()
+    fam = family_of(config)
     facts = fam.facts
     layers = {f.path.split(".")[0] if f.path.count(".") else f.path: f.layers for f in cls.stacks}
-    ctx = model.context_length()
     return {
         "name": spec.name,
         "family": fam.name,
@@ -142,23 +128,25 @@ def profile(spec: ResolvedSpec, seq_len: int) -> dict[str, Any]:
         "layers": layers,
         "width": s.widths,
         "vocab": s.vocab,
-        "context": ctx,
+        "context": config.context_length(),
         "params": params.total,
         "params_embedding": params.by_category["embeddings"],
         "params_non_embedding": params.total - params.by_category["embeddings"],
-        "macs": flops.macs,
-        "flops": flops.flops,
-        "flops_attention": 2 * flops.attention,
-        "flops_source": flops.source,
-        "kv_cache_bytes_per_token": kv_cache_bytes_per_token(model),
+        "macs": macs.total(),
+        "flops": 2 * macs.total(),
+        "flops_attention": 2 * (cats["attn_proj"] + cats["attn_scores"]),
+        "kv_cache_bytes_per_token": macs.kv_per_token * KV_BYTES if generates else None,
         "objective": facts.objective.en if facts else "",
+        "input_notes": x.notes,
     }
 
 
-def compare(specs: list[ResolvedSpec], seq_len: int = 128) -> Comparison:
+def compare(specs: list[ResolvedSpec], shape: InputShape | None = None) -> Comparison:
+    """The models side by side at one input (`shape`; None fields: each family's default)."""
     from tfcli.humanize import human, human_bytes
 
-    profiles = [profile(s, seq_len) for s in specs]
+    shape = shape or InputShape()
+    profiles = [profile(s, shape) for s in specs]
 
     def row(key, label, show=str, raw=None):
         raws = [p[key] if raw is None else raw(p) for p in profiles]
@@ -194,12 +182,13 @@ def compare(specs: list[ResolvedSpec], seq_len: int = 128) -> Comparison:
         row("kv_cache_bytes_per_token", "KV cache / token (bf16)", lambda b: human_bytes(b) if b else "—"),
         row("objective", "pre-training objective", lambda t: t or "—"),
     ]
+    tokens = f"{shape.seq_len} tokens" if shape.seq_len else "each family's default length"
+    images = f"{shape.image_size}-pixel images" if shape.image_size else "images at their default size"
     notes = [
-        f"FLOPs: one forward pass at batch 1 and {seq_len} tokens (images at their default size), "
-        f"counted by {profiles[0]['flops_source']}; FLOPs = 2 × MACs (a multiply-add counts 2), "
+        f"FLOPs: one forward pass at batch {shape.batch} and {tokens} ({images}), by each family's closed "
+        "form (equal to fvcore and torch's FlopCounterMode); FLOPs = 2 × MACs (a multiply-add counts 2), "
         "norms at numel×5 as fvcore, elementwise ops not counted (tfcli flops' convention)"
     ]
-    if any(p["context"] and seq_len > p["context"] for p in profiles):
-        over = [p["name"] for p in profiles if p["context"] and seq_len > p["context"]]
-        notes.append(f"{seq_len} tokens exceed the position table of {', '.join(over)} (counted anyway)")
-    return Comparison([p["name"] for p in profiles], seq_len, rows, notes)
+    for p in profiles:  # each family's own words about the input (a position table passed, ...)
+        notes.extend(f"{p['name']}: {n}" for n in p["input_notes"])
+    return Comparison([p["name"] for p in profiles], shape, rows, notes)

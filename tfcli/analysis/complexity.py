@@ -11,6 +11,7 @@ ffn = 4d. It is found by bisection on the model's own counts, never assumed.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Callable
 
 from tfcli.analysis.analytic import Breakdown, bare_block, count_analytic
 from tfcli.analysis.crossover import Evaluate, bracket, crossover, exact_root
@@ -112,7 +113,7 @@ class ComplexityReport:
 
 def _point(x: int, b: Breakdown, batch: int, nbytes: int, causal_half: bool) -> Point:
     cats = b.by_category(causal_half)
-    other = cats["embeddings"] + cats["norms"] + cats["heads"] + cats["other"]
+    other = sum(cats.values()) - cats["attn_scores"] - cats["attn_proj"] - cats["feed_forward"]
     return Point(
         x=x, tokens=b.tokens, scores=cats["attn_scores"], proj=cats["attn_proj"], ffn=cats["feed_forward"],
         other=other, attn_matrix_bytes=b.attn_matrix * nbytes, fused_bytes=b.attn_rows * FUSED_ROW_BYTES,
@@ -143,10 +144,10 @@ class _Subject:
     method: str
     mode: str
     params: int
-    context: int | None
     has_kv: bool
     has_causal: bool
     raw: Evaluate
+    shape: Callable[[int], InputShape] | None = None  # x → the input it stands for (a model's)
 
 
 def _bare_subject(dims: dict, batch: int, notes: list[str]) -> _Subject:
@@ -157,27 +158,23 @@ def _bare_subject(dims: dict, batch: int, notes: list[str]) -> _Subject:
     notes.append("bare dimensions: parameters are the weight matrices only (no biases, norms or embeddings); "
                  "MACs also count two norms per block (numel × 5 each, as fvcore)")
     causal = bool(dims.get("causal"))
-    return _Subject(_bare_name(dims), "bare", "analytic", "tokens", params, None, causal, causal,
+    return _Subject(_bare_name(dims), "bare", "analytic", "tokens", params, causal, causal,
                     lambda x: bare_block(InputShape(batch=batch, seq_len=x), **dims))
 
 
 def _model_subject(spec: ResolvedSpec, batch: int, notes: list[str]) -> _Subject:
-    from tfcli.analysis.structure import kv_cache_bytes_per_token
-    from tfcli.build import build_model
-
+    """A model's facts from its declared layout (nothing is built): every family's closed form
+    is its layout, and the input at each x is resolved by the family (encoder-decoders: as
+    many target tokens as source tokens)."""
     config = spec.config
+    layout = config.layout()
     mode = "image" if config.default_input().image_size else "tokens"
-    model = build_model(config, device="meta")
-    has_causal = any(getattr(m, "causal", False) and not getattr(m, "cross", False) for m in model.modules())
 
-    def raw(x: int) -> Breakdown:
-        shape = (InputShape(batch=batch, image_size=x) if mode == "image"
-                 else InputShape(batch=batch, seq_len=x, tgt_len=x))
-        return count_analytic(config, shape)
+    def shape(x: int) -> InputShape:
+        return InputShape(batch=batch, image_size=x) if mode == "image" else InputShape(batch=batch, seq_len=x)
 
-    # every family's closed form is its layout
-    return _Subject(spec.name, config.family, "analytic", mode, config.num_params(), model.context_length(),
-                    kv_cache_bytes_per_token(model) is not None, has_causal, raw)
+    return _Subject(spec.name, config.family, "analytic", mode, config.num_params(), layout.generates(),
+                    layout.has_causal_attention(), lambda x: count_analytic(config, shape(x)), shape)
 
 
 def complexity_report(
@@ -204,7 +201,7 @@ def complexity_report(
 
     from tfcli.errors import TfcliError
 
-    step = 1 if mode == "tokens" else image_step(spec.config)
+    step = 1 if mode == "tokens" else spec.config.image_step()
     search = evaluate if step == 1 else (lambda k: evaluate(k * step))  # image sides: whole patches
     hi = (1 << 24) if mode == "tokens" else max(1, (1 << 15) // step)
     if xs is None:
@@ -235,9 +232,8 @@ def complexity_report(
     else:
         result = Crossover(tokens=cross, exact=exact_root(evaluate, causal_half) if method == "analytic" else None)
 
-    if subject.context is not None and mode == "tokens" and max(xs) > subject.context:
-        notes.append(f"lengths past the position table ({subject.context}) are counted with the table extended "
-                     "(positions wrap): the trained model never saw them")
+    if subject.shape is not None:  # what the family says about the longest input (its position table)
+        notes.extend(spec.config.resolve_input(subject.shape(max(xs))).notes)
     if mode == "image":
         notes.append("tokens grow with the square of the image side, attention scores with its fourth power")
     return ComplexityReport(
@@ -245,26 +241,6 @@ def complexity_report(
         causal_half=causal_half, params=subject.params, points=points, crossover=result,
         has_kv_cache=subject.has_kv, has_causal=subject.has_causal, notes=notes,
     )
-
-
-def image_step(config) -> int:
-    """The granularity image sides come in: the patch size (searched in nested configs too)."""
-    import dataclasses
-
-    if isinstance(getattr(config, "patch_size", None), int):
-        return config.patch_size
-    for f in dataclasses.fields(config):
-        value = getattr(config, f.name)
-        if dataclasses.is_dataclass(value) and isinstance(getattr(value, "patch_size", None), int):
-            return value.patch_size
-    # latent diffusion: pixels per latent, times 2 per UNet halving (the latents must halve evenly)
-    unet = getattr(config, "unet", config)
-    if hasattr(unet, "downsamples") and hasattr(unet, "pixels_per_latent"):
-        per_latent = getattr(config, "pixels_per_latent", unet.pixels_per_latent)
-        return per_latent * 2**unet.downsamples
-    if hasattr(config, "downsamples"):  # the VAE: the image side halves `downsamples` times
-        return 2**config.downsamples
-    return 8
 
 
 def _bare_name(dims: dict) -> str:

@@ -53,24 +53,16 @@ class Inspection:
         }
 
 
-def resolve_input(config, model, shape: InputShape):
-    """The command's input, resolved once; --prompt is refused by models that take none."""
-    if shape.prompt is not None and not model.takes_prompts:
-        from tfcli.errors import InputShapeError
-
-        raise InputShapeError(f"--prompt is for SAM models; {config.family} takes no prompts")
-    return config.resolve_input(shape)
-
-
 def inspect_model(spec: ResolvedSpec, shape: InputShape) -> Inspection:
     from tfcli.analysis.classify import classify
+    from tfcli.analysis.inputs import resolve_input
     from tfcli.analysis.params import count_params
     from tfcli.analysis.tree import build_tree, record_output_shapes
     from tfcli.build import build_model
     from tfcli.catalog import family_of
 
     model = build_model(spec.config, device="meta")
-    x = resolve_input(spec.config, model, shape)
+    x = resolve_input(spec, shape)
     inputs = model.example_inputs(x, "meta")
     shapes = record_output_shapes(model, inputs)
     fam = family_of(spec.config)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-CATEGORIES = ("embeddings", "attention", "feed-forward", "norms", "convolution", "heads", "other")
+from tfcli.spec.tally import MODULE_CATEGORIES as CATEGORIES
 
 
 @dataclass

@@ -173,16 +173,3 @@ def read_structure(model) -> Structure:
     report = count_params(model)
     s.convolution = report.by_category["convolution"] > 0
     return s
-
-
-def kv_cache_bytes_per_token(model, bytes_per_value: int = 2) -> int | None:
-    """K and V of every causal self-attention, per generated token; None if nothing generates."""
-    from tfcli.blocks import Attention, LMHead
-
-    if not any(isinstance(m, LMHead) for m in model.modules()):
-        return None
-    total = 0
-    for m in model.modules():
-        if isinstance(m, Attention) and m.causal and not m.cross:
-            total += 2 * m.num_kv_heads * m.head_dim * bytes_per_value
-    return total or None

@@ -32,12 +32,6 @@ class MemoryEstimate:
         return self.weights + self.activations + self.attention
 
 
-def token_counts(config, shape) -> tuple[int, int]:
-    """(encoder or only stack, decoder) tokens per sample for the estimate, from the resolved input."""
-    x = config.resolve_input(shape)
-    return x.tokens, (x.tgt_len or 0) if config.encoder_decoder else 0
-
-
 def ffn_hidden_width(model) -> int | None:
     """Widest FFN hidden activation per token in the built model, or None if it has no FFN.
 
@@ -51,31 +45,36 @@ def ffn_hidden_width(model) -> int | None:
     return max(widths, default=None)
 
 
-def estimate_memory(model, shape, dtype: str, attn: str) -> MemoryEstimate:
+def estimate_memory(model, x, dtype: str, attn: str) -> MemoryEstimate:
     """What one inference pass of `model` (built on meta: no weights needed) holds at its
-    peak: weights, the widest activations, logits.
+    peak at the resolved input `x`: weights, the widest activations, logits.
 
     Under inference_mode nothing is kept for backward, so the peak is one layer's
     live tensors (residual, norm, Q/K/V, FFN hidden) plus the logits; the math SDPA
-    backend also materialises scores and probabilities of shape (B, h, T, S).
+    backend also materialises scores and probabilities of shape (B, h, T, S). The widths
+    are the built modules' own (Attention, FeedForward, LMHead), not config fields.
     """
+    from tfcli.blocks import Attention, LMHead
+    from tfcli.blocks.embeddings import T5RelativeBias
+
     config = model.config
     b = DTYPE_BYTES[dtype]
-    B = shape.batch
-    d = getattr(config, "d_model", 768)
-    h = getattr(config, "num_heads", 12)
-    inner = h * (getattr(config, "head_dim", None) or d // h)
+    B = x.batch
+    attentions = [m for m in model.modules() if isinstance(m, Attention)]
+    d = max((m.out.out_features for m in attentions), default=0)
+    h = max((m.num_heads for m in attentions), default=0)
+    inner = max((m.num_heads * m.head_dim for m in attentions), default=0)
     # fc1's output and its activation (gated: the gate's activation and the product, each
     # half as wide) are live together
     ffn = ffn_hidden_width(model) or 4 * d
-    vocab = getattr(config, "vocab_size", 0)
-    enc, dec = token_counts(config, shape)
+    vocab = max((m.proj.out_features for m in model.modules() if isinstance(m, LMHead)), default=0)
+    enc, dec = x.tokens, (x.tgt_len or 0) if config.encoder_decoder else 0  # per sample
     longest = max(enc, dec)
     per_token = 4 * d + 4 * inner + 2 * ffn
     activations = B * longest * per_token * b + B * enc * d * b * (1 if dec else 0)  # + encoder memory
     activations += B * (dec or enc) * vocab * b  # logits
     # an additive score bias (T5's relative positions) keeps most kernels on the math path
-    math_path = attn == "math" or getattr(config, "relative_buckets", None) is not None
+    math_path = attn == "math" or any(isinstance(m, T5RelativeBias) for m in model.modules())
     attention = 2 * B * h * longest * longest * b if math_path else 0
     return MemoryEstimate(config.num_params() * b, activations, attention)
 

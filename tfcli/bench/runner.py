@@ -21,24 +21,13 @@ def forward_flops(meta_model, meta_inputs: dict) -> int:
     return 2 * int(count_torch(meta_model, meta_inputs).total)
 
 
-def context_note(model, name: str, shape) -> str | None:
-    ctx = model.context_length()
-    longest = max(shape.seq_len or 0, shape.tgt_len or 0)
-    if ctx is not None and longest > ctx:
-        return (
-            f"--seq-len {longest} exceeds {name}'s learned position table ({ctx}); positions past "
-            f"{ctx} reuse the table for this run (same cost; the trained model never saw them)"
-        )
-    return None
-
-
 def bench_model(
     spec,
     shapes: list,
     opts: BenchOptions,
     on_point: Callable[[Point], None] | None = None,
 ) -> BenchResult:
-    """Benchmark one resolved spec at each InputShape in `shapes` (a sweep when several).
+    """Benchmark one resolved spec at each resolved input in `shapes` (a sweep when several).
 
     Shapes estimated not to fit are skipped (refused outright when none fit, unless
     --force); an OOM marks its shape and the sweep goes on; Ctrl-C ends the sweep and
@@ -114,7 +103,7 @@ def _bench(spec, shapes: list, opts: BenchOptions, on_point: Callable[[Point], N
         meta_inputs = cast_inputs(meta_model.example_inputs(shape, "meta"), opts.dtype)
         count = count_items(meta_inputs)
         point.items, point.unit = count.items, count.unit
-        for note in (context_note(model, spec.name, shape), count.note):
+        for note in (*shape.notes, count.note):
             if note and note not in result.notes:
                 result.notes.append(note)
         if not fit:

@@ -22,7 +22,7 @@ def activation_fn(name: str):
 
 
 class FeedForward(nn.Module):
-    category = "feed-forward"
+    category = "feed_forward"
 
     def __init__(
         self,

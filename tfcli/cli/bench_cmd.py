@@ -12,26 +12,6 @@ from tfcli.cli.app import app
 DEFAULT_MODEL = "transformer-base"
 
 
-def parse_lengths(values: list[str] | None) -> list[int | None]:
-    """--seq-len 512 | --seq-len 512,1024,2048 | repeated; sorted, duplicates dropped."""
-    from tfcli.errors import UsageError
-
-    if not values:
-        return [None]
-    out: set[int] = set()
-    for value in values:
-        for part in str(value).split(","):
-            part = part.strip()
-            if not part:
-                continue
-            if not part.isdigit() or int(part) < 1:
-                raise UsageError(f"--seq-len takes positive integers (e.g. 512 or 512,1024,2048); got '{part}'")
-            out.add(int(part))
-    if not out:
-        raise UsageError("--seq-len needs at least one length")
-    return sorted(out)
-
-
 @app.command()
 def bench(
     models: list[str] = typer.Argument(
@@ -42,15 +22,13 @@ def bench(
     device: str = typer.Option("cpu", "--device", help="cpu, cuda or cuda:N."),
     dtype: str = typer.Option("fp32", "--dtype", help="fp32, bf16 or fp16."),
     batch: int = o.BATCH,
-    seq_len: list[str] = typer.Option(
-        None, "--seq-len", "-n", help="Tokens per sequence; a comma list or repeats make a sweep: -n 512,1024,2048.",
-    ),
+    seq_len: list[str] = o.SEQ_LENS,
     tgt_len: int = o.TGT_LEN,
     image_size: int = o.IMAGE_SIZE,
-    warmup: int = typer.Option(3, "--warmup", min=1, help="Untimed passes first (the first also compiles)."),
-    iters: int = typer.Option(None, "--iters", min=1, help="Timed passes (default: as many as fill --min-time)."),
-    min_time: float = typer.Option(1.0, "--min-time", min=0.0, help="Seconds of timed passes per length (at least 10 passes)."),
-    threads: int = typer.Option(None, "--threads", min=1, help="CPU threads (torch.set_num_threads)."),
+    warmup: int = typer.Option(3, "--warmup", help="Untimed passes first (the first also compiles)."),
+    iters: int = typer.Option(None, "--iters", help="Timed passes (default: as many as fill --min-time)."),
+    min_time: float = typer.Option(1.0, "--min-time", help="Seconds of timed passes per length (at least 10 passes)."),
+    threads: int = typer.Option(None, "--threads", help="CPU threads (torch.set_num_threads)."),
     attn: str = typer.Option("auto", "--attn", help="SDPA backend: auto, math, flash or efficient."),
     compile_: bool = typer.Option(False, "--compile", help="Run the model through torch.compile (compiled during warm-up)."),
     force: bool = typer.Option(False, "--force", help="Run even when the memory estimate exceeds what is available."),
@@ -72,7 +50,10 @@ def bench(
     dtype = b.parse_dtype(dtype)
     device = b.check_device(device, dtype, attn.strip().lower())
     limit = b.parse_bytes(max_memory) if max_memory is not None else None
-    lengths = parse_lengths(seq_len)
+    lengths = o.parse_lengths(seq_len) or [None]
+    o.positive(batch=batch, tgt_len=tgt_len, image_size=image_size, warmup=warmup, iters=iters, threads=threads)
+    if min_time < 0:
+        raise UsageError(f"--min-time must be 0 or more seconds, got {min_time}")
     if plot is not None and plot.suffix.lower() != ".svg":
         raise UsageError(f"--plot writes SVG; give a file ending in .svg, not '{plot.name}'")
     opts = b.BenchOptions(
@@ -86,23 +67,14 @@ def bench(
         if not json_:
             err.print(f"[dim]no model named; benchmarking {DEFAULT_MODEL}[/]")
     specs = [resolve(name, set_) for name in names]
-    from tfcli.errors import InputShapeError
-    from tfcli.catalog import family_of
-
-    for spec in specs:
-        modality = family_of(spec.config).modality
-        if modality == "vision" and seq_len:
-            raise InputShapeError(f"{spec.name} is a vision model: --seq-len does not apply; use --image-size")
-        if modality == "text" and image_size is not None:
-            raise InputShapeError(f"{spec.name} is a text model: --image-size does not apply; use --seq-len")
+    runs = [(spec, _inputs(spec, batch, lengths, tgt_len, image_size)) for spec in specs]  # all checked first
 
     results: list[b.BenchResult] = []
     interrupted = False
     progress = _progress(err, enabled=len(lengths) > 1 and not json_)
     try:
         with progress:
-            for spec in specs:
-                shapes = _shapes(spec.config, batch, lengths, tgt_len, image_size)
+            for spec, shapes in runs:
                 task = progress.add_task(spec.name, total=len(shapes))
 
                 def advance(point, task=task, name=spec.name):
@@ -142,17 +114,11 @@ def bench(
         raise ResourceError("every run ran out of memory; try a smaller --batch or --seq-len")
 
 
-def _shapes(config, batch, lengths, tgt_len, image_size):
-    from tfcli.spec import InputShape
+def _inputs(spec, batch, lengths, tgt_len, image_size):
+    """One resolved input per length (checked against what the model reads), made here once."""
+    from tfcli.analysis.inputs import resolve_input
 
-    default = config.default_input()
-    shapes = []
-    for n in lengths:
-        seq = n if n is not None else default.seq_len
-        encdec = hasattr(config, "num_decoder_layers")
-        tgt = (tgt_len or seq) if encdec else None
-        shapes.append(InputShape(batch=batch, seq_len=seq, tgt_len=tgt, image_size=image_size or default.image_size))
-    return shapes
+    return [resolve_input(spec, o.input_shape(batch, n, tgt_len, image_size)) for n in lengths]
 
 
 def _progress(console, enabled: bool):

@@ -6,30 +6,35 @@ import typer
 
 from tfcli.cli import options as o
 from tfcli.cli.app import app
-from tfcli.catalog import complete_names
 
 
 @app.command()
 def compare(
-    models: list[str] = typer.Argument(
-        ..., help="Two or more preset names, aliases or spec/config.json files.",
-        autocompletion=complete_names, show_default=False,
-    ),
-    seq_len: int = typer.Option(128, "--seq-len", "-n", min=1, help="Tokens per sequence for the FLOP count (one input for all)."),
+    models: list[str] = o.MODELS,
+    set_: list[str] = o.SET,
+    batch: int = o.BATCH,
+    seq_len: int = o.SEQ_LEN,
+    tgt_len: int = o.TGT_LEN,
+    image_size: int = o.IMAGE_SIZE,
     json_: bool = o.JSON,
     markdown: bool = typer.Option(False, "--markdown", help="Print a Markdown table."),
 ) -> None:
-    """Put models side by side: class, positions, attention, norms, sizes, FLOPs, KV cache."""
+    """Put models side by side: class, positions, attention, norms, sizes, FLOPs, KV cache.
+
+    One input for all: each option applies to the models that read it (--seq-len to the
+    text models, --image-size to the vision ones); the rest use their family's default.
+    """
     from tfcli.errors import UsageError
 
     if len(models) < 2:
         raise UsageError("compare needs at least two models, e.g. tfcli compare bert gpt2")
     if json_ and markdown:
         raise UsageError("choose one of --json and --markdown")
+    shape = o.input_shape(batch, seq_len, tgt_len, image_size)
     from tfcli.analysis.compare import compare as run_compare
     from tfcli.catalog import resolve
 
-    cmp = run_compare([resolve(m) for m in models], seq_len)
+    cmp = run_compare([resolve(m, set_) for m in models], shape)
     if json_:
         o.print_json(cmp.to_dict())
     elif markdown:

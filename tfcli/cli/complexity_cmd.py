@@ -13,38 +13,12 @@ MODEL = typer.Argument(
 )
 
 
-def parse_lengths(text: str | None, option: str) -> list[int] | None:
-    """'128,256,512' → [128, 256, 512]; anything else is one clear line and exit 2."""
-    from tfcli.errors import UsageError
-
-    if text is None:
-        return None
-    items = [t.strip() for t in text.split(",")]
-    try:
-        values = [int(t) for t in items]
-    except ValueError:
-        raise UsageError(
-            f"{option} expects comma-separated positive integers such as 128,256,512; got '{text}'"
-        ) from None
-    bad = [v for v in values if v <= 0]
-    if bad:
-        raise UsageError(f"{option} values must be positive; got {bad[0]} in '{text}'")
-    return sorted(set(values))
-
-
-def _positive(name: str, value: int | None) -> None:
-    from tfcli.errors import UsageError
-
-    if value is not None and value <= 0:
-        raise UsageError(f"{name} must be a positive integer, got {value}")
-
-
 @app.command()
 def complexity(
     model: str = MODEL,
     set_: list[str] = o.SET,
-    seq_len: str = typer.Option(None, "--seq-len", "-n", help="Lengths to show: 128,256,512 (default: doubling from 128)."),
-    image_size: str = typer.Option(None, "--image-size", help="Image sides for vision models: 224,448,896."),
+    seq_len: list[str] = o.SEQ_LENS,
+    image_size: list[str] = o.IMAGE_SIZES,
     max_: int = typer.Option(None, "--max", help="Double from 128 tokens (or the default image side) up to this."),
     d_model: int = typer.Option(None, "--d-model", help="Bare dimensions instead of a model: width."),
     heads: int = typer.Option(None, "--heads", help="Bare dimensions: attention heads."),
@@ -53,26 +27,28 @@ def complexity(
     kv_heads: int = typer.Option(None, "--kv-heads", help="Bare dimensions: key/value heads (GQA)."),
     gated: bool = typer.Option(False, "--gated", help="Bare dimensions: gated feed-forward (SwiGLU)."),
     causal: bool = typer.Option(False, "--causal", help="Bare dimensions: causal decoder blocks (adds a KV cache)."),
-    batch: int = typer.Option(1, "--batch", "-b", help="Batch size."),
+    batch: int = o.BATCH,
     dtype: str = typer.Option("bf16", "--dtype", help="Bytes per element for memory: fp32, bf16, fp16, fp8."),
     causal_half: bool = typer.Option(False, "--causal-half", help="Count only the masked half of causal scores."),
     plot: str = typer.Option(None, "--plot", help="Also write a log-log plot to FILE (.svg, or .png with Pillow)."),
     json_: bool = o.JSON,
 ) -> None:
-    """How the cost of attention grows with sequence length (or image side), and where it overtakes the rest."""
+    """How the cost of attention grows with sequence length (or image side), and where it overtakes the rest.
+
+    Default sweep: doubling from 128 tokens (or the model's image side) past the crossover."""
     from tfcli.errors import UsageError
 
-    for name, value in (("--max", max_), ("--batch", batch), ("--d-model", d_model), ("--heads", heads),
-                        ("--ffn", ffn), ("--layers", layers), ("--kv-heads", kv_heads)):
-        _positive(name, value)
+    for name, value in (("max", max_), ("batch", batch), ("d_model", d_model), ("heads", heads),
+                        ("ffn", ffn), ("layers", layers), ("kv_heads", kv_heads)):
+        o.positive(**{name: value})
     from tfcli.analysis.complexity import DTYPE_BYTES
 
     if dtype not in DTYPE_BYTES:
         raise UsageError(f"--dtype must be one of {', '.join(DTYPE_BYTES)}; got '{dtype}'")
     if plot is not None and not plot.lower().endswith((".svg", ".png")):
         raise UsageError(f"--plot writes .svg or .png; got '{plot}'")
-    lengths = parse_lengths(seq_len, "--seq-len")
-    sides = parse_lengths(image_size, "--image-size")
+    lengths = o.parse_lengths(seq_len, "--seq-len")
+    sides = o.parse_lengths(image_size, "--image-size")
     if (lengths or sides) and max_ is not None:
         raise UsageError("give either a list (--seq-len/--image-size) or --max, not both")
 

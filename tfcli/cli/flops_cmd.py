@@ -12,19 +12,6 @@ CAUSAL_HALF = typer.Option(
     False, "--causal-half", help="Count only the masked half of causal score matrices (default: the full n×n)."
 )
 DEPTH = typer.Option(2, "--depth", "-d", help="Levels of the per-module table (0: none).")
-# no min= here: bad values get tfcli's one-line error instead of click's usage block
-SEQ_LEN = typer.Option(None, "--seq-len", "-n", help="Tokens per sequence (default: the family's).")
-TGT_LEN = typer.Option(None, "--tgt-len", help="Decoder tokens for encoder-decoders (default: --seq-len).")
-IMAGE_SIZE = typer.Option(None, "--image-size", help="Image side in pixels for vision models.")
-BATCH = typer.Option(1, "--batch", "-b", help="Batch size.")
-
-
-def check_positive(**values: int | None) -> None:
-    from tfcli.errors import UsageError
-
-    for name, value in values.items():
-        if value is not None and value <= 0:
-            raise UsageError(f"--{name.replace('_', '-')} must be a positive integer, got {value}")
 
 
 @app.command()
@@ -32,10 +19,10 @@ def flops(
     model: str = o.MODEL,
     set_: list[str] = o.SET,
     method: str = METHOD,
-    batch: int = BATCH,
-    seq_len: int = SEQ_LEN,
-    tgt_len: int = TGT_LEN,
-    image_size: int = IMAGE_SIZE,
+    batch: int = o.BATCH,
+    seq_len: int = o.SEQ_LEN,
+    tgt_len: int = o.TGT_LEN,
+    image_size: int = o.IMAGE_SIZE,
     prompt: str = o.PROMPT,
     causal_half: bool = CAUSAL_HALF,
     depth: int = DEPTH,
@@ -44,9 +31,8 @@ def flops(
     """Count MACs and FLOPs of one forward pass of MODEL (meta device: no weights, seconds at 175B)."""
     from tfcli.errors import UsageError
 
-    check_positive(batch=batch, seq_len=seq_len, tgt_len=tgt_len, image_size=image_size)
-    if depth < 0:
-        raise UsageError(f"--depth must be 0 or more, got {depth}")
+    shape = o.input_shape(batch, seq_len, tgt_len, image_size, prompt)
+    o.at_least_zero(depth=depth)
     from tfcli.analysis.flops import METHODS
 
     method = method.lower()
@@ -60,7 +46,7 @@ def flops(
     from tfcli.render.flops import render_flops
 
     spec = resolve(model, set_)
-    report = flops_report(spec, o.input_shape(batch, seq_len, tgt_len, image_size, prompt), methods, causal_half)
+    report = flops_report(spec, shape, methods, causal_half)
     if json_:
         o.print_json(report.to_dict())
     else:

@@ -16,20 +16,26 @@ def graph(
     output: Path = typer.Option(..., "--output", "-o", help="File to write: .svg, .png, .pdf or .dot.", show_default=False),
     set_: list[str] = o.SET,
     depth: int = typer.Option(
-        None, "--depth", "-d", min=0, show_default=False,
+        None, "--depth", "-d", show_default=False,
         help="Levels of containers to open (repeated blocks are drawn once with their count). "
         "Default: 2, or fewer when that would draw more than 60 boxes (SD's U-Net).",
     ),
-    seq_len: int = typer.Option(
-        None, "--seq-len", "-n", min=1, help="Tokens traced (default: the family's; only shapes in labels change)."
-    ),
+    batch: int = o.BATCH,
+    seq_len: int = o.SEQ_LEN,
+    tgt_len: int = o.TGT_LEN,
     image_size: int = o.IMAGE_SIZE,
+    prompt: str = o.PROMPT,
 ) -> None:
-    """Draw MODEL's blocks with Graphviz: embeddings, positions, N× blocks, heads."""
+    """Draw MODEL's blocks with Graphviz: embeddings, positions, N× blocks, heads.
+
+    The input options change only the shapes written in the labels."""
     import os
 
     from tfcli.errors import TfcliError, UsageError
     from tfcli.render.graph import FORMATS
+
+    shape = o.input_shape(batch, seq_len, tgt_len, image_size, prompt)
+    o.at_least_zero(depth=depth)
 
     suffix = output.suffix.lower()
     if suffix not in FORMATS:
@@ -41,14 +47,14 @@ def graph(
         raise UsageError(f"cannot write {output}: directory {parent} is not writable")
 
     from tfcli.analysis.graph import build_graph, build_graph_auto
-    from tfcli.analysis.inspect import resolve_input
+    from tfcli.analysis.inputs import resolve_input
     from tfcli.build import build_model
     from tfcli.catalog import resolve
     from tfcli.render.graph import write_graph
 
     spec = resolve(model, set_)
+    x = resolve_input(spec, shape)
     net = build_model(spec.config, device="meta")
-    x = resolve_input(spec.config, net, o.input_shape(1, seq_len, None, image_size))  # the family's defaults
     inputs = net.example_inputs(x, "meta")
     if depth is None:
         g, used = build_graph_auto(net, inputs, title=spec.name)

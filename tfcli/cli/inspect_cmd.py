@@ -25,8 +25,10 @@ def inspect(
     from tfcli.catalog import resolve
     from tfcli.render.inspect import render_inspection
 
+    o.at_least_zero(depth=depth)
+    shape = o.input_shape(batch, seq_len, tgt_len, image_size, prompt)
     spec = resolve(model, set_)
-    ins = inspect_model(spec, o.input_shape(batch, seq_len, tgt_len, image_size, prompt))
+    ins = inspect_model(spec, shape)
     if json_:
         o.print_json(ins.to_dict())
     else:

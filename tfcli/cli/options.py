@@ -1,4 +1,8 @@
-"""Options shared by the commands, declared once."""
+"""The options the commands share, declared once and validated once.
+
+Numbers carry no click `min=`: a bad value gets tfcli's one-line error (exit 2) from
+`input_shape`/`parse_lengths`, the same wording in every command.
+"""
 
 from __future__ import annotations
 
@@ -10,24 +14,73 @@ MODEL = typer.Argument(
     ..., help="Preset name or alias (see `tfcli list`), or a .yaml/.toml/.json spec file.",
     autocompletion=complete_names, show_default=False,
 )
-SET = typer.Option(None, "--set", "-s", help="Override a config field: --set num_layers=6 (repeatable).")
-BATCH = typer.Option(1, "--batch", "-b", min=1, help="Batch size.")
-SEQ_LEN = typer.Option(None, "--seq-len", "-n", min=1, help="Tokens per sequence (default: the family's).")
-TGT_LEN = typer.Option(None, "--tgt-len", min=1, help="Decoder tokens for encoder-decoders (default: --seq-len).")
-IMAGE_SIZE = typer.Option(None, "--image-size", min=1, help="Image side in pixels for vision models.")
+MODELS = typer.Argument(
+    ..., help="Two or more preset names, aliases or spec/config.json files.",
+    autocompletion=complete_names, show_default=False,
+)
+SET = typer.Option(None, "--set", "-s", help="Override a config field: --set num_layers=6 (repeatable; every model).")
+BATCH = typer.Option(1, "--batch", "-b", help="Batch size.")
+SEQ_LEN = typer.Option(None, "--seq-len", "-n", help="Tokens per sequence (default: the family's).")
+TGT_LEN = typer.Option(None, "--tgt-len", help="Decoder tokens for encoder-decoders (default: --seq-len).")
+IMAGE_SIZE = typer.Option(None, "--image-size", help="Image side in pixels for vision models.")
 PROMPT = typer.Option(
     None, "--prompt", help="SAM prompts per image: points=N, box, mask (comma-separated; default points=1)."
 )
+# the sweeping commands (bench, complexity) take lists: -n 512,1024 or -n 512 -n 1024
+SEQ_LENS = typer.Option(None, "--seq-len", "-n", help="Lengths: 512, or a sweep 512,1024,2048 (repeatable).")
+IMAGE_SIZES = typer.Option(None, "--image-size", help="Image sides in pixels: 224, or a sweep 224,448,896.")
 JSON = typer.Option(False, "--json", help="Print JSON instead of tables.")
-DEPTH = typer.Option(3, "--depth", "-d", min=0, help="Levels of the layer tree to show.")
+DEPTH = typer.Option(3, "--depth", "-d", help="Levels of the layer tree to show.")
+
+
+def positive(**values: int | None) -> None:
+    """--name must be a positive integer (None: not given)."""
+    from tfcli.errors import UsageError
+
+    for name, value in values.items():
+        if value is not None and value <= 0:
+            raise UsageError(f"--{name.replace('_', '-')} must be a positive integer, got {value}")
+
+
+def at_least_zero(**values: int | None) -> None:
+    from tfcli.errors import UsageError
+
+    for name, value in values.items():
+        if value is not None and value < 0:
+            raise UsageError(f"--{name.replace('_', '-')} must be 0 or more, got {value}")
 
 
 def input_shape(
-    batch: int, seq_len: int | None, tgt_len: int | None, image_size: int | None, prompt: str | None = None
+    batch: int = 1, seq_len: int | None = None, tgt_len: int | None = None, image_size: int | None = None,
+    prompt: str | None = None,
 ):
+    """The input options as given (None: the family's default), each checked here once."""
     from tfcli.spec import InputShape
 
+    positive(batch=batch, seq_len=seq_len, tgt_len=tgt_len, image_size=image_size)
     return InputShape(batch=batch, seq_len=seq_len, tgt_len=tgt_len, image_size=image_size, prompt=prompt)
+
+
+def parse_lengths(values: str | list[str] | None, option: str = "--seq-len") -> list[int] | None:
+    """'128,256,512' or repeats of it → sorted distinct positive integers; None when not given."""
+    from tfcli.errors import UsageError
+
+    if not values:
+        return None
+    texts = [values] if isinstance(values, str) else list(values)
+    out: set[int] = set()
+    for text in texts:
+        for item in (t.strip() for t in str(text).split(",")):
+            try:
+                value = int(item)
+            except ValueError:
+                raise UsageError(
+                    f"{option} expects comma-separated positive integers such as 128,256,512; got '{text}'"
+                ) from None
+            if value <= 0:
+                raise UsageError(f"{option} values must be positive; got {value} in '{text}'")
+            out.add(value)
+    return sorted(out)
 
 
 def print_json(data) -> None:

@@ -28,10 +28,6 @@ class TfcliModel(nn.Module):
         """Named parts shown separately (towers, encoder/decoder, UNet levels)."""
         return {}
 
-    def context_length(self) -> int | None:
-        """Longest sequence the position table was trained for (None: unbounded)."""
-        return getattr(self.config, "max_positions", None) if self.config.learned_positions else None
-
 
 def token_ids(batch: int, seq_len: int, vocab_size: int, device) -> torch.Tensor:
     if torch.device(device).type == "meta":

@@ -79,9 +79,6 @@ class CLIPModel(TfcliModel):
         # the softmax temperature, learned in log space (one scalar)
         self.logit_scale = nn.Parameter(torch.tensor(c.logit_scale_init))
 
-    def context_length(self) -> int | None:
-        return self.config.text.max_positions
-
     def components(self) -> dict[str, nn.Module]:
         return {
             "text tower": self.text,

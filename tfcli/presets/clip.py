@@ -127,6 +127,12 @@ class CLIPConfig(ArchConfig):
     def default_input(self) -> InputShape:
         return InputShape(seq_len=self.text.max_positions, image_size=self.vision.image_size)
 
+    def image_step(self) -> int:
+        return self.vision.patch_size
+
+    def context_length(self) -> int:
+        return self.text.context_length()
+
     def resolve_input(self, shape: InputShape) -> ResolvedInput:
         v = self.vision
         x = image_input(shape, v.image_size, v.patch_size, [(1, "[CLS]")], patches="image_patches",

@@ -157,6 +157,9 @@ class UNetConfig(ArchConfig):
     def default_input(self) -> InputShape:
         return InputShape(seq_len=77, image_size=self.sample_size * self.pixels_per_latent)
 
+    def image_step(self) -> int:
+        return self.pixels_per_latent * 2**self.downsamples  # the latents must halve evenly
+
     def resolve_input(self, shape: InputShape) -> ResolvedInput:
         return _image_and_text(self, shape, self.sample_size * self.pixels_per_latent, self, self.pixels_per_latent)
 
@@ -213,6 +216,9 @@ class VAEConfig(ArchConfig):
 
     def default_input(self) -> InputShape:
         return InputShape(image_size=self.sample_size)
+
+    def image_step(self) -> int:
+        return 2**self.downsamples  # the image side halves `downsamples` times
 
     def resolve_input(self, shape: InputShape) -> ResolvedInput:
         size = shape.image_size or self.sample_size
@@ -272,6 +278,12 @@ class StableDiffusionConfig(ArchConfig):
 
     def default_input(self) -> InputShape:
         return InputShape(seq_len=self.text.max_positions, image_size=self.vae.sample_size)
+
+    def image_step(self) -> int:
+        return self.pixels_per_latent * 2**self.unet.downsamples
+
+    def context_length(self) -> int:
+        return self.text.context_length()
 
     def resolve_input(self, shape: InputShape) -> ResolvedInput:
         return _image_and_text(self.unet, shape, self.vae.sample_size, self.text, self.pixels_per_latent)
@@ -340,7 +352,7 @@ def _image_and_text(unet: "UNetConfig", shape: InputShape, default_size: int, te
 
 
 def _conv3(t: Tally, pixels: int, c_in: int, c_out: int) -> None:
-    t.linear("other", pixels, 9 * c_in, c_out)
+    t.linear("convolution", pixels, 9 * c_in, c_out)
 
 
 def _resnet(t: Tally, pixels: int, c_in: int, c_out: int, temb: int = 0) -> None:
@@ -352,14 +364,14 @@ def _resnet(t: Tally, pixels: int, c_in: int, c_out: int, temb: int = 0) -> None
     t.norm(pixels * c_out)
     _conv3(t, pixels, c_out, c_out)
     if c_in != c_out:
-        t.linear("other", pixels, c_in, c_out)
+        t.linear("convolution", pixels, c_in, c_out)
 
 
 def _spatial_transformer(t: Tally, n: int, ch: int, heads: int, depth: int, text: int, ctx: int) -> None:
     """GroupNorm, 1×1 proj_in, `depth` blocks (self-attention over the n pixels, cross-attention
     to the text, GEGLU 4C, 3 LayerNorms), 1×1 proj_out: 20nC² + 2n²C + 2nTC + 2TdC per block."""
     t.norm(n * ch)
-    t.linear("other", n, ch, 2 * ch)  # proj_in and proj_out
+    t.linear("convolution", n, ch, 2 * ch)  # proj_in and proj_out
     transformer_block(ch, heads, ctx).add_macs(t, n, text, times=depth)
 
 
@@ -420,7 +432,7 @@ def _vae_decode(t: Tally, c, side: int) -> None:
     """post_quant_conv and the decoder from side×side latents (side · 2^downsamples pixels out)."""
     ch, L, z = c.block_out_channels[::-1], c.layers_per_block, c.latent_channels
     n = side * side
-    t.linear("other", n, z, z)  # post_quant_conv (1×1)
+    t.linear("convolution", n, z, z)  # post_quant_conv (1×1)
     _conv3(t, n, z, ch[0])
     _vae_mid(t, n, ch[0])
     c_in = ch[0]
@@ -454,7 +466,7 @@ def vae_macs(c, s: ResolvedInput) -> Breakdown:
     _vae_mid(t, n, ch[-1])
     t.norm(n * ch[-1])
     _conv3(t, n, ch[-1], 2 * z)
-    t.linear("other", n, 2 * z, 2 * z)  # quant_conv (1×1)
+    t.linear("convolution", n, 2 * z, 2 * z)  # quant_conv (1×1)
     _vae_decode(t, c, side)
     return t.result()
 

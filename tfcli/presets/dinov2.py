@@ -55,6 +55,9 @@ class DINOv2Config(ArchConfig):
     def default_input(self) -> InputShape:
         return InputShape(image_size=self.image_size)
 
+    def image_step(self) -> int:
+        return self.patch_size
+
     def resolve_input(self, shape: InputShape) -> ResolvedInput:
         return image_input(shape, self.image_size, self.patch_size, [(1, "[CLS]"), (self.num_registers, "registers")])
 

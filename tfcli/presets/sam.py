@@ -131,6 +131,9 @@ class SamConfig(ArchConfig):
     def default_input(self) -> InputShape:
         return InputShape(image_size=self.image_size)
 
+    def image_step(self) -> int:
+        return self.patch_size
+
     # -- closed-form parameter counts, one per part ----------------------------
 
     def image_encoder_params(self) -> int:
@@ -225,8 +228,8 @@ def sam_macs(c: "SamConfig", s: ResolvedInput) -> Breakdown:
             t.macs["attn_scores"] += 2 * s.batch * T * g * d
         t.linear("feed_forward", T, d, 2 * c.mlp_dim)  # fc1 + fc2 (same MACs each)
         t.norm(T * d, times=2)
-    t.linear("other", T, d, C)  # neck: 1×1 conv
-    t.linear("other", T, 9 * C, C)  # 3×3 conv
+    t.linear("convolution", T, d, C)  # neck: 1×1 conv
+    t.linear("convolution", T, 9 * C, C)  # 3×3 conv
     t.norm(T * C, times=2)
 
     # prompt encoder: Fourier features of each point (the image grid's are "embeddings")
@@ -237,11 +240,11 @@ def sam_macs(c: "SamConfig", s: ResolvedInput) -> Breakdown:
     t.linear("other", sparse, 2, C // 2)
     if prompt.mask:  # 4g² mask pixels → 2×2/2 conv → LN → 2×2/2 conv → LN → 1×1 conv
         m = c.mask_in_chans
-        t.linear("other", 4 * T, 4, m // 4)
+        t.linear("convolution", 4 * T, 4, m // 4)
         t.norm(4 * T * (m // 4))
-        t.linear("other", T, 4 * (m // 4), m)
+        t.linear("convolution", T, 4 * (m // 4), m)
         t.norm(T * m)
-        t.linear("other", T, m, C)
+        t.linear("convolution", T, m, C)
 
     # mask decoder: the two-way transformer
     masks = c.num_multimask_outputs + 1
@@ -264,9 +267,9 @@ def sam_macs(c: "SamConfig", s: ResolvedInput) -> Breakdown:
     cross(n_t, T)
     t.norm(n_t * C)
     # upscaler: 2×2 stride-2 transposed convs, every input pixel feeds 4 outputs
-    t.linear("other", T, C, 4 * (C // 4))
+    t.linear("convolution", T, C, 4 * (C // 4))
     t.norm(4 * T * (C // 4))
-    t.linear("other", 4 * T, C // 4, 4 * (C // 8))
+    t.linear("convolution", 4 * T, C // 4, 4 * (C // 8))
     hyper = [C, C, C, C // 8]
     iou = [C] + [c.iou_head_hidden] * (c.iou_head_depth - 1) + [masks]
     t.linear("heads", 1, sum(a * b for a, b in zip(hyper, hyper[1:])), 1, times=masks)

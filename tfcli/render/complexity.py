@@ -17,7 +17,7 @@ SERIES = (  # (field, label, colour)
     ("scores", "attention scores (QKᵀ+AV)", "#d62728"),
     ("proj", "attention projections", "#ff7f0e"),
     ("ffn", "feed-forward", "#1f77b4"),
-    ("other", "embeddings, norms, heads", "#7f7f7f"),
+    ("other", "embeddings, norms, convolutions, heads", "#7f7f7f"),
 )
 TERMINAL = {"scores": ("█", "red"), "proj": ("▓", "dark_orange"), "ffn": ("▒", "blue"), "other": ("░", "grey50")}
 

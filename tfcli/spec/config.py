@@ -51,15 +51,23 @@ class ArchConfig:
     def default_input(self) -> InputShape:
         return InputShape(seq_len=128)
 
+    def context_length(self) -> int | None:
+        """Longest sequence a learned position table was trained for (None: no table bounds it)."""
+        return getattr(self, "max_positions", None) if self.learned_positions else None
+
+    def image_step(self) -> int | None:
+        """The granularity image sides come in (a patch, a latent halving); None: reads no images."""
+        return None
+
     def resolve_input(self, shape: InputShape) -> ResolvedInput:
         """A text model's input: `seq_len` tokens (default 128); families with other inputs override."""
         n = shape.seq_len or self.default_input().seq_len or 128
         x = ResolvedInput(batch=shape.batch or 1, seq_len=n, lengths={"tokens": n, "one": 1}, tokens=n)
         if self.encoder_decoder:  # the decoder's tokens: --tgt-len, else as many as the source
             x.tgt_len = x.lengths["target"] = shape.tgt_len or n
-        limit = getattr(self, "max_positions", None)
+        limit = self.context_length()
         longest = max(n, x.tgt_len or 0)
-        if limit is not None and longest > limit and self.learned_positions:
+        if limit is not None and longest > limit:
             x.notes.append(past_positions_note(longest, limit))
         return x
 

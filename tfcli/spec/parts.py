@@ -324,6 +324,18 @@ class Layout:
     def num_params(self) -> int:
         return sum(u.part.num_params() for u in self.uses)
 
+    def attentions(self) -> Iterator["AttentionSpec"]:
+        for use in self.uses:
+            yield from _attentions(use.part)
+
+    def has_causal_attention(self) -> bool:
+        """Whether any self-attention is causally masked (what --causal-half can change)."""
+        return any(a.causal and not a.cross for a in self.attentions())
+
+    def generates(self) -> bool:
+        """Whether a decoder runs token by token, so it keeps a KV cache."""
+        return any(u.generates for u in self.uses)
+
     def add_macs(self, t: Tally, lengths: dict[str, int]) -> None:
         for u in self.uses:
             rows = lengths[u.rows]

@@ -16,15 +16,19 @@ Convention (every count in tfcli follows it, measured or closed-form):
   K/V already repeated); the K/V projections are counted at their narrow width.
 * Tied weights count once in parameters and once per use in MACs.
 
-Categories (every MAC is in exactly one):
+Categories: one vocabulary for parameters and MACs. A module declares one of
+MODULE_CATEGORIES (its `category` attribute, or the nearest ancestor's; norms and bare
+convolutions are recognised by type); its parameters count there, and so do its MACs,
+except that attention's MACs are split into projections and scores:
 
-    embeddings   patch/conv stems that turn pixels into tokens (0 for token lookups)
-    attn_proj    Q, K, V and output projections (self- and cross-attention)
-    attn_scores  QKᵀ + AV; relative-position einsums inside attention belong here too
+    embeddings   token/position tables; patch/conv stems that turn pixels into tokens
+    attention    → attn_proj: Q, K, V and output projections (self- and cross-attention)
+                 → attn_scores: QKᵀ + AV; relative-position einsums inside attention too
     feed_forward both (or all three, gated) FFN matmuls
-    norms        every norm call
+    norms        every norm
+    convolution  convolutions outside the patch stem (UNet/VAE resblocks, SAM's neck and mask convs)
     heads        LM head, pooler, classifier, projection heads
-    other        convolutions outside the patch stem (UNet/VAE resblocks, SAM's neck), upsampling
+    other        the rest (a logit scale, CLIP's similarity matmul, LayerScale)
 """
 
 from __future__ import annotations
@@ -32,15 +36,18 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-CATEGORIES = ("embeddings", "attn_proj", "attn_scores", "feed_forward", "norms", "heads", "other")
+MODULE_CATEGORIES = ("embeddings", "attention", "feed_forward", "norms", "convolution", "heads", "other")
+CATEGORIES = ("embeddings", "attn_proj", "attn_scores", "feed_forward", "norms", "convolution", "heads", "other")
 LABELS = {
     "embeddings": "embeddings",
+    "attention": "attention",
     "attn_proj": "attention projections",
     "attn_scores": "attention scores (QKᵀ+AV)",
     "feed_forward": "feed-forward",
     "norms": "norms",
+    "convolution": "convolution",
     "heads": "heads",
-    "other": "conv / other",
+    "other": "other",
 }
 
 

@@ -41,14 +41,10 @@ PROJ_OPS = {"linear", "addmm", "mm"}
 
 
 def category_of(module_category: str, op: str) -> str:
+    """A module's category (tfcli.spec.tally's one vocabulary) → the MAC category of its op."""
     if module_category == "attention":
         return "attn_proj" if op in PROJ_OPS else "attn_scores"
-    return {
-        "embeddings": "embeddings",
-        "feed-forward": "feed_forward",
-        "norms": "norms",
-        "heads": "heads",
-    }.get(module_category, "other")
+    return module_category if module_category in CATEGORIES else "other"
 
 
 def own_counts(inclusive: dict[str, Counter], names: list[str]) -> dict[str, Counter]:

@@ -120,20 +120,20 @@ def flops_report(spec: ResolvedSpec, shape: InputShape, methods: tuple[str, ...]
     from tfcli.analysis.params import count_params
     from tfcli.build import build_model
 
-    from tfcli.analysis.inspect import resolve_input
+    from tfcli.analysis.inputs import resolve_input
 
     config = spec.config
-    model = build_model(config, device="meta")
     # the input resolved once: validated for the model (prompts, image sizes), with its notes
-    x = resolve_input(config, model, shape)
+    x = resolve_input(spec, shape)
+    model = build_model(config, device="meta")
     shape = x.shape()
     inputs = model.example_inputs(x, "meta")
     params = count_params(model)
     counts: dict[str, Count] = {}
     missing: dict[str, str] = {}
-    # the attention modules' flags say whether anything is causal; the shapes of their
-    # calls (one more meta forward) are needed only to count the masked half
-    has_causal = any(getattr(m, "causal", False) and not getattr(m, "cross", False) for m in model.modules())
+    # the layout says whether anything is causal; the shapes of the attention calls (one
+    # more meta forward) are needed only to count the masked half
+    has_causal = config.layout().has_causal_attention()
     saving = causal_saving(attention_calls(model, inputs)) if causal_half and has_causal else 0
     for method in methods:
         if method == "analytic":

@@ -52,9 +52,6 @@ class StableDiffusion(TfcliModel):
     def components(self) -> dict[str, nn.Module]:
         return {"text_encoder": self.text_encoder, "unet": self.unet, "vae": self.vae}
 
-    def context_length(self) -> int | None:
-        return self.config.text.max_positions
-
 
     def forward(self, input_ids, latents, timestep):
         text, _ = self.text_encoder(input_ids)  # (B, 77, 768)
