@@ -68,8 +68,8 @@ def test_sd15_vae_reports_images_per_second(run_cli):
 
 
 def test_sam_reports_images_per_second(run_cli):
-    small = sets("num_layers=1", "d_model=64", "num_heads=2", "mlp_dim=128", "image_size=128",
-                 "global_attn_indexes=[0]", "embed_dim=32", "decoder_mlp_dim=64", "iou_head_hidden=32")
+    small = sets("num_layers=1", "d_model=64", "num_heads=2", "ffn_dim=128", "image_size=128",
+                 "global_attn_indexes=[0]", "embed_dim=32", "decoder_ffn_dim=64", "iou_head_hidden=32")
     code, out, err = run_cli("bench", "sam-b", *small, "--batch", "2", *FAST, "--json")
     assert code == 0, err
     p = json.loads(out)["results"][0]["points"][0]

@@ -100,9 +100,9 @@ def tiny_clip() -> CLIPConfig:
 
 def tiny_sam(**changes) -> SamConfig:
     base = dict(
-        d_model=32, num_layers=3, num_heads=2, mlp_dim=64, global_attn_indexes=(1,), window_size=3,
+        d_model=32, num_layers=3, num_heads=2, ffn_dim=64, global_attn_indexes=(1,), window_size=3,
         image_size=64, patch_size=16, embed_dim=32, mask_in_chans=8, decoder_heads=2,
-        decoder_mlp_dim=64, iou_head_hidden=32,
+        decoder_ffn_dim=64, iou_head_hidden=32,
     )
     return SamConfig(**{**base, **changes}).validate()
 

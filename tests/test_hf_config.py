@@ -158,7 +158,7 @@ def test_vision_field_mapping():
     reg = _load("dinov2-reg.json")
     assert (reg.num_registers, reg.image_size, reg.patch_size) == (4, 518, 14)
     giant = _load("dinov2.json", hidden_size=1536, num_hidden_layers=40, num_attention_heads=24, use_swiglu_ffn=True)
-    assert (giant.swiglu, giant.activation, giant.ffn_dim, giant.num_params()) == (True, "silu", 4096, 1_136_480_768)
+    assert (giant.gated, giant.activation, giant.ffn_dim, giant.num_params()) == (True, "silu", 4096, 1_136_480_768)
     clip = _load("clip-l14.json")
     assert (clip.text.d_model, clip.text.num_layers, clip.text.vocab_size, clip.text.activation) == (768, 12, 49408, "quick_gelu")
     assert (clip.vision.patch_size, clip.vision.image_size, clip.projection_dim) == (14, 224, 768)

@@ -42,7 +42,7 @@ VISION = dict(image_size=st.sampled_from([16, 24, 32]), patch_size=st.sampled_fr
               in_channels=st.integers(1, 3), d_model=width, num_layers=small, num_heads=heads, activation=act)
 STRATEGIES["vit"] = st.fixed_dictionaries(dict(VISION, ffn_dim=st.integers(4, 48), num_classes=st.integers(0, 10)))
 STRATEGIES["dinov2"] = st.fixed_dictionaries(
-    dict(VISION, mlp_ratio=st.sampled_from([1.0, 2.0, 4.0]), swiglu=st.booleans(), num_registers=st.integers(0, 4))
+    dict(VISION, mlp_ratio=st.sampled_from([1.0, 2.0, 4.0]), gated=st.booleans(), num_registers=st.integers(0, 4))
 )
 
 STRATEGIES["sd-vae"] = st.fixed_dictionaries(dict(
@@ -57,12 +57,12 @@ STRATEGIES["clip"] = st.fixed_dictionaries(dict(
     projection_dim=st.integers(1, 16),
 ))
 STRATEGIES["sam"] = st.fixed_dictionaries(dict(
-    d_model=width, num_layers=st.integers(1, 2), num_heads=heads, mlp_dim=st.integers(4, 32),
+    d_model=width, num_layers=st.integers(1, 2), num_heads=heads, ffn_dim=st.integers(4, 32),
     global_attn_indexes=st.lists(st.integers(0, 2), max_size=2, unique=True).map(tuple),
     window_size=st.sampled_from([2, 3, 4]), image_size=st.sampled_from([32, 64]),
     patch_size=st.sampled_from([8, 16]), embed_dim=st.sampled_from([8, 16, 32]),
     mask_in_chans=st.sampled_from([4, 8]), decoder_depth=st.integers(1, 2), decoder_heads=heads,
-    decoder_mlp_dim=st.integers(4, 32), attn_downsample_rate=st.sampled_from([1, 2, 3]),
+    decoder_ffn_dim=st.integers(4, 32), attn_downsample_rate=st.sampled_from([1, 2, 3]),
     num_multimask_outputs=st.integers(1, 3), iou_head_depth=st.integers(1, 3), iou_head_hidden=st.integers(4, 16),
 ))
 # the UNet's own property test (tests/test_diffusion.py) draws matching level layouts;

@@ -37,7 +37,7 @@ def ffn_hidden_width(model) -> int | None:
 
     fc1's out_features is the fact: a gated FFN (SwiGLU, GeGLU) makes gate and value in
     one matmul, so it is twice the hidden width, whatever the config calls the flag
-    (`gated` in T5, `swiglu` in DINOv2, nothing at all in Llama, which is always gated).
+    (a flag in T5 and DINOv2, nothing at all in Llama, which is always gated).
     """
     from tfcli.blocks.mlp import FeedForward
 

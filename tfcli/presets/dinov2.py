@@ -20,7 +20,7 @@ class DINOv2Config(ArchConfig):
     num_layers: int = 12
     num_heads: int = 12
     mlp_ratio: float = 4.0
-    swiglu: bool = False  # the giant model's feed-forward
+    gated: bool = False  # SwiGLU: the giant model's feed-forward
     num_registers: int = 0  # extra learned tokens with no position ("ViTs need registers")
     activation: str = "gelu"  # the giant's SwiGLU gates with silu
     norm_eps: float = 1e-6
@@ -34,7 +34,7 @@ class DINOv2Config(ArchConfig):
     @property
     def ffn_dim(self) -> int:
         hidden = int(self.d_model * self.mlp_ratio)
-        if self.swiglu:
+        if self.gated:
             # two matrices in instead of one: keep 2/3 of the width (same parameters), rounded up to 8
             hidden = (int(hidden * 2 / 3) + 7) // 8 * 8
         return hidden
@@ -45,7 +45,7 @@ class DINOv2Config(ArchConfig):
         divides(self.family, "image_size", self.image_size, "patch_size", self.patch_size)
 
     def layout(self) -> Layout:
-        block = block_spec(self.d_model, self.num_heads, self.ffn_dim, activation=self.activation, gated=self.swiglu,
+        block = block_spec(self.d_model, self.num_heads, self.ffn_dim, activation=self.activation, gated=self.gated,
                            norm_eps=self.norm_eps, layer_scale=True)
         # the stack's final norm is Dinov2Model's `layernorm`; registers carry no position
         return vit_tower(patch_size=self.patch_size, in_channels=self.in_channels, grid=self.grid, block=block,
@@ -76,7 +76,7 @@ def from_hf(f, registers: bool = False) -> ArchConfig:
         num_layers=f.int("num_hidden_layers", 12, to="num_layers"),
         num_heads=f.int("num_attention_heads", 12, to="num_heads"),
         mlp_ratio=f.float("mlp_ratio", 4.0),
-        swiglu=swiglu,
+        gated=swiglu,
         num_registers=f.int("num_register_tokens", 4, zero_ok=True, to="num_registers") if registers else 0,
         # SwiGLU gates with silu whatever hidden_act says
         activation="silu" if swiglu else f.activation("hidden_act", "gelu"),
@@ -95,7 +95,7 @@ _SIZES = {  # hub size: (tag, d_model, layers, heads, SwiGLU)
 
 def _make(d: int, layers: int, heads: int, swiglu: bool, registers: int):
     return lambda: DINOv2Config(
-        d_model=d, num_layers=layers, num_heads=heads, swiglu=swiglu, num_registers=registers,
+        d_model=d, num_layers=layers, num_heads=heads, gated=swiglu, num_registers=registers,
         activation="silu" if swiglu else "gelu",
     )
 

@@ -84,7 +84,7 @@ class SamConfig(ArchConfig):
     d_model: int = 768
     num_layers: int = 12
     num_heads: int = 12
-    mlp_dim: int = 3072
+    ffn_dim: int = 3072
     global_attn_indexes: tuple[int, ...] = (2, 5, 8, 11)
     window_size: int = 14
     image_size: int = 1024
@@ -96,7 +96,7 @@ class SamConfig(ArchConfig):
     # mask decoder
     decoder_depth: int = 2
     decoder_heads: int = 8
-    decoder_mlp_dim: int = 2048
+    decoder_ffn_dim: int = 2048
     attn_downsample_rate: int = 2  # cross-attention works at embed_dim / rate
     num_multimask_outputs: int = 3
     iou_head_depth: int = 3
@@ -139,7 +139,7 @@ class SamConfig(ArchConfig):
     def image_encoder_params(self) -> int:
         d, g = self.d_model, self.grid
         embed = 3 * self.patch_size**2 * d + d + g * g * d  # patch conv (+bias), absolute positions
-        block = 2 * _ln(d) + AttentionSpec(d, self.num_heads).num_params() + FeedForwardSpec(d, self.mlp_dim).num_params()
+        block = 2 * _ln(d) + AttentionSpec(d, self.num_heads).num_params() + FeedForwardSpec(d, self.ffn_dim).num_params()
         # decomposed relative positions: one (2s-1, head_dim) table per axis, s = window or grid
         rel = sum(
             2 * (2 * (g if i in self.global_attn_indexes else self.window_size) - 1) * self.head_dim
@@ -165,7 +165,7 @@ class SamConfig(ArchConfig):
         c, inner = self.embed_dim, self.embed_dim // self.attn_downsample_rate
         cross = AttentionSpec(c, self.decoder_heads, head_dim=inner // self.decoder_heads, kv_dim=c).num_params()
         block = (AttentionSpec(c, self.decoder_heads).num_params() + 2 * cross
-                 + FeedForwardSpec(c, self.decoder_mlp_dim).num_params() + 4 * _ln(c))
+                 + FeedForwardSpec(c, self.decoder_ffn_dim).num_params() + 4 * _ln(c))
         transformer = self.decoder_depth * block + cross + _ln(c)
         n_masks = self.num_multimask_outputs + 1
         tokens = (1 + n_masks) * c  # IoU token + mask tokens
@@ -226,7 +226,7 @@ def sam_macs(c: "SamConfig", s: ResolvedInput) -> Breakdown:
             t.linear("attn_proj", T, d, 4 * d)
             t.attention(c.num_heads, T, T, hd)
             t.macs["attn_scores"] += 2 * s.batch * T * g * d
-        t.linear("feed_forward", T, d, 2 * c.mlp_dim)  # fc1 + fc2 (same MACs each)
+        t.linear("feed_forward", T, d, 2 * c.ffn_dim)  # fc1 + fc2 (same MACs each)
         t.norm(T * d, times=2)
     t.linear("convolution", T, d, C)  # neck: 1×1 conv
     t.linear("convolution", T, 9 * C, C)  # 3×3 conv
@@ -260,7 +260,7 @@ def sam_macs(c: "SamConfig", s: ResolvedInput) -> Breakdown:
         t.linear("attn_proj", n_t, C, 4 * C)
         t.attention(c.decoder_heads, n_t, n_t, C // c.decoder_heads)
         cross(n_t, T)
-        t.linear("feed_forward", n_t, C, 2 * c.decoder_mlp_dim)
+        t.linear("feed_forward", n_t, C, 2 * c.decoder_ffn_dim)
         cross(T, n_t)
         t.norm(n_t * C, times=3)
         t.norm(T * C)
@@ -305,7 +305,7 @@ def from_hf(f) -> ArchConfig:
         d_model=d,
         num_layers=v.int("num_hidden_layers", 12, to="num_layers"),
         num_heads=v.int("num_attention_heads", 12, to="num_heads"),
-        mlp_dim=v.int("mlp_dim", to="mlp_dim") if mlp_dim is not None else int(d * v.float("mlp_ratio", 4.0)),
+        ffn_dim=v.int("mlp_dim", to="ffn_dim") if mlp_dim is not None else int(d * v.float("mlp_ratio", 4.0)),
         global_attn_indexes=v.int_list("global_attn_indexes", (2, 5, 8, 11), to="global_attn_indexes"),
         window_size=v.int("window_size", 14, to="window_size"),
         image_size=v.square("image_size", 1024, to="image_size"),
@@ -314,7 +314,7 @@ def from_hf(f) -> ArchConfig:
         mask_in_chans=p.int("mask_input_channels", 16, to="mask_in_chans"),
         decoder_depth=m.int("num_hidden_layers", 2, to="decoder_depth"),
         decoder_heads=m.int("num_attention_heads", 8, to="decoder_heads"),
-        decoder_mlp_dim=m.int("mlp_dim", 2048, to="decoder_mlp_dim"),
+        decoder_ffn_dim=m.int("mlp_dim", 2048, to="decoder_ffn_dim"),
         attn_downsample_rate=m.int("attention_downsample_rate", 2, to="attn_downsample_rate"),
         num_multimask_outputs=m.int("num_multimask_outputs", 3, to="num_multimask_outputs"),
         iou_head_depth=m.int("iou_head_depth", 3, to="iou_head_depth"),
@@ -331,7 +331,7 @@ def _sam(d_model: int, num_layers: int, num_heads: int, global_attn_indexes: tup
         d_model=d_model,
         num_layers=num_layers,
         num_heads=num_heads,
-        mlp_dim=4 * d_model,
+        ffn_dim=4 * d_model,
         global_attn_indexes=global_attn_indexes,
     )
 

@@ -86,7 +86,7 @@ class EncoderBlock(nn.Module):
         self.attn = Attention(c.d_model, c.num_heads, window=window)
         self.rel_pos = DecomposedRelPos(window or c.grid, c.head_dim)
         self.norm2 = nn.LayerNorm(c.d_model, eps=c.norm_eps)
-        self.mlp = FeedForward(c.d_model, c.mlp_dim, "gelu")
+        self.mlp = FeedForward(c.d_model, c.ffn_dim, "gelu")
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         B, H, W, C = x.shape

@@ -29,7 +29,7 @@ class TwoWayBlock(nn.Module):
         self.norm1 = nn.LayerNorm(C, eps=c.norm_eps)
         self.cross_attn_token_to_image = _cross(c)
         self.norm2 = nn.LayerNorm(C, eps=c.norm_eps)
-        self.mlp = FeedForward(C, c.decoder_mlp_dim, "relu")
+        self.mlp = FeedForward(C, c.decoder_ffn_dim, "relu")
         self.norm3 = nn.LayerNorm(C, eps=c.norm_eps)
         self.cross_attn_image_to_token = _cross(c)
         self.norm4 = nn.LayerNorm(C, eps=c.norm_eps)
