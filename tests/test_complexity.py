@@ -100,7 +100,7 @@ def test_cli_json(run_cli):
         (("bert-base", "--max", "0"), "--max must be a positive integer, got 0"),
         (("bert-base", "--seq-len", "128", "--max", "512"), "not both"),
         (("bert-base", "--image-size", "224"), "sweep --seq-len, not --image-size"),
-        (("bert-base", "--plot", "out.pdf"), "--plot writes .svg or .png"),
+        (("bert-base", "--plot", "out.pdf"), "--plot writes .svg, .png"),
         (("--d-model", "100", "--heads", "12"), "must be divisible by --heads"),
         ((), "give a model"),
         (("bert-base", "--dtype", "int3"), "--dtype must be one of"),

@@ -11,6 +11,7 @@ import tfcli.presets  # noqa: F401 - importing the records registers every famil
 from tfcli.errors import SpecError, UnknownArchitectureError
 from tfcli.registry import ALIASES, FAMILIES, PRESETS, Family, Preset
 from tfcli.spec import ArchConfig, ResolvedSpec, config_from_dict, load_file, parse_override
+from tfcli.spec.files import looks_like_file
 
 
 def families() -> dict[str, Family]:
@@ -40,10 +41,6 @@ def complete_names(incomplete: str) -> list[str]:
     low = incomplete.lower()
     names = sorted(PRESETS) + sorted(a for p in PRESETS.values() for a in p.aliases)
     return [n for n in names if n.lower().startswith(low)]
-
-
-def _looks_like_file(target: str) -> bool:
-    return Path(target).suffix.lower() in (".yaml", ".yml", ".toml", ".json") or Path(target).exists()
 
 
 def _config_from_file(path: Path) -> tuple[ArchConfig, str]:
@@ -84,7 +81,7 @@ def _config_from_file(path: Path) -> tuple[ArchConfig, str]:
 def resolve(target: str, overrides: list[str] | None = None) -> ResolvedSpec:
     """A preset name, alias or file path, plus `key=value` overrides → validated spec."""
     parsed: dict[str, Any] = dict(parse_override(o) for o in (overrides or []))
-    if _looks_like_file(target):
+    if looks_like_file(target):
         path = Path(target)
         config, source = _config_from_file(path)
         name = path.stem

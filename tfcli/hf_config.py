@@ -10,6 +10,7 @@ This module holds what every mapper shares: typed reads with errors in the file'
 
 from __future__ import annotations
 
+import math
 import sys
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ import tfcli.presets  # noqa: F401 - importing the records registers every famil
 from tfcli.errors import SpecError
 from tfcli.registry import HF_MAPPERS
 from tfcli.spec import ArchConfig
+from tfcli.spec.values import number_problem, short
 
 # transformers' activation names → tfcli's (tfcli.spec.ACTIVATIONS)
 HF_ACTIVATIONS = {
@@ -71,10 +73,12 @@ class Fields:
             if default is None and field not in self.data:
                 raise self.fail(field, "is missing")
             value = default
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or int(value) != value:
-            raise self.fail(field, f"must be an integer, got {value!r}")
-        if value < 0 or (value == 0 and not zero_ok):
-            raise self.fail(field, f"must be positive, got {value!r}")
+        integral = isinstance(value, int) or (isinstance(value, float) and math.isfinite(value) and value.is_integer())
+        if isinstance(value, bool) or not integral:
+            raise self.fail(field, f"must be an integer, got {short(value)}")
+        problem = number_problem(to or field, int(value), zero_ok=zero_ok)  # tfcli.spec.values' policy
+        if problem:
+            raise self.fail(field, problem)
         if to:
             self.names[to] = self.prefix + field
         return int(value)
@@ -85,7 +89,7 @@ class Fields:
         if not isinstance(value, (list, tuple)):
             return self.int(field, default, to=to)
         if len(value) != 2 or value[0] != value[1]:
-            raise self.fail(field, f"= {list(value)!r} is not modelled (tfcli builds square images and patches)")
+            raise self.fail(field, f"= {short(list(value))} is not modelled (tfcli builds square images and patches)")
         one = Fields({field: value[0]}, self.path, self.model_type, self.prefix)
         one.names = self.names
         return one.int(field, to=to)
@@ -97,7 +101,7 @@ class Fields:
         if not isinstance(value, (list, tuple)) or not all(
             isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in value
         ):
-            raise self.fail(field, f"must be a list of layer indexes, got {value!r}")
+            raise self.fail(field, f"must be a list of layer indexes, got {short(value)}")
         self.names[to] = self.prefix + field
         return tuple(value)
 
@@ -105,8 +109,11 @@ class Fields:
         value = self.data.get(field, default)
         if value is None:
             value = default
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-            raise self.fail(field, f"must be a positive number, got {value!r}")
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise self.fail(field, f"must be a positive number, got {short(value)}")
+        problem = number_problem(to or field, float(value))
+        if problem:
+            raise self.fail(field, problem)
         if to:
             self.names[to] = self.prefix + field
         return float(value)
@@ -116,24 +123,24 @@ class Fields:
         if value is None:
             return default
         if not isinstance(value, bool):
-            raise self.fail(field, f"must be true or false, got {value!r}")
+            raise self.fail(field, f"must be true or false, got {short(value)}")
         return value
 
     def activation(self, field: str, default: str, *, to: str = "activation") -> str:
         value = self.data.get(field, default) or default
-        if value not in HF_ACTIVATIONS:
-            raise self.fail(field, f"'{value}' is not modelled; tfcli knows {', '.join(HF_ACTIVATIONS)}")
+        if not isinstance(value, str) or value not in HF_ACTIVATIONS:
+            raise self.fail(field, f"{short(value)} is not modelled; tfcli knows {', '.join(HF_ACTIVATIONS)}")
         self.names[to] = self.prefix + field
         return HF_ACTIVATIONS[value]
 
     def expect(self, field: str, allowed: Any, why: str) -> None:
         """A field whose other values would change the parameters in ways tfcli does not model."""
         if field in self.data and self.data[field] is not None and self.data[field] != allowed:
-            raise self.fail(field, f"= {self.data[field]!r} is not modelled ({why})")
+            raise self.fail(field, f"= {short(self.data[field])} is not modelled ({why})")
 
     def same(self, a: str, b: str) -> None:
         if a in self.data and b in self.data and self.data[a] != self.data[b]:
-            raise self.fail(b, f"({self.data[b]}) must equal '{a}' ({self.data[a]}); tfcli builds one value for both")
+            raise self.fail(b, f"({short(self.data[b])}) must equal '{a}' ({short(self.data[a])}); tfcli builds one value for both")
 
     def architecture(self) -> str | None:
         """The class the file names (`architectures[0]`), if it names one."""
@@ -144,7 +151,7 @@ class Fields:
         """Refuse a file naming a class this mapper does not build (another head, another model)."""
         arch = self.architecture()
         if arch is not None and arch not in classes:
-            raise self.fail("architectures", f"'{arch}' is not modelled; tfcli builds {' or '.join(classes)} for "
+            raise self.fail("architectures", f"{short(arch)} is not modelled; tfcli builds {' or '.join(classes)} for "
                             f"model_type '{self.model_type}'")
 
     def head_from_architecture(self, prefix: str, heads: dict[str, str], default: str) -> str:
@@ -155,7 +162,7 @@ class Fields:
         suffix = arch[len(prefix):] if arch.startswith(prefix) else None
         if suffix not in heads:
             known = ", ".join(prefix + s for s in heads)
-            raise self.fail("architectures", f"'{arch}' is not modelled; tfcli builds {known}")
+            raise self.fail("architectures", f"{short(arch)} is not modelled; tfcli builds {known}")
         return heads[suffix]
 
     def num_labels(self) -> int:
@@ -168,7 +175,7 @@ class Fields:
 
     def note(self, field: str, message: str) -> None:
         if self.data.get(field) is not None:
-            self.notes.append(f"{self.prefix}{field}={self.data[field]!r}: {message}")
+            self.notes.append(f"{self.prefix}{field}={short(self.data[field])}: {message}")
 
 
 def _rename(message: str, names: dict[str, str]) -> str:
@@ -182,7 +189,7 @@ def config_from_hf(data: dict[str, Any], path: Path | str = "config.json") -> Ar
     model_type = data.get("model_type")
     if not isinstance(model_type, str) or model_type not in HF_MAPPERS:
         raise SpecError(
-            f"{path}: Hugging Face model_type '{model_type}' is not supported; "
+            f"{path}: Hugging Face model_type {short(model_type)} is not supported; "
             f"supported: {', '.join(sorted(HF_MAPPERS))}"
         )
     fields = Fields(data, path, model_type)

@@ -9,6 +9,8 @@ from tfcli.spec import InputShape, ResolvedInput, ResolvedSpec
 
 # modalities whose models read no token sequence (--seq-len means nothing to them)
 NO_TOKENS = (Modality.VISION, Modality.IMAGE, Modality.IMAGE_PROMPTS)
+# the most elements one tensor of a meta forward may have (its byte size must fit in int64)
+MAX_TENSOR_ELEMENTS = 2**60
 
 
 def check_options(spec: ResolvedSpec, shape: InputShape) -> None:
@@ -28,9 +30,26 @@ def check_options(spec: ResolvedSpec, shape: InputShape) -> None:
         raise InputShapeError(f"--tgt-len is for encoder-decoders; {name} has no separate decoder input")
 
 
-def resolve_input(spec: ResolvedSpec, shape: InputShape, *, strict: bool = True) -> ResolvedInput:
+def check_forward_fits(spec: ResolvedSpec, x: ResolvedInput, instead: str = "") -> None:
+    """A meta forward needs every tensor's byte size to fit in int64: refuse, with the size,
+    an input whose attention scores could not exist (the closed form says how big, instantly)."""
+    b = spec.config.macs(x)
+    if b.attn_matrix > MAX_TENSOR_ELEMENTS:
+        raise InputShapeError(
+            f"{spec.name} at this input needs attention score matrices of {b.attn_matrix:.3g} elements "
+            f"(batch × heads × {b.tokens:,}²), more than one tensor can hold; use a shorter --seq-len "
+            f"or a smaller --batch{instead}"
+        )
+
+
+def resolve_input(spec: ResolvedSpec, shape: InputShape, *, strict: bool = True, forward: bool = False,
+                  instead: str = "") -> ResolvedInput:
     """`strict=False` (compare: one input for models of different kinds) lets each model
-    read only the options that apply to it."""
+    read only the options that apply to it; `forward=True`: the command runs the model on
+    meta at this input, so its tensors must be able to exist (`instead`: what else to try)."""
     if strict:
         check_options(spec, shape)
-    return spec.config.resolve_input(shape)
+    x = spec.config.resolve_input(shape)
+    if forward:
+        check_forward_fits(spec, x, instead)
+    return x

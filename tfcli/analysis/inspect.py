@@ -62,7 +62,7 @@ def inspect_model(spec: ResolvedSpec, shape: InputShape) -> Inspection:
     from tfcli.catalog import family_of
 
     model = build_model(spec.config, device="meta")
-    x = resolve_input(spec, shape)
+    x = resolve_input(spec, shape, forward=True)
     inputs = model.example_inputs(x, "meta")
     shapes = record_output_shapes(model, inputs)
     fam = family_of(spec.config)

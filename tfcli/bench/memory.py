@@ -18,7 +18,10 @@ def parse_bytes(text: str) -> int:
         raise UsageError(f"cannot read '{text}' as a memory size; write e.g. 512MB or 2GiB")
     prefix = m.group(2).upper()
     scale = (1024 if m.group(3) else 1000) ** ("KMGT".index(prefix) + 1) if prefix else 1
-    return int(float(m.group(1)) * scale)
+    value = float(m.group(1)) * scale
+    if not 0 < value < 2**63:
+        raise UsageError(f"'{text.strip()}' is not a memory size a machine has; write e.g. 512MB or 2GiB")
+    return int(value)
 
 
 @dataclass

@@ -6,6 +6,7 @@ Command modules import torch only inside their functions, so `tfcli --help`,
 
 from __future__ import annotations
 
+import errno
 import importlib
 import os
 import sys
@@ -47,25 +48,52 @@ for _name in COMMAND_MODULES:
 
 
 def _fail(message: str, code: int) -> None:
-    from rich.console import Console
+    try:
+        from rich.console import Console
 
-    Console(stderr=True, highlight=False, soft_wrap=True).print(f"[bold red]error:[/] {message}", markup=True)
+        Console(stderr=True, highlight=False, soft_wrap=True).print(f"[bold red]error:[/] {message}", markup=True)
+    except Exception:  # no memory, no usable stderr: the plainest write there is
+        try:
+            os.write(2, f"error: {message}\n".encode("utf-8", "replace"))
+        except OSError:
+            pass
     sys.exit(code)
 
 
 def _is_oom(e: BaseException) -> bool:
-    return type(e).__name__ == "OutOfMemoryError" or "out of memory" in str(e).lower()
+    text = str(e).lower()
+    return (isinstance(e, MemoryError) or type(e).__name__ == "OutOfMemoryError" or "out of memory" in text
+            or "can't allocate memory" in text or "cannot allocate memory" in text or "not enough memory" in text)
+
+
+def _output_failed(e: OSError) -> None:
+    """Standard output went away (a pipe closed by `head`) or filled up (a full disk)."""
+    try:  # nothing more may reach the broken stream, not even at interpreter exit
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, AttributeError, ValueError):
+        pass
+    if e.errno == errno.EPIPE:
+        sys.exit(1)  # the reader left (`| head`): silent, as click itself does
+    _fail(f"cannot write the output: {e.strerror or e}", 1)
+
+
+def _check_streams() -> None:
+    if sys.stdout is None or sys.stdout.closed:
+        _fail("standard output is closed; redirect it to a file or to /dev/null", 2)
 
 
 def main(argv: list[str] | None = None) -> None:
     from tfcli.errors import TfcliError
 
+    _check_streams()
     # newer Typer vendors its own click: take the exception classes from Typer itself
     click_error = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
     debug = "--debug" in (argv if argv is not None else sys.argv[1:]) or os.environ.get("TFCLI_DEBUG") == "1"
     command = typer.main.get_command(app)
     try:
         code = command.main(args=argv, prog_name="tfcli", standalone_mode=False)
+        sys.stdout.flush()  # a full disk or a closed pipe shows here, not at interpreter exit
         if isinstance(code, int) and code:  # typer returns Ctrl-C (130) and typer.Exit(n) as a code
             sys.exit(code)
     except typer.Exit as e:
@@ -79,9 +107,22 @@ def main(argv: list[str] | None = None) -> None:
         if debug:
             raise
         _fail(str(e), e.exit_code)
+    except UnicodeEncodeError as e:
+        encoding = getattr(sys.stdout, "encoding", None) or "unknown"
+        _fail(f"this terminal's encoding ({encoding}) cannot show {e.object[e.start:e.end]!r}; "
+              "use a UTF-8 locale (LANG=C.UTF-8) or PYTHONIOENCODING=utf-8", 2)
+    except OSError as e:
+        if debug:
+            raise
+        if e.errno in (errno.EPIPE, errno.ENOSPC, errno.EIO) or isinstance(e, BrokenPipeError):
+            _output_failed(e)
+        if _is_oom(e):
+            _fail(f"out of memory: {str(e).splitlines()[0]}; try a smaller --batch or --seq-len", 3)
+        _fail(f"internal error: {type(e).__name__}: {e} (rerun with --debug for the traceback)", 1)
     except Exception as e:  # a bug, or the machine ran out of something
         if debug:
             raise
         if _is_oom(e):
-            _fail(f"out of memory: {str(e).splitlines()[0]}; try a smaller --batch or --seq-len", 3)
+            first = str(e).splitlines()[0] if str(e) else type(e).__name__
+            _fail(f"out of memory: {first}; try a smaller --batch or --seq-len", 3)
         _fail(f"internal error: {type(e).__name__}: {e} (rerun with --debug for the traceback)", 1)

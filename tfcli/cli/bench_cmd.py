@@ -52,10 +52,18 @@ def bench(
     limit = b.parse_bytes(max_memory) if max_memory is not None else None
     lengths = o.parse_lengths(seq_len) or [None]
     o.positive(batch=batch, tgt_len=tgt_len, image_size=image_size, warmup=warmup, iters=iters, threads=threads)
-    if min_time < 0:
-        raise UsageError(f"--min-time must be 0 or more seconds, got {min_time}")
-    if plot is not None and plot.suffix.lower() != ".svg":
-        raise UsageError(f"--plot writes SVG; give a file ending in .svg, not '{plot.name}'")
+    import math
+    import os
+
+    if not (math.isfinite(min_time) and 0 <= min_time <= 3600):
+        raise UsageError(f"--min-time must be between 0 and 3600 seconds, got {min_time}")
+    cpus = os.cpu_count() or 1
+    if threads is not None and threads > cpus:
+        raise UsageError(f"--threads {threads} is more than the {cpus} CPU threads this machine has")
+    if plot is not None:  # checked before anything is built or timed
+        from tfcli.outputs import check_output_path
+
+        plot = check_output_path(plot, "--plot", (".svg",))
     opts = b.BenchOptions(
         device=device, dtype=dtype, attn=attn.strip().lower(), warmup=warmup, iters=iters,
         min_time=min_time, threads=threads, compile=compile_, force=force, max_memory=limit,

@@ -45,8 +45,10 @@ def complexity(
 
     if dtype not in DTYPE_BYTES:
         raise UsageError(f"--dtype must be one of {', '.join(DTYPE_BYTES)}; got '{dtype}'")
-    if plot is not None and not plot.lower().endswith((".svg", ".png")):
-        raise UsageError(f"--plot writes .svg or .png; got '{plot}'")
+    if plot is not None:  # before any counting: a bad path costs nothing
+        from tfcli.outputs import check_output_path
+
+        check_output_path(plot, "--plot", (".svg", ".png"))
     lengths = o.parse_lengths(seq_len, "--seq-len")
     sides = o.parse_lengths(image_size, "--image-size")
     if (lengths or sides) and max_ is not None:

@@ -29,22 +29,15 @@ def graph(
     """Draw MODEL's blocks with Graphviz: embeddings, positions, N× blocks, heads.
 
     The input options change only the shapes written in the labels."""
-    import os
-
     from tfcli.errors import TfcliError, UsageError
+    from tfcli.outputs import check_output_path
     from tfcli.render.graph import FORMATS
 
     shape = o.input_shape(batch, seq_len, tgt_len, image_size, prompt)
     o.at_least_zero(depth=depth)
-
-    suffix = output.suffix.lower()
-    if suffix not in FORMATS:
+    if output.suffix.lower() not in FORMATS:
         raise UsageError(f"cannot tell the format of '{output}'; end it in {', '.join(FORMATS)}")
-    parent = output.parent if str(output.parent) else Path(".")
-    if not parent.is_dir():
-        raise UsageError(f"cannot write {output}: directory {parent} does not exist")
-    if not os.access(parent, os.W_OK):
-        raise UsageError(f"cannot write {output}: directory {parent} is not writable")
+    output = check_output_path(output, "--output", FORMATS)  # before anything is built
 
     from tfcli.analysis.graph import build_graph, build_graph_auto
     from tfcli.analysis.inputs import resolve_input
@@ -53,7 +46,7 @@ def graph(
     from tfcli.render.graph import write_graph
 
     spec = resolve(model, set_)
-    x = resolve_input(spec, shape)
+    x = resolve_input(spec, shape, forward=True)
     net = build_model(spec.config, device="meta")
     inputs = net.example_inputs(x, "meta")
     if depth is None:

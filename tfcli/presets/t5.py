@@ -28,10 +28,13 @@ class T5Config(ArchConfig):
     def check(self) -> None:
         check_choices(self.family, self.activation)
         require(self.relative_buckets >= 4, self.family, "'relative_buckets' must be at least 4")
+        # the decoder's one-sided buckets are exact up to buckets/2, logarithmic from there
+        # to max_distance: it must lie past that point
         require(
-            self.relative_max_distance > self.relative_buckets // 4,
+            self.relative_max_distance > self.relative_buckets // 2,
             self.family,
-            f"'relative_max_distance' ({self.relative_max_distance}) must exceed relative_buckets/4",
+            f"'relative_max_distance' ({self.relative_max_distance}) must exceed relative_buckets/2 "
+            f"({self.relative_buckets // 2})",
         )
 
     def layout(self) -> Layout:

@@ -189,4 +189,6 @@ def write_plot(results: list[BenchResult], path: Path) -> None:
     body += _panel(80 + w + 110, 50, w, h, mem_series, "peak memory growth", human_bytes)
     svg = (f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" '
            f'font-family="sans-serif" font-size="13">\n' + "\n".join(body) + "\n</svg>\n")
-    path.write_text(svg, encoding="utf-8")
+    from tfcli.outputs import write_atomic
+
+    write_atomic(path, svg)

@@ -202,20 +202,21 @@ def _png(r: ComplexityReport, path: Path) -> None:
         tw = box[2] - box[0]
         dx = {"start": 0, "middle": -tw / 2, "end": -tw}[anchor]
         draw.text((x + dx, y - 10), s.replace("ᵀ", "^T"), fill=colour)
-    image.save(path)
+    import io
+
+    from tfcli.outputs import write_atomic
+
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    write_atomic(path, buffer.getvalue())
 
 
 def write_plot(r: ComplexityReport, path: str) -> str:
-    from tfcli.errors import UsageError
+    from tfcli.outputs import check_output_path, write_atomic
 
-    target = Path(path)
-    suffix = target.suffix.lower()
-    if suffix not in (".svg", ".png"):
-        raise UsageError(f"--plot writes .svg or .png; got '{path}'")
-    if not target.parent.exists():
-        raise UsageError(f"--plot: no such directory: {target.parent}")
-    if suffix == ".svg":
-        target.write_text(_svg(r), encoding="utf-8")
+    target = check_output_path(path, "--plot", (".svg", ".png"))
+    if target.suffix.lower() == ".svg":
+        write_atomic(target, _svg(r))
     else:
         _png(r, target)
     return str(target)

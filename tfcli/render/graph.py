@@ -85,25 +85,22 @@ def write_graph(graph: Graph, path) -> tuple[str, str | None]:
     says how to install it."""
     import graphviz
 
-    from tfcli.errors import UsageError
+    from tfcli.outputs import write_atomic
 
     dot = to_dot(graph)
     suffix = path.suffix.lower()
-    try:
-        if suffix == ".dot":
-            path.write_text(dot.source, encoding="utf-8")
-            return str(path), None
-        try:
-            data = dot.pipe(format=suffix[1:])
-        except graphviz.ExecutableNotFound:
-            fallback = path.with_suffix(".dot")
-            fallback.write_text(dot.source, encoding="utf-8")
-            return str(fallback), (
-                f"Graphviz's 'dot' program is not installed, so {path} could not be made; wrote {fallback} "
-                f"instead. Install it (apt-get install graphviz, brew install graphviz or conda install graphviz) "
-                f"and rerun, or run: dot -T{suffix[1:]} {fallback} -o {path}"
-            )
-        path.write_bytes(data)
+    if suffix == ".dot":
+        write_atomic(path, dot.source)
         return str(path), None
-    except OSError as e:
-        raise UsageError(f"cannot write {path}: {e.strerror or e}") from None
+    try:
+        data = dot.pipe(format=suffix[1:])
+    except graphviz.ExecutableNotFound:
+        fallback = path.with_suffix(".dot")
+        write_atomic(fallback, dot.source)
+        return str(fallback), (
+            f"Graphviz's 'dot' program is not installed, so {path} could not be made; wrote {fallback} "
+            f"instead. Install it (apt-get install graphviz, brew install graphviz or conda install graphviz) "
+            f"and rerun, or run: dot -T{suffix[1:]} {fallback} -o {path}"
+        )
+    write_atomic(path, data)
+    return str(path), None

@@ -9,12 +9,11 @@ from tfcli.spec.config import (
     ResolvedSpec,
     config_from_dict,
     divides,
-    load_file,
     one_of,
-    parse_override,
     past_positions_note,
     require,
 )
+from tfcli.spec.files import load_file, parse_override
 from tfcli.spec.inputs import InputShape, ResolvedInput
 from tfcli.spec.parts import (
     AttentionSpec,

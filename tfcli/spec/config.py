@@ -7,16 +7,17 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-import json
+import math
 import types
 import typing
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, ClassVar
 
 from tfcli.errors import SpecError
+from tfcli.spec.files import NUMBER
 from tfcli.spec.inputs import InputShape, ResolvedInput
 from tfcli.spec.tally import Breakdown
+from tfcli.spec.values import number_problem, short
 
 ACTIVATIONS = ("relu", "gelu", "gelu_tanh", "quick_gelu", "silu")
 NORMS = ("layer", "rms")
@@ -78,16 +79,15 @@ class ArchConfig:
     # -- generic machinery ---------------------------------------------------
 
     def validate(self) -> "ArchConfig":
+        """tfcli.spec.values' numeric policy on every field, then the family's own rules."""
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
             values = value if isinstance(value, (list, tuple)) else [value]
             for v in values:
-                if isinstance(v, bool) or not isinstance(v, (int, float)):
-                    continue
-                if v < 0 or (v == 0 and f.name not in self.zero_ok):
-                    raise SpecError(
-                        f"{self.family}: field '{f.name}' must be positive, got {value!r}"
-                    )
+                problem = number_problem(f.name, v, zero_ok=f.name in self.zero_ok)
+                if problem:
+                    shown = "" if v is value else f" (in {short(value)})"
+                    raise SpecError(f"{self.family}: field '{f.name}' {problem}{shown}")
         self.check()
         return self
 
@@ -139,28 +139,30 @@ def _coerce(family: str, name: str, tp: Any, value: Any) -> Any:
         return _coerce(family, name, inner[0], value)
     if origin in (tuple, list):
         if not isinstance(value, (list, tuple)):
-            raise SpecError(f"{family}: field '{name}' must be a list, got {value!r}")
+            raise SpecError(f"{family}: field '{name}' must be a list, got {short(value)}")
         item = args[0] if args else Any
         items = [_coerce(family, name, item, v) for v in value]
         return tuple(items) if origin is tuple else items
     if tp is bool:
         if isinstance(value, bool):
             return value
-        raise SpecError(f"{family}: field '{name}' must be true or false, got {value!r}")
+        raise SpecError(f"{family}: field '{name}' must be true or false, got {short(value)}")
     if tp is int:
         if isinstance(value, int) and not isinstance(value, bool):
             return value
-        if isinstance(value, float) and value.is_integer():
+        if isinstance(value, float) and math.isfinite(value) and value.is_integer():
             return int(value)
-        raise SpecError(f"{family}: field '{name}' must be an integer, got {value!r}")
+        raise SpecError(f"{family}: field '{name}' must be an integer, got {short(value)}")
     if tp is float:
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             return float(value)
-        raise SpecError(f"{family}: field '{name}' must be a number, got {value!r}")
+        if isinstance(value, str) and NUMBER.fullmatch(value.strip()):  # YAML 1.1 reads 1e-5 as text
+            return float(value.strip().replace("_", ""))
+        raise SpecError(f"{family}: field '{name}' must be a number, got {short(value)}")
     if tp is str:
         if isinstance(value, str):
             return value
-        raise SpecError(f"{family}: field '{name}' must be a string, got {value!r}")
+        raise SpecError(f"{family}: field '{name}' must be a string, got {short(value)}")
     if isinstance(tp, type) and issubclass(tp, ArchConfig):
         if isinstance(value, tp):
             return value
@@ -192,7 +194,7 @@ def config_from_dict(
         if key not in names:
             hint = difflib.get_close_matches(key, names, n=1)
             fix = f"; did you mean {hint[0]}?" if hint else f"; known fields: {', '.join(names)}"
-            raise SpecError(f"{cls.family}: unknown field '{key}'{fix}")
+            raise SpecError(f"{cls.family}: unknown field {short(key)}{fix}")
         values[key] = _coerce(cls.family, key, hints[key], value)
     for head, changes in nested.items():
         values[head] = values[head].replace(**changes)
@@ -205,57 +207,6 @@ def config_from_dict(
 
 
 # -- files and overrides ------------------------------------------------------
-
-
-def parse_override(text: str) -> tuple[str, Any]:
-    """`key=value` with the value read as YAML, so 6, 1e-5, true and [2, 5] get their types."""
-    import yaml
-
-    if "=" not in text:
-        raise SpecError(f"--set expects key=value, got '{text}' (e.g. --set num_layers=6)")
-    key, raw = text.split("=", 1)
-    key = key.strip()
-    if not key:
-        raise SpecError(f"--set expects key=value, got '{text}'")
-    try:
-        value = yaml.safe_load(raw) if raw.strip() else raw
-    except yaml.YAMLError:
-        value = raw
-    return key, value
-
-
-def load_file(path: Path) -> dict[str, Any]:
-    """Read a YAML, TOML or JSON file into a dict; one clear error for anything wrong."""
-    if not path.exists():
-        raise SpecError(f"no such file: {path}")
-    if path.is_dir():
-        raise SpecError(f"{path} is a directory; give a .yaml, .toml or .json file")
-    text = path.read_text(encoding="utf-8", errors="replace")
-    suffix = path.suffix.lower()
-    try:
-        if suffix == ".json":
-            data = json.loads(text)
-        elif suffix == ".toml":
-            import tomllib
-
-            data = tomllib.loads(text)
-        elif suffix in (".yaml", ".yml"):
-            import yaml
-
-            data = yaml.safe_load(text)
-        else:
-            raise SpecError(f"{path}: unknown file type '{suffix}'; use .yaml, .yml, .toml or .json")
-    except SpecError:
-        raise
-    except Exception as e:  # each parser has its own error class
-        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        mark = getattr(e, "problem_mark", None)  # YAML says where
-        if mark is not None:
-            first = f"{getattr(e, 'problem', None) or first} (line {mark.line + 1}, column {mark.column + 1})"
-        raise SpecError(f"{path}: cannot parse {suffix[1:].upper()}: {first}") from e
-    if not isinstance(data, dict):
-        raise SpecError(f"{path}: expected a mapping of fields at the top level")
-    return data
 
 
 @dataclass

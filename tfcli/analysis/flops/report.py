@@ -124,7 +124,8 @@ def flops_report(spec: ResolvedSpec, shape: InputShape, methods: tuple[str, ...]
 
     config = spec.config
     # the input resolved once: validated for the model (prompts, image sizes), with its notes
-    x = resolve_input(spec, shape)
+    measured = any(m != "analytic" for m in methods)  # a meta forward runs
+    x = resolve_input(spec, shape, forward=measured, instead=", or count it in closed form: --method analytic")
     model = build_model(config, device="meta")
     shape = x.shape()
     inputs = model.example_inputs(x, "meta")
@@ -134,7 +135,7 @@ def flops_report(spec: ResolvedSpec, shape: InputShape, methods: tuple[str, ...]
     # the layout says whether anything is causal; the shapes of the attention calls (one
     # more meta forward) are needed only to count the masked half
     has_causal = config.layout().has_causal_attention()
-    saving = causal_saving(attention_calls(model, inputs)) if causal_half and has_causal else 0
+    saving = causal_saving(attention_calls(model, inputs)) if causal_half and has_causal and measured else 0
     for method in methods:
         if method == "analytic":
             counts[method] = from_breakdown(config.macs(x), causal_half)
@@ -144,15 +145,15 @@ def flops_report(spec: ResolvedSpec, shape: InputShape, methods: tuple[str, ...]
             c.by_category["attn_scores"] -= saving
             c.total -= saving
         counts[method] = c
-    measured = next((c for c in counts.values() if c.method != "analytic"), None)
-    module_macs = _inclusive(measured.by_module) if measured else {}
+    first = next((c for c in counts.values() if c.method != "analytic"), None)
+    module_macs = _inclusive(first.by_module) if first else {}
     module_params = {n: sum(p.numel() for p in m.parameters()) for n, m in model.named_modules()}
     module_depth = _module_depths(model)
     notes = list(x.notes)
     if params.tied:
         notes.append("tied weights count once in parameters and once per use in MACs: "
                      + "; ".join(params.tied))
-    if causal_half and saving and measured:
+    if causal_half and saving:
         notes.append("--causal-half: per-module rows still show the full causal score matrices")
     return FlopsReport(
         name=spec.name, family=config.family,
