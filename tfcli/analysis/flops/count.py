@@ -46,6 +46,7 @@ def category_of(module_category: str, op: str) -> str:
     return {
         "embeddings": "embeddings",
         "feed-forward": "feed_forward",
+        "router": "router",
         "norms": "norms",
         "heads": "heads",
     }.get(module_category, "other")
