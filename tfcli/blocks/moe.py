@@ -46,7 +46,7 @@ class MoE(nn.Module):
             # DeepSeek-V3 ranks a group by its two best scores, V2 by its best
             rank = grouped.topk(2, dim=-1)[0].sum(-1) if self.score_bias is not None else grouped.amax(-1)
             keep = rank.topk(self.topk_groups, dim=-1)[1]
-            mask = torch.zeros_like(rank, dtype=torch.bool).scatter(1, keep, True)
+            mask = torch.zeros_like(rank).scatter(1, keep, 1.0) > 0
             choice = choice.masked_fill(~mask.repeat_interleave(self.num_experts // self.num_groups, dim=1),
                                         float("-inf"))
         index = choice.topk(self.top_k, dim=-1)[1]
