@@ -3,16 +3,75 @@
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
-from tfcli.blocks.mlp import FeedForward
+from tfcli.blocks.mlp import FeedForward, activation_fn
 from tfcli.spec.moe import MoESpec
+from tfcli.spec.parts import FeedForwardSpec
 
 
 class Router(nn.Linear):
     """d_model → num_experts logits; its MACs are the `router` category."""
 
     category = "router"
+
+
+class Experts(nn.Module):
+    """`num_experts` feed-forwards of one shape, their weights stacked (as transformers stores
+    them): building and counting 256 × 58 separate modules would take DeepSeek-V3 minutes on meta.
+    The layer tree shows them as `experts 0–(n-1) × n` (tree_repeat)."""
+
+    category = "feed-forward"
+
+    def __init__(self, spec: FeedForwardSpec, num_experts: int):
+        super().__init__()
+        self.gated, self.act = spec.gated, activation_fn(spec.activation)
+        self.tree_repeat = num_experts
+        n, d, f = num_experts, spec.d_model, spec.ffn_dim * (2 if spec.gated else 1)
+        self.fc1 = nn.Parameter(torch.empty(n, f, d))  # gated: gate and value in one matmul
+        self.fc2 = nn.Parameter(torch.empty(n, d, spec.ffn_dim))
+        self.fc1_bias = nn.Parameter(torch.zeros(n, f)) if spec.bias else None
+        self.fc2_bias = nn.Parameter(torch.zeros(n, d)) if spec.bias else None
+
+    def _hidden(self, h: torch.Tensor) -> torch.Tensor:
+        if self.gated:
+            gate, value = h.chunk(2, dim=-1)
+            return self.act(gate) * value
+        return self.act(h)
+
+    def forward(self, rows: torch.Tensor, counts: list[int]) -> torch.Tensor:
+        """`rows` grouped by expert, counts[e] of them for expert e → their outputs, same order."""
+        if rows.device.type == "meta":
+            return self._batched(rows, counts)
+        out = []
+        for e, chunk in enumerate(rows.split(counts)):
+            if chunk.shape[0] == 0:
+                continue
+            h = F.linear(chunk, self.fc1[e], None if self.fc1_bias is None else self.fc1_bias[e])
+            out.append(F.linear(self._hidden(h), self.fc2[e], None if self.fc2_bias is None else self.fc2_bias[e]))
+        return torch.cat(out) if out else rows.new_zeros(rows.shape)
+
+    def _batched(self, rows: torch.Tensor, counts: list[int]) -> torch.Tensor:
+        """Experts with equal row counts as one batched matmul each run of them (the even
+        split on meta has at most two counts): the same MACs as one matmul per expert."""
+        out, start, e = [], 0, 0
+        while e < len(counts):
+            m, first = counts[e], e
+            while e < len(counts) and counts[e] == m:
+                e += 1
+            if m == 0:
+                continue
+            x = rows[start:start + m * (e - first)].view(e - first, m, -1)  # (experts, m, d)
+            start += m * (e - first)
+            h = torch.bmm(x, self.fc1[first:e].transpose(1, 2))
+            if self.fc1_bias is not None:
+                h = h + self.fc1_bias[first:e].unsqueeze(1)
+            y = torch.bmm(self._hidden(h), self.fc2[first:e].transpose(1, 2))
+            if self.fc2_bias is not None:
+                y = y + self.fc2_bias[first:e].unsqueeze(1)
+            out.append(y.reshape(-1, y.shape[-1]))
+        return torch.cat(out)
 
 
 class MoE(nn.Module):
@@ -28,7 +87,7 @@ class MoE(nn.Module):
             self.register_buffer("score_bias", torch.zeros(spec.num_experts))
         else:
             self.score_bias = None
-        self.experts = nn.ModuleList(FeedForward.from_spec(spec.expert) for _ in range(spec.num_experts))
+        self.experts = Experts(spec.expert, spec.num_experts)
         self.shared = FeedForward.from_spec(spec.shared) if spec.shared is not None else None
         self.inactive_params = (spec.num_experts - spec.top_k) * spec.expert.num_params()  # per token
 
@@ -70,9 +129,7 @@ class MoE(nn.Module):
             counts = [q + (e < r) for e in range(self.num_experts)]
         else:
             counts = torch.bincount(flat, minlength=self.num_experts).tolist()
-        rows = h[token].split(counts)
-        y = torch.cat([expert(chunk) for expert, chunk in zip(self.experts, rows)])
-        y = y * weights.reshape(-1)[order].unsqueeze(-1)
+        y = self.experts(h[token], counts) * weights.reshape(-1)[order].unsqueeze(-1)
         out = torch.zeros_like(h).index_add(0, token, y)
         if self.shared is not None:
             out = out + self.shared(h)

@@ -147,7 +147,7 @@ FAMILY = register(Family(
     modality=Modality.TEXT,
     description="causal decoder with multi-head latent attention and shared + routed experts (DeepSeek-V2)",
     presets=(
-        Preset("deepseek-v2-lite", DeepseekV2Config, params=15_706_484_224, macs=0, slow=True,
+        Preset("deepseek-v2-lite", DeepseekV2Config, params=15_706_484_224, macs=316_113_354_752, slow=True,
                aliases=("deepseek-v2", "deepseek-ai/DeepSeek-V2-Lite", "deepseek-ai/DeepSeek-V2-Lite-Chat"),
                reference=_REF.format("deepseek-ai/DeepSeek-V2-Lite; 2.7B active per token")),
     ),

@@ -56,7 +56,7 @@ FAMILY = register(Family(
     modality=Modality.TEXT,
     description="DeepSeek-V2's latent attention and experts at 671B, sigmoid router with bias balancing",
     presets=(
-        Preset("deepseek-v3", DeepseekV3Config, params=671_026_404_352, macs=0, slow=True,
+        Preset("deepseek-v3", DeepseekV3Config, params=671_026_404_352, macs=4_729_529_040_896, slow=True,
                aliases=("deepseek-ai/DeepSeek-V3", "deepseek-ai/DeepSeek-V3-Base", "deepseek-ai/DeepSeek-R1",
                         "deepseek-r1"),
                reference="transformers DeepseekV3ForCausalLM (deepseek-ai/DeepSeek-V3, without the MTP layers; "

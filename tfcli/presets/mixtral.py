@@ -68,15 +68,15 @@ FAMILY = register(Family(
     modality=Modality.TEXT,
     description="causal decoder like Mistral whose feed-forward is a top-2-of-8 mixture of experts",
     presets=(
-        Preset("mixtral-8x7b", MixtralConfig, params=46_702_792_704, macs=0, slow=True,
+        Preset("mixtral-8x7b", MixtralConfig, params=46_702_792_704, macs=1_636_284_497_920, slow=True,
                aliases=("mixtral", "mistralai/Mixtral-8x7B-v0.1", "mistralai/Mixtral-8x7B-Instruct-v0.1"),
                reference=_REF.format("mistralai/Mixtral-8x7B-v0.1; 12.9B active per token")),
         Preset("mixtral-8x22b",
                lambda: MixtralConfig(vocab_size=32768, d_model=6144, num_layers=56, num_heads=48, num_kv_heads=8,
                                      ffn_dim=16384, max_positions=65536),
-               params=0, macs=0, slow=True,
+               params=140_630_071_296, macs=4_998_527_975_424, slow=True,
                aliases=("mistralai/Mixtral-8x22B-v0.1",),
-               reference=_REF.format("mistralai/Mixtral-8x22B-v0.1")),
+               reference=_REF.format("mistralai/Mixtral-8x22B-v0.1; 39.2B active per token")),
     ),
     facts=FamilyFacts(
         "Mixtral (sparse mixture of experts)",
