@@ -104,14 +104,25 @@ def ffn_kind(module) -> str:
     return f"{name} {module.fc1.in_features}→{inner}"
 
 
+def moe_kind(module) -> str:
+    """"top-2 of 8 × SwiGLU 4096→14336 (+ shared SwiGLU 2048→2816)" for a mixture of experts."""
+    e = module.experts
+    act = e.activation
+    name = GATED_NAMES.get(act, f"gated {act}") if e.gated else f"{ACT_NAMES.get(act, act)} MLP"
+    text = f"top-{module.top_k} of {module.num_experts} × {name} {e.fc2.shape[1]}→{e.fc2.shape[2]}"
+    return text + (f" (+ shared {ffn_kind(module.shared)})" if module.shared is not None else "")
+
+
 def read_structure(model) -> Structure:
     from torch import nn
 
     from tfcli.blocks import Attention, Block, FeedForward, LMHead, PatchEmbedding, Pooler, TokenEmbedding
     from tfcli.blocks import ClassifierHead
     from tfcli.analysis.params import count_params
+    from tfcli.blocks.moe import MoE
 
     s = Structure()
+    experts: list[str] = []  # paths of mixtures of experts: their shared FFN is described with them
     pos_modules: set[str] = set()
     norms, placements, heads, ffns, widths = [], [], [], [], []
     vocab = 0
@@ -124,11 +135,15 @@ def read_structure(model) -> Structure:
             s.attention[m.kind] = s.attention.get(m.kind, 0) + 1
             s.windowed += 1 if m.window else 0
             heads.append(head_layout(m.num_heads, m.num_kv_heads, m.head_dim))
-            widths.append(m.q.in_features if m.cross else m.qkv.in_features)
+            widths.append(getattr(m, "d_model", None) or (m.q.in_features if m.cross else m.qkv.in_features))
         elif isinstance(m, Block):
             placements.append("pre-norm" if m.pre_norm else "post-norm")
+        elif isinstance(m, MoE):
+            experts.append(path)
+            ffns.append(moe_kind(m))
         elif isinstance(m, FeedForward):
-            ffns.append(ffn_kind(m))
+            if not any(path.startswith(p + ".") for p in experts):
+                ffns.append(ffn_kind(m))
         elif isinstance(m, nn.LayerNorm):
             norms.append("LayerNorm")
         elif isinstance(m, nn.RMSNorm):
@@ -184,5 +199,7 @@ def kv_cache_bytes_per_token(model, bytes_per_value: int = 2) -> int | None:
     total = 0
     for m in model.modules():
         if isinstance(m, Attention) and m.causal and not m.cross:
-            total += 2 * m.num_kv_heads * m.head_dim * bytes_per_value
+            # latent attention (MLA) caches its compressed latent, not K and V per head
+            per_token = m.kv_per_token() if hasattr(m, "kv_per_token") else 2 * m.num_kv_heads * m.head_dim
+            total += per_token * bytes_per_value
     return total or None

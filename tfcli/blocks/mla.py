@@ -13,19 +13,23 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from tfcli.blocks.attention import Attention
 from tfcli.blocks.embeddings import apply_rotary
 from tfcli.blocks.norms import make_norm
 from tfcli.spec.moe import MLASpec
 
 
-class MLAttention(nn.Module):
+class MLAttention(Attention):
+    """An Attention to whatever reads the built model (kind, causal, cross, window, heads), with
+    its own projections: Attention's constructor is not run."""
+
     category = "attention"
-    cross = False
-    window = 0
 
     def __init__(self, spec: MLASpec):
-        super().__init__()
+        nn.Module.__init__(self)
         self.spec = spec
+        self.cross, self.window, self.scale = False, 0, None
+        self.d_model = spec.d_model
         self.num_heads, self.num_kv_heads = spec.num_heads, spec.num_heads
         self.head_dim = spec.qk_head_dim
         self.causal = spec.causal
@@ -45,9 +49,9 @@ class MLAttention(nn.Module):
     def from_spec(cls, spec: MLASpec) -> "MLAttention":
         return cls(spec)
 
-    @property
-    def kind(self) -> str:
-        return "causal" if self.causal else "bidirectional"
+    def kv_per_token(self) -> int:
+        """Numbers cached per token: the latent and the shared rotary key."""
+        return self.spec.kv_per_token()
 
     def forward(self, x, context=None, *, value=None, attn_bias=None, rope=None):
         s = self.spec

@@ -26,13 +26,16 @@ class Experts(nn.Module):
 
     def __init__(self, spec: FeedForwardSpec, num_experts: int):
         super().__init__()
-        self.gated, self.act = spec.gated, activation_fn(spec.activation)
+        self.gated, self.activation, self.act = spec.gated, spec.activation, activation_fn(spec.activation)
         self.tree_repeat = num_experts
         n, d, f = num_experts, spec.d_model, spec.ffn_dim * (2 if spec.gated else 1)
         self.fc1 = nn.Parameter(torch.empty(n, f, d))  # gated: gate and value in one matmul
         self.fc2 = nn.Parameter(torch.empty(n, d, spec.ffn_dim))
         self.fc1_bias = nn.Parameter(torch.zeros(n, f)) if spec.bias else None
         self.fc2_bias = nn.Parameter(torch.zeros(n, d)) if spec.bias else None
+        # as nn.Linear's default, per expert (skipped on meta like every init)
+        nn.init.uniform_(self.fc1, -d**-0.5, d**-0.5)
+        nn.init.uniform_(self.fc2, -spec.ffn_dim**-0.5, spec.ffn_dim**-0.5)
 
     def _hidden(self, h: torch.Tensor) -> torch.Tensor:
         if self.gated:
