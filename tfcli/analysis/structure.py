@@ -31,6 +31,8 @@ class Structure:
     register_tokens: int = 0
     heads_out: list[str] = field(default_factory=list)  # "LM head", "pooler", "classifier"
     convolution: bool = False
+    experts: int = 0  # feed-forwards that are mixtures of experts
+    latent_attention: int = 0  # attention modules caching a compressed latent (MLA)
 
     def components(self) -> list[str]:
         """The notes' component vocabulary, in the order the notes list them."""
@@ -53,8 +55,12 @@ class Structure:
             out.append("encoder-decoder attention")
         if self.windowed:
             out.append("windowed attention")
+        if self.latent_attention:
+            out.append("latent attention (compressed KV)")
         if self.ffn:
             out.append("feed-forward")
+        if self.experts:
+            out.append("mixture of experts")
         if self.convolution:
             out.append("convolution")
         out += self.heads_out
@@ -134,12 +140,17 @@ def read_structure(model) -> Structure:
         if isinstance(m, Attention):
             s.attention[m.kind] = s.attention.get(m.kind, 0) + 1
             s.windowed += 1 if m.window else 0
-            heads.append(head_layout(m.num_heads, m.num_kv_heads, m.head_dim))
+            if hasattr(m, "kv_per_token"):  # latent attention: K and V rebuilt from a cached latent
+                s.latent_attention += 1
+                heads.append(f"{m.num_heads} × {m.head_dim} (MLA: {m.kv_per_token()} cached per token)")
+            else:
+                heads.append(head_layout(m.num_heads, m.num_kv_heads, m.head_dim))
             widths.append(getattr(m, "d_model", None) or (m.q.in_features if m.cross else m.qkv.in_features))
         elif isinstance(m, Block):
             placements.append("pre-norm" if m.pre_norm else "post-norm")
         elif isinstance(m, MoE):
             experts.append(path)
+            s.experts += 1
             ffns.append(moe_kind(m))
         elif isinstance(m, FeedForward):
             if not any(path.startswith(p + ".") for p in experts):
