@@ -139,3 +139,15 @@ def test_flops_row_is_the_flops_count_for_every_kind_of_model():
     rows = {r.key: r for r in c.rows}
     assert rows["flops"].raw == [2 * 17_582_740_224, 2 * 488_254_783_232]
     assert "FLOPs = 2 × MACs" in c.notes[0] and "closed form" in c.notes[0]
+
+
+def test_active_parameters_row_for_a_mixture_of_experts():
+    from tfcli.analysis.compare import compare
+    from tfcli.catalog import resolve
+
+    one = ["num_layers=1"]
+    rows = {r.key: r for r in compare([resolve("mixtral-8x7b", one), resolve("llama2-7b", one)]).rows}
+    # Mixtral: 8 experts of 3·4096·14336 each, 2 routed per token; Llama 2: dense, all active
+    expert = 3 * 4096 * 14336
+    assert rows["params"].raw[0] - rows["params_active"].raw[0] == 6 * expert
+    assert rows["params_active"].raw[1] == rows["params"].raw[1]

@@ -65,6 +65,15 @@ STRATEGIES["sam"] = st.fixed_dictionaries(dict(
     decoder_ffn_dim=st.integers(4, 32), attn_downsample_rate=st.sampled_from([1, 2, 3]),
     num_multimask_outputs=st.integers(1, 3), iou_head_depth=st.integers(1, 3), iou_head_hidden=st.integers(4, 16),
 ))
+# mixtures of experts (tests/test_moe.py): real routing on CPU, the active count beside the total
+STRATEGIES["mixtral"] = st.fixed_dictionaries(dict(TEXT, num_kv_heads=heads, tie_embeddings=st.booleans(),
+                                                   num_experts=st.integers(1, 6), top_k=st.integers(1, 3)))
+DEEPSEEK = dict(TEXT, first_dense=st.integers(0, 3), moe_ffn_dim=st.integers(2, 16), num_experts=st.sampled_from([1, 2, 4, 6, 8]),
+                top_k=st.integers(1, 4), num_shared_experts=st.integers(0, 2), kv_lora_rank=st.integers(1, 16),
+                q_lora_rank=st.one_of(st.none(), st.integers(1, 16)), qk_nope_head_dim=st.integers(1, 8),
+                qk_rope_head_dim=st.sampled_from([2, 3, 4]), v_head_dim=st.integers(1, 8),
+                num_groups=st.sampled_from([1, 2, 3]), topk_groups=st.integers(1, 3))
+STRATEGIES["deepseek_v2"] = STRATEGIES["deepseek_v3"] = st.fixed_dictionaries(DEEPSEEK)
 # the UNet's own property test (tests/test_diffusion.py) draws matching level layouts;
 # "sd" only wires a text encoder, a UNet and a VAE, each drawn on its own
 COVERED_ELSEWHERE = {"sd-unet", "sd"}
@@ -90,6 +99,7 @@ def test_random_configs_build_or_fail_clearly(family):
         torch.manual_seed(0)
         model = build_model(config, device="cpu")
         assert count_params(model).total == config.num_params()
+        assert count_params(model).active_params == config.num_active_params()
         inputs = model.example_inputs(InputShape(batch=2, seq_len=5, tgt_len=3, image_size=None), "cpu")
         with torch.inference_mode():
             out = model(**inputs)

@@ -37,3 +37,9 @@ class ResourceError(TfcliError):
     """The run would not fit (memory) or ran out of it."""
 
     exit_code = 3
+
+
+class Terminated(TfcliError):
+    """Ended by SIGTERM after printing what was done: 128 + 15, as a shell reports it."""
+
+    exit_code = 143

@@ -81,6 +81,8 @@ COMPONENT_ZH = {
     "encoder-decoder attention": "Encoder-decoder attention (cross-attention)",
     "windowed attention": "窗口注意力 (Windowed attention)",
     "feed-forward": "前饋網路 (Feed forward)",
+    "mixture of experts": "混合專家 (Mixture of experts)",
+    "latent attention (compressed KV)": "潛在注意力，壓縮 KV (Multi-head latent attention)",
     "convolution": "卷積 (Convolution)",
     "LM head": "語言模型輸出層 (LM head)",
     "pooler": "Pooler",

@@ -155,4 +155,17 @@ def classify(model) -> Classification:
         kind, summary = "encoder-only", "bidirectional self-attention only: each token sees all tokens"
     else:
         kind, summary = "no-attention", "no attention layers"
-    return Classification(kind, summary, stacks, conv)
+    return Classification(kind, summary + _experts_note(model), stacks, conv)
+
+
+def _experts_note(model) -> str:
+    """"; mixture of experts: top-2 of 8 experts in 32 of 32 layers" when the model has one."""
+    from tfcli.blocks.moe import MoE
+
+    moes = [m for m in model.modules() if isinstance(m, MoE)]
+    if not moes:
+        return ""
+    routing = ", ".join(sorted({f"top-{m.top_k} of {m.num_experts} experts" + (" + shared" if m.shared is not None else "")
+                                for m in moes}))
+    layers = sum(1 for m in model.modules() if type(m).__name__ == "Block")
+    return f"; mixture of experts: {routing} in {len(moes)} of {layers} layers"

@@ -132,6 +132,7 @@ def profile(spec: ResolvedSpec, shape: InputShape) -> dict[str, Any]:
         "params": params.total,
         "params_embedding": params.by_category["embeddings"],
         "params_non_embedding": params.total - params.by_category["embeddings"],
+        "params_active": params.active_params,  # a mixture of experts runs top_k of its experts per token
         "macs": macs.total(),
         "flops": 2 * macs.total(),
         "flops_attention": 2 * (cats["attn_proj"] + cats["attn_scores"]),
@@ -176,6 +177,8 @@ def compare(specs: list[ResolvedSpec], shape: InputShape | None = None) -> Compa
         row("params", "parameters", lambda n: f"{n:,} ({human(n)})"),
         row("params_embedding", "  embedding", lambda n: f"{n:,} ({human(n)})"),
         row("params_non_embedding", "  non-embedding", lambda n: f"{n:,} ({human(n)})"),
+        *([row("params_active", "  active per token", lambda n: f"{n:,} ({human(n)})")]
+          if any(p["params_active"] != p["params"] for p in profiles) else []),
         row("flops", "forward FLOPs (2 × MACs)", lambda n: f"{human(n)}"),
         Row("attention_share", "  attention share", [f"{100 * share(p):.1f}%" for p in profiles],
             [share(p) for p in profiles]),

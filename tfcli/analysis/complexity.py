@@ -113,9 +113,10 @@ class ComplexityReport:
 
 def _point(x: int, b: Breakdown, batch: int, nbytes: int, causal_half: bool) -> Point:
     cats = b.by_category(causal_half)
-    other = sum(cats.values()) - cats["attn_scores"] - cats["attn_proj"] - cats["feed_forward"]
+    ffn = cats["feed_forward"] + cats["router"]  # a mixture of experts' router is part of its FFN
+    other = sum(cats.values()) - cats["attn_scores"] - cats["attn_proj"] - ffn
     return Point(
-        x=x, tokens=b.tokens, scores=cats["attn_scores"], proj=cats["attn_proj"], ffn=cats["feed_forward"],
+        x=x, tokens=b.tokens, scores=cats["attn_scores"], proj=cats["attn_proj"], ffn=ffn,
         other=other, attn_matrix_bytes=b.attn_matrix * nbytes, fused_bytes=b.attn_rows * FUSED_ROW_BYTES,
         # the decoder's own K/V per token, plus the encoder output's K/V every cross-attention keeps
         kv_cache_bytes=(b.kv_per_token * b.tokens * batch + b.kv_cross) * nbytes,

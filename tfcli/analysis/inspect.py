@@ -40,6 +40,7 @@ class Inspection:
             },
             "params": {
                 "total": self.params.total,
+                "active": self.params.active_params,  # per token; = total unless a mixture of experts
                 "trainable": self.params.trainable,
                 "by_category": self.params.by_category,
                 "by_component": self.params.by_component,

@@ -14,6 +14,16 @@ class ParamReport:
     by_category: dict[str, int]
     by_component: dict[str, int] = field(default_factory=dict)
     tied: list[str] = field(default_factory=list)  # "lm_head.proj.weight = tokens.weight"
+    active: int | None = None  # parameters a token runs through (MoE: top_k experts); None = total
+
+    @property
+    def active_params(self) -> int:
+        return self.total if self.active is None else self.active
+
+    @property
+    def sparse(self) -> bool:
+        """A mixture of experts: fewer parameters per token than in the model."""
+        return self.active_params != self.total
 
     def bytes(self, bytes_per_param: int) -> int:
         return self.total * bytes_per_param
@@ -58,6 +68,8 @@ def count_params(model) -> ParamReport:
             total += n
             trainable += n if p.requires_grad else 0
             by_category[cats.get(mod_name, "other")] += n
+    # a mixture of experts runs each token through top_k of its experts (tfcli.blocks.moe)
+    inactive = sum(getattr(m, "inactive_params", 0) for m in model.modules())
     by_component = {}
     if hasattr(model, "components"):
         for comp, sub in model.components().items():
@@ -65,4 +77,5 @@ def count_params(model) -> ParamReport:
         rest = total - sum(by_component.values())
         if by_component and rest > 0:  # embeddings, heads and the like outside the named parts
             by_component["other (outside these parts)"] = rest
-    return ParamReport(total, trainable, by_category, by_component, sorted(set(tied)))
+    return ParamReport(total, trainable, by_category, by_component, sorted(set(tied)),
+                       active=total - inactive if inactive else None)

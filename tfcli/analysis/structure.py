@@ -31,6 +31,8 @@ class Structure:
     register_tokens: int = 0
     heads_out: list[str] = field(default_factory=list)  # "LM head", "pooler", "classifier"
     convolution: bool = False
+    experts: int = 0  # feed-forwards that are mixtures of experts
+    latent_attention: int = 0  # attention modules caching a compressed latent (MLA)
 
     def components(self) -> list[str]:
         """The notes' component vocabulary, in the order the notes list them."""
@@ -53,8 +55,12 @@ class Structure:
             out.append("encoder-decoder attention")
         if self.windowed:
             out.append("windowed attention")
+        if self.latent_attention:
+            out.append("latent attention (compressed KV)")
         if self.ffn:
             out.append("feed-forward")
+        if self.experts:
+            out.append("mixture of experts")
         if self.convolution:
             out.append("convolution")
         out += self.heads_out
@@ -104,14 +110,25 @@ def ffn_kind(module) -> str:
     return f"{name} {module.fc1.in_features}→{inner}"
 
 
+def moe_kind(module) -> str:
+    """"top-2 of 8 × SwiGLU 4096→14336 (+ shared SwiGLU 2048→2816)" for a mixture of experts."""
+    e = module.experts
+    act = e.activation
+    name = GATED_NAMES.get(act, f"gated {act}") if e.gated else f"{ACT_NAMES.get(act, act)} MLP"
+    text = f"top-{module.top_k} of {module.num_experts} × {name} {e.fc2.shape[1]}→{e.fc2.shape[2]}"
+    return text + (f" (+ shared {ffn_kind(module.shared)})" if module.shared is not None else "")
+
+
 def read_structure(model) -> Structure:
     from torch import nn
 
     from tfcli.blocks import Attention, Block, FeedForward, LMHead, PatchEmbedding, Pooler, TokenEmbedding
     from tfcli.blocks import ClassifierHead
     from tfcli.analysis.params import count_params
+    from tfcli.blocks.moe import MoE
 
     s = Structure()
+    experts: list[str] = []  # paths of mixtures of experts: their shared FFN is described with them
     pos_modules: set[str] = set()
     norms, placements, heads, ffns, widths = [], [], [], [], []
     vocab = 0
@@ -123,12 +140,21 @@ def read_structure(model) -> Structure:
         if isinstance(m, Attention):
             s.attention[m.kind] = s.attention.get(m.kind, 0) + 1
             s.windowed += 1 if m.window else 0
-            heads.append(head_layout(m.num_heads, m.num_kv_heads, m.head_dim))
-            widths.append(m.q.in_features if m.cross else m.qkv.in_features)
+            if hasattr(m, "kv_per_token"):  # latent attention: K and V rebuilt from a cached latent
+                s.latent_attention += 1
+                heads.append(f"{m.num_heads} × {m.head_dim} (MLA: {m.kv_per_token()} cached per token)")
+            else:
+                heads.append(head_layout(m.num_heads, m.num_kv_heads, m.head_dim))
+            widths.append(getattr(m, "d_model", None) or (m.q.in_features if m.cross else m.qkv.in_features))
         elif isinstance(m, Block):
             placements.append("pre-norm" if m.pre_norm else "post-norm")
+        elif isinstance(m, MoE):
+            experts.append(path)
+            s.experts += 1
+            ffns.append(moe_kind(m))
         elif isinstance(m, FeedForward):
-            ffns.append(ffn_kind(m))
+            if not any(path.startswith(p + ".") for p in experts):
+                ffns.append(ffn_kind(m))
         elif isinstance(m, nn.LayerNorm):
             norms.append("LayerNorm")
         elif isinstance(m, nn.RMSNorm):

@@ -115,6 +115,9 @@ def build_tree(model, shapes: dict[str, list[int] | None]) -> TreeNode:
                 j += 1
             child_path = f"{path}.{name}" if path else name
             sub = node(child_path, name, child)
+            n = getattr(child, "tree_repeat", 1)
+            if n > 1:  # copies stored as one module (a mixture's stacked experts): shown as a run
+                sub.name, sub.repeat, sub.params = f"{name} 0–{n - 1}", n, sub.params // n
             if j - i > 1:
                 last = children[j - 1][0]
                 sub.name = f"{name}–{last.rsplit('.', 1)[-1]}"

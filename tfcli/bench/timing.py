@@ -131,6 +131,13 @@ def sdpa_backends_used(fn: Callable[[], Any]) -> list[str]:
     return seen
 
 
+def compiled_graphs() -> int:
+    """Graphs torch.compile has captured in this process (dynamo's own counter)."""
+    from torch._dynamo.utils import counters
+
+    return int(counters["stats"]["unique_graphs"])
+
+
 def measure(fn: Callable[[], Any], device: str, opts: BenchOptions) -> tuple[Stats, list[str], int, int]:
     """Warm up, time, and take the peak memory of fn; returns (stats, kernels, peak, growth).
 
@@ -148,6 +155,15 @@ def measure(fn: Callable[[], Any], device: str, opts: BenchOptions) -> tuple[Sta
     else:
         base = rss_bytes("VmRSS") or 0
         reset_peak_rss()
+    if opts.compile:
+        # compile before anything else: under the kernel-recording dispatch mode below,
+        # dynamo would trace nothing and the run would silently stay eager
+        graphs = compiled_graphs()
+        fn()
+        if compiled_graphs() == graphs:
+            from tfcli.errors import UsageError
+
+            raise UsageError("torch.compile captured no graph of this model (it ran eagerly); rerun without --compile")
     backends = sdpa_backends_used(fn)
     estimate = None
     for _ in range(max(opts.warmup - 1, 0)):

@@ -6,9 +6,22 @@ import torch
 from torch import nn
 
 from tfcli.blocks.attention import Attention
+from tfcli.blocks.mla import MLAttention
 from tfcli.blocks.mlp import FeedForward
+from tfcli.blocks.moe import MoE
 from tfcli.blocks.norms import make_norm
+from tfcli.spec.moe import MLASpec, MoESpec
 from tfcli.spec.parts import BlockSpec, StackSpec
+
+
+def attention_from(spec):
+    """The attention module a spec describes (latent attention for an MLASpec)."""
+    return MLAttention.from_spec(spec) if isinstance(spec, MLASpec) else Attention.from_spec(spec)
+
+
+def feed_forward_from(spec):
+    """The feed-forward module a spec describes (a mixture of experts for a MoESpec)."""
+    return MoE.from_spec(spec) if isinstance(spec, MoESpec) else FeedForward.from_spec(spec)
 
 
 class LayerScale(nn.Module):
@@ -41,12 +54,12 @@ class Block(nn.Module):
             for attr, mod in pair if spec.pre_norm else reversed(pair):
                 setattr(self, attr, mod)
 
-        sublayer("attn_norm", "attn", Attention.from_spec(spec.attention))
+        sublayer("attn_norm", "attn", attention_from(spec.attention))
         if spec.cross_attention is not None:
             sublayer("cross_norm", "cross_attn", Attention.from_spec(spec.cross_attention))
         else:
             self.cross_attn = None
-        sublayer("ffn_norm", "ffn", FeedForward.from_spec(spec.ffn))
+        sublayer("ffn_norm", "ffn", feed_forward_from(spec.ffn))
         if spec.layer_scale:
             self.attn_scale, self.ffn_scale = LayerScale(d), LayerScale(d)
         else:
@@ -70,7 +83,7 @@ class Stack(nn.Module):
 
     def __init__(self, spec: StackSpec):
         super().__init__()
-        self.layers = nn.ModuleList(Block(spec.block) for _ in range(spec.num_layers))
+        self.layers = nn.ModuleList(Block(block) for block, n in spec.blocks() for _ in range(n))
         self.norm = make_norm(spec.block.norm) if spec.has_final_norm else None
 
     def forward(self, x, context=None, *, attn_bias=None, cross_bias=None, rope=None):

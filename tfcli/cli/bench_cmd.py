@@ -80,6 +80,7 @@ def bench(
     results: list[b.BenchResult] = []
     interrupted = False
     progress = _progress(err, enabled=len(lengths) > 1 and not json_)
+    terminated = _on_sigterm_interrupt()
     try:
         with progress:
             for spec, shapes in runs:
@@ -113,6 +114,13 @@ def bench(
     if interrupted:
         import typer
 
+        from tfcli.errors import Terminated
+
+        measured = any(p.status == "ok" for r in results for p in r.points)
+        if not measured and not json_:
+            err.print("nothing was measured: interrupted before the first run finished")
+        if terminated():
+            raise Terminated("terminated (SIGTERM)" + ("; the rows above are the results so far" if measured else ""))
         # the app's error boundary turns Abort into "error: interrupted" and exit 130
         # (a KeyboardInterrupt would be turned into a returned exit code by typer)
         raise typer.Abort()
@@ -127,6 +135,24 @@ def _inputs(spec, batch, lengths, tgt_len, image_size):
     from tfcli.analysis.inputs import resolve_input
 
     return [resolve_input(spec, o.input_shape(batch, n, tgt_len, image_size)) for n in lengths]
+
+
+def _on_sigterm_interrupt():
+    """SIGTERM (a job scheduler, `timeout`) ends the sweep as Ctrl-C does: the rows so far are
+    printed, then exit 143. Returns a function saying whether it came."""
+    import signal
+    import threading
+
+    came: list[bool] = []
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: False  # signals can only be handled on the main thread
+
+    def handler(signum, frame):
+        came.append(True)
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, handler)
+    return lambda: bool(came)
 
 
 def _progress(console, enabled: bool):

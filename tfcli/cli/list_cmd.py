@@ -29,13 +29,15 @@ def list_presets(
         fam = fams[p.family]
         if (family and p.family != family) or (kind and fam.kind != kind):
             continue
+        config = p.config()
         rows.append(
             {
                 "name": p.name,
                 "family": p.family,
                 "class": fam.kind,
                 "modality": fam.modality,
-                "params": p.config().num_params(),
+                "params": config.num_params(),
+                "active_params": config.num_active_params(),  # per token: < params for a mixture of experts
                 "aliases": list(p.aliases),
                 "reference": p.reference,
             }
@@ -48,8 +50,11 @@ def list_presets(
     from tfcli.render.fmt import human, make_console
 
     t = Table(title=f"{len(rows)} presets", title_justify="left")
-    for col, just in (("name", "left"), ("family", "left"), ("class", "left"), ("params", "right"), ("", "right"), ("aliases", "left")):
+    for col, just in (("name", "left"), ("family", "left"), ("class", "left"), ("params", "right"), ("", "right"),
+                      ("active", "right"), ("aliases", "left")):
         t.add_column(col, justify=just)
     for r in rows:
-        t.add_row(r["name"], r["family"], r["class"], f"{r['params']:,}", human(r["params"]), ", ".join(r["aliases"]))
+        active = human(r["active_params"]) if r["active_params"] != r["params"] else ""
+        t.add_row(r["name"], r["family"], r["class"], f"{r['params']:,}", human(r["params"]), active,
+                  ", ".join(r["aliases"]))
     make_console().print(t)

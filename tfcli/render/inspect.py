@@ -34,6 +34,9 @@ def header(ins: Inspection) -> Table:
     for line in ins.input_notes:
         t.add_row("", escape(line))  # "[CLS]" is text, not markup
     t.add_row("params", f"{ins.params.total:,} ({human(ins.params.total)})")
+    if ins.params.sparse:
+        n = ins.params.active_params
+        t.add_row("active", f"{n:,} ({human(n)}) per token: the routed top-k experts, not all of them")
     for note in ins.notes:
         t.add_row("note", f"[yellow]{note}[/]")
     return t

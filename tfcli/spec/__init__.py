@@ -31,6 +31,7 @@ from tfcli.spec.parts import (
     Use,
     block_spec,
 )
+from tfcli.spec.moe import MLASpec, MoESpec
 from tfcli.spec.tally import CATEGORIES, LABELS, Breakdown, Tally
 
 __all__ = [
@@ -38,4 +39,5 @@ __all__ = [
     "parse_override", "past_positions_note", "require", "InputShape", "ResolvedInput", "AttentionSpec",
     "BlockSpec", "Counted", "FeedForwardSpec", "Layout", "Linear", "LMHeadSpec", "NormSpec", "Part", "PatchEmbed",
     "StackSpec", "Table", "Use", "block_spec", "CATEGORIES", "LABELS", "Breakdown", "Tally",
+    "MLASpec", "MoESpec",
 ]

@@ -49,6 +49,10 @@ class ArchConfig:
     def num_params(self) -> int:
         return self.layout().num_params()
 
+    def num_active_params(self) -> int:
+        """Parameters one token runs through (a mixture of experts: its top_k experts)."""
+        return self.layout().num_active_params()
+
     def default_input(self) -> InputShape:
         return InputShape(seq_len=128)
 

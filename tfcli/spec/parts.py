@@ -22,6 +22,10 @@ class Part:
     def num_params(self) -> int:
         return 0
 
+    def num_active_params(self) -> int:
+        """Parameters one token runs through: all of them, except in a mixture of experts."""
+        return self.num_params()
+
     def add_macs(self, t: Tally, rows: int, context: int | None = None, times: int = 1) -> None:
         """Nothing by default: lookups, gathers and elementwise ops cost no MACs."""
 
@@ -212,6 +216,9 @@ class BlockSpec(Part):
         scales = 2 * self.d_model if self.layer_scale else 0
         return self.attention.num_params() + cross + self.ffn.num_params() + self.num_norms * self.norm.num_params() + scales
 
+    def num_active_params(self) -> int:
+        return self.num_params() - self.ffn.num_params() + self.ffn.num_active_params()
+
     def add_macs(self, t, rows, context=None, times=1):
         self.attention.add_macs(t, rows, times=times)
         if self.cross_attention is not None:
@@ -264,6 +271,8 @@ class StackSpec(Part):
     block: BlockSpec
     num_layers: int
     final_norm: bool | None = None  # None: as the blocks are pre-norm
+    first: BlockSpec | None = None  # the first `num_first` layers' block when it differs (DeepSeek's dense layers)
+    num_first: int = 0
 
     @property
     def has_final_norm(self) -> bool:
@@ -273,11 +282,23 @@ class StackSpec(Part):
     def causal(self) -> bool:
         return self.block.attention.causal
 
+    def blocks(self) -> list[tuple[BlockSpec, int]]:
+        """(block, how many layers in a row), in order: the first block's run, then the rest."""
+        if self.first is None or self.num_first == 0:
+            return [(self.block, self.num_layers)]
+        return [(self.first, self.num_first), (self.block, self.num_layers - self.num_first)]
+
     def num_params(self) -> int:
-        return self.num_layers * self.block.num_params() + (self.block.norm.num_params() if self.has_final_norm else 0)
+        final = self.block.norm.num_params() if self.has_final_norm else 0
+        return sum(n * b.num_params() for b, n in self.blocks()) + final
+
+    def num_active_params(self) -> int:
+        final = self.block.norm.num_params() if self.has_final_norm else 0
+        return sum(n * b.num_active_params() for b, n in self.blocks()) + final
 
     def add_macs(self, t, rows, context=None, times=1):
-        self.block.add_macs(t, rows, context, times * self.num_layers)
+        for block, n in self.blocks():
+            block.add_macs(t, rows, context, times * n)
         if self.has_final_norm:
             self.block.norm.add_macs(t, rows, times=times)
 
@@ -316,6 +337,11 @@ class Layout:
         self.uses.append(Use(name, part, rows, context, generates))
         return self
 
+    def replace(self, name: str, part: Part) -> "Layout":
+        """The same layout with the part called `name` swapped (a family built on another's)."""
+        self.uses = [replace(u, part=part) if u.name == name else u for u in self.uses]
+        return self
+
     def extend(self, prefix: str, other: "Layout") -> "Layout":
         """Another layout's parts under `prefix.` (a tower, a pipeline stage)."""
         self.uses.extend(replace(u, name=f"{prefix}.{u.name}") for u in other.uses)
@@ -326,7 +352,7 @@ class Layout:
 
     def attentions(self) -> Iterator["AttentionSpec"]:
         for use in self.uses:
-            yield from _attentions(use.part)
+            yield from (attn for attn, _ in _attentions(use.part))
 
     def has_causal_attention(self) -> bool:
         """Whether any self-attention is causally masked (what --causal-half can change)."""
@@ -336,14 +362,17 @@ class Layout:
         """Whether a decoder runs token by token, so it keeps a KV cache."""
         return any(u.generates for u in self.uses)
 
+    def num_active_params(self) -> int:
+        """Parameters a token runs through: routed experts count top_k of num_experts."""
+        return sum(u.part.num_active_params() for u in self.uses)
+
     def add_macs(self, t: Tally, lengths: dict[str, int]) -> None:
         for u in self.uses:
             rows = lengths[u.rows]
             context = lengths[u.context] if u.context else None
             u.part.add_macs(t, rows, context)
             if u.generates:
-                layers = u.part.num_layers if isinstance(u.part, StackSpec) else 1
-                for attn in _attentions(u.part):
+                for attn, layers in _attentions(u.part):
                     if attn.cross:  # the encoder output's K/V, computed once per sequence
                         t.kv_cross += layers * attn.kv_per_token() * (context or 0) * t.batch
                     else:
@@ -356,12 +385,14 @@ class Layout:
         return t.result()
 
 
-def _attentions(part: Part) -> Iterable[AttentionSpec]:
-    block = part.block if isinstance(part, StackSpec) else part
-    if isinstance(block, BlockSpec):
-        yield block.attention
-        if block.cross_attention is not None:
-            yield block.cross_attention
+def _attentions(part: Part) -> Iterable[tuple[AttentionSpec, int]]:
+    """Each attention of a part and how many layers have it."""
+    runs = part.blocks() if isinstance(part, StackSpec) else [(part, 1)]
+    for block, layers in runs:
+        if isinstance(block, BlockSpec):
+            yield block.attention, layers
+            if block.cross_attention is not None:
+                yield block.cross_attention, layers
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,9 @@ except that attention's MACs are split into projections and scores:
     embeddings   token/position tables; patch/conv stems that turn pixels into tokens
     attention    → attn_proj: Q, K, V and output projections (self- and cross-attention)
                  → attn_scores: QKᵀ + AV; relative-position einsums inside attention too
-    feed_forward both (or all three, gated) FFN matmuls
+    feed_forward both (or all three, gated) FFN matmuls; in a mixture of experts, those of
+                 the experts each token is routed to (top_k) and of the shared experts
+    router       a mixture of experts' router: d_model → num_experts logits per token
     norms        every norm
     convolution  convolutions outside the patch stem (UNet/VAE resblocks, SAM's neck and mask convs)
     heads        LM head, pooler, classifier, projection heads
@@ -36,14 +38,16 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-MODULE_CATEGORIES = ("embeddings", "attention", "feed_forward", "norms", "convolution", "heads", "other")
-CATEGORIES = ("embeddings", "attn_proj", "attn_scores", "feed_forward", "norms", "convolution", "heads", "other")
+MODULE_CATEGORIES = ("embeddings", "attention", "feed_forward", "router", "norms", "convolution", "heads", "other")
+CATEGORIES = ("embeddings", "attn_proj", "attn_scores", "feed_forward", "router", "norms", "convolution", "heads",
+              "other")
 LABELS = {
     "embeddings": "embeddings",
     "attention": "attention",
     "attn_proj": "attention projections",
     "attn_scores": "attention scores (QKᵀ+AV)",
     "feed_forward": "feed-forward",
+    "router": "MoE router",
     "norms": "norms",
     "convolution": "convolution",
     "heads": "heads",
@@ -93,16 +97,19 @@ class Tally:
         self.macs[category] += times * self.batch * tokens * n_in * n_out
 
     def attention(self, heads: int, tq: int, tk: int, head_dim: int, causal: bool = False,
-                  times: int = 1, batch: int | None = None, windowed: bool = False) -> None:
+                  times: int = 1, batch: int | None = None, windowed: bool = False,
+                  v_dim: int | None = None) -> None:
         """QKᵀ and AV of `times` identical calls; `batch` defaults to the input batch
-        (windowed attention: batch × windows, tq = tk = window tokens, windowed=True)."""
+        (windowed attention: batch × windows, tq = tk = window tokens, windowed=True);
+        `v_dim`: the value head size when it differs from the query/key one (MLA)."""
         b = self.batch if batch is None else batch
-        full = b * heads * tq * tk * head_dim * 2
+        width = head_dim + (head_dim if v_dim is None else v_dim)  # QKᵀ reads head_dim, AV writes v_dim
+        full = b * heads * tq * tk * width
         self.macs["attn_scores"] += times * full
         if windowed:
             self.windowed += times * full
         if causal:  # the masked half keeps tq(tq+1)/2 of the tq² pairs
-            half = b * heads * (tq * (tq + 1) // 2) * head_dim * 2
+            half = b * heads * (tq * (tq + 1) // 2) * width
             self.causal_saving += times * (full - half)
         if b * heads * tq * tk > self.attn_matrix:
             self.attn_matrix, self.attn_rows = b * heads * tq * tk, b * heads * tq

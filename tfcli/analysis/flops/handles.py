@@ -29,6 +29,7 @@ DATA_OPS = {
     "expand_as", "randn_like", "rand_like", "randn", "rand", "normal", "linspace", "argmax", "argmin",
     "upsample_nearest1d", "upsample_nearest2d", "upsample_nearest3d", "_upsample_nearest_exact2d",
     "nonzero", "sort", "topk", "one_hot", "view_as", "resolve_conj", "resolve_neg", "empty_strided",
+    "argsort", "bincount", "scatter", "scatter_",  # mixture-of-experts routing: grouping rows by expert
 }
 # ops that do arithmetic but, by convention, are not counted
 ELEMENTWISE_OPS = {
@@ -39,6 +40,7 @@ ELEMENTWISE_OPS = {
     "mish", "_safe_softmax", "logsumexp", "cumsum", "cumprod", "addcmul", "lerp", "linalg_vector_norm",
     "norm", "upsample_bilinear2d", "upsample_bicubic2d", "_upsample_bicubic2d_aa", "adaptive_avg_pool2d", "avg_pool2d",
     "max_pool2d", "grid_sampler", "grid_sampler_2d", "native_layer_norm", "native_group_norm",
+    "index_add", "index_add_",  # mixture of experts: summing each token's weighted expert outputs
 }
 
 

@@ -22,7 +22,7 @@ def node_label(call: Call, classification, producers: set[str]) -> tuple[str, st
     from torch import nn
 
     from tfcli import blocks as b
-    from tfcli.analysis.structure import ffn_kind, head_layout, position_kind
+    from tfcli.analysis.structure import ffn_kind, head_layout, moe_kind, position_kind
 
     m = call.module
     if call.kind == "input":
@@ -56,7 +56,11 @@ def node_label(call: Call, classification, producers: set[str]) -> tuple[str, st
             label = "Multi-Head Attention"
         if m.window:
             label = "Windowed " + label
+        if hasattr(m, "kv_per_token"):  # DeepSeek's MLA: K and V rebuilt from a cached latent
+            return "Masked Multi-Head Latent Attention", "attention", f"{m.num_heads} heads, {m.kv_per_token()} cached per token"
         return label, "attention", f"{head_layout(m.num_heads, m.num_kv_heads, m.head_dim)} heads"
+    if type(m).__name__ == "MoE":
+        return "Mixture of Experts", "ffn", moe_kind(m)
     if isinstance(m, b.FeedForward) and type(m).__name__ == "TimestepMLP":
         return "Time Embedding", "embedding", f"sinusoid → MLP {m.fc1.in_features}→{m.fc2.out_features}"
     if isinstance(m, b.FeedForward):
