@@ -5,7 +5,7 @@ from typing import ClassVar
 
 from tfcli.presets._text import RotarySpec, check_attention, check_choices, check_rope, decoder_lm
 from tfcli.registry import Family, FamilyFacts, Modality, Preset, Text, register
-from tfcli.spec import ArchConfig, Layout, block_spec
+from tfcli.spec import ArchConfig, BlockSpec, Layout, block_spec
 
 
 @dataclass
@@ -21,23 +21,34 @@ class LlamaConfig(ArchConfig):
     norm_eps: float = 1e-5
     rope_theta: float = 10000.0
     tie_embeddings: bool = False
+    head_dim: int | None = None  # None: d_model / num_heads; set: decoupled (Qwen3, Gemma)
 
     # Q/K/V biases (Qwen2 keeps them; Llama has none); the output projection never has one
     qkv_bias: ClassVar[bool] = False
 
+    @property
+    def head_size(self) -> int:
+        return self.head_dim or self.d_model // self.num_heads
+
     def check(self) -> None:
-        check_attention(self.family, self.d_model, self.num_heads, self.num_kv_heads)
+        if self.head_dim is None:
+            check_attention(self.family, self.d_model, self.num_heads, self.num_kv_heads)
+        else:
+            check_attention(self.family, self.num_heads * self.head_dim, self.num_heads, self.num_kv_heads)
         check_choices(self.family, self.activation)
-        check_rope(self.family, self.d_model // self.num_heads)
+        check_rope(self.family, self.head_size)
+
+    def block(self) -> BlockSpec:
+        """One decoder layer; the families built on Llama change it here."""
+        return block_spec(
+            self.d_model, self.num_heads, self.ffn_dim, num_kv_heads=self.num_kv_heads, head_dim=self.head_dim,
+            activation=self.activation, gated=True, norm="rms", norm_eps=self.norm_eps, qkv_bias=self.qkv_bias,
+            out_bias=False, ffn_bias=False, causal=True,
+        )
 
     def layout(self) -> Layout:
-        block = block_spec(
-            self.d_model, self.num_heads, self.ffn_dim, num_kv_heads=self.num_kv_heads, activation=self.activation,
-            gated=True, norm="rms", norm_eps=self.norm_eps, qkv_bias=self.qkv_bias, out_bias=False, ffn_bias=False,
-            causal=True,
-        )
-        return decoder_lm(self.vocab_size, block, self.num_layers, tied=self.tie_embeddings,
-                          positions=RotarySpec(self.d_model // self.num_heads, self.rope_theta))
+        return decoder_lm(self.vocab_size, self.block(), self.num_layers, tied=self.tie_embeddings,
+                          positions=RotarySpec(self.head_size, self.rope_theta))
 
 
 def rope_theta(f, default: float = 10000.0) -> float:
@@ -46,13 +57,38 @@ def rope_theta(f, default: float = 10000.0) -> float:
     return float(theta) if theta else f.float("rope_theta", default)
 
 
+# rope_scaling / rope_parameters types transformers knows: they change which angles RoPE
+# uses (longer contexts), never a shape or a MAC
+ROPE_TYPES = ("default", "linear", "dynamic", "yarn", "longrope", "llama3", "su", "ntk")
+
+
+def rope_scaling_note(f) -> None:
+    """Note a known rope_scaling (behaviour only); refuse a type tfcli does not know."""
+    for field in ("rope_scaling", "rope_parameters"):
+        rope = f.data.get(field)
+        if not isinstance(rope, dict):
+            continue
+        kind = rope.get("rope_type", rope.get("type", "default"))
+        if kind not in ROPE_TYPES:
+            raise f.fail(field, f"has rope_type '{kind}', which tfcli does not know; known: {', '.join(ROPE_TYPES)}")
+        if kind != "default":
+            f.note(field, f"'{kind}' RoPE scaling changes the rotation angles only (parameters and MACs unaffected)")
+
+
+def head_dim(f, d: int, heads: int) -> int | None:
+    """config.json's head_dim: None (d / heads) when absent, null or equal to it."""
+    if f.data.get("head_dim") is None:
+        return None
+    value = f.int("head_dim", to="head_dim")
+    return None if value * heads == d else value
+
+
 def from_hf(f) -> ArchConfig:
     f.expect("attention_bias", False, "tfcli's Llama has no biases")
     f.expect("mlp_bias", False, "tfcli's Llama has no biases")
-    f.architecture_is("LlamaForCausalLM", "MistralForCausalLM")
+    f.architecture_is("LlamaForCausalLM")
+    rope_scaling_note(f)
     d, heads = f.int("hidden_size", to="d_model"), f.int("num_attention_heads", to="num_heads")
-    if f.data.get("head_dim") is not None and heads and d % heads == 0:
-        f.expect("head_dim", d // heads, "tfcli's Llama uses hidden_size / num_attention_heads")
     return LlamaConfig(
         vocab_size=f.int("vocab_size", to="vocab_size"),
         d_model=d,
@@ -65,14 +101,8 @@ def from_hf(f) -> ArchConfig:
         norm_eps=f.float("rms_norm_eps", 1e-6),
         rope_theta=rope_theta(f),
         tie_embeddings=f.bool("tie_word_embeddings", False),
+        head_dim=head_dim(f, d, heads),
     )
-
-
-def from_hf_mistral(f) -> ArchConfig:
-    # Mistral is a Llama-style decoder (GQA, RoPE, RMSNorm, SwiGLU); its sliding window
-    # limits what attention reads, not what it stores, so the parameters are the same
-    f.note("sliding_window", "not modelled; attention is built dense (parameters unaffected, FLOPs at long lengths overstated)")
-    return from_hf(f)
 
 
 _REF = "transformers LlamaForCausalLM ({})"
@@ -101,7 +131,7 @@ FAMILY = register(Family(
                reference=_REF.format("TinyLlama-1.1B")),
     ),
     facts=FamilyFacts(
-            "Llama (and Mistral)",
+            "Llama",
             Text("auto-regressive next-token prediction (causal LM)", "自回歸下一個 token 預測（因果語言模型）"),
             Text("chat, instruction following, code, general generation", "對話、指令遵循、程式碼、通用生成"),
             Text(
@@ -110,5 +140,5 @@ FAMILY = register(Family(
                 "與 GPT 相同的 Decoder-only，改用 RoPE（無位置表）、RMSNorm、SwiGLU，以及分組 key/value heads (GQA) 以縮小長序列生成時的 KV cache",
             ),
         ),
-    hf_mappers={"llama": from_hf, "mistral": from_hf_mistral},
+    hf_mappers={"llama": from_hf},
 ))
