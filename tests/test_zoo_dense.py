@@ -23,6 +23,25 @@ DATA = Path(__file__).parent / "data" / "hf"
 # fixture → (family, transformers' parameter count)
 REFERENCE = {
     "mistral.json": ("mistral", 7_241_732_096),  # MistralForCausalLM
+    "qwen3-0.6b.json": ("qwen3", 596_049_920),  # Qwen3ForCausalLM, tied
+    "qwen3-8b.json": ("qwen3", 8_190_735_360),
+    "llama3-8b.json": ("llama", 8_030_261_248),  # LlamaForCausalLM
+    "llama3.1-8b.json": ("llama", 8_030_261_248),  # rope_scaling llama3: angles only
+    "llama3.2-1b.json": ("llama", 1_235_814_400),  # tied
+    "llama3.2-3b.json": ("llama", 3_212_749_824),  # tied
+    "codellama-7b.json": ("llama", 6_738_546_688),  # vocab 32016, rope_theta 1e6
+    "gemma-2b.json": ("gemma", 2_506_172_416),  # GemmaForCausalLM, tied, MQA
+    "gemma-7b.json": ("gemma", 8_537_680_896),
+    "gemma2-2b.json": ("gemma2", 2_614_341_888),  # Gemma2ForCausalLM
+    "gemma2-9b.json": ("gemma2", 9_241_705_984),
+}
+
+# transformers' FlopCounterMode on the same class on meta (eager attention, batch 1, 128 tokens):
+# matmul MACs (FLOPs / 2; it counts no norms) = tfcli's closed form less its norms
+HF_MATMUL_MACS = {
+    "mistral-7b": 914_425_380_864, "qwen3-0.6b": 78_165_049_344, "qwen3-8b": 973_548_290_048,
+    "llama3-8b": 964_891_246_592, "llama3.2-1b": 159_249_334_272, "llama3.2-3b": 414_028_136_448,
+    "codellama-7b": 850_009_260_032, "gemma-2b": 321_988_329_472,
 }
 
 
@@ -131,3 +150,111 @@ def test_unknown_rope_type_is_refused_known_is_noted(capsys):
         _load("mistral.json", rope_scaling={"rope_type": "wavy", "factor": 2.0})
     _load("mistral.json", rope_scaling={"type": "linear", "factor": 2.0})
     assert "'linear' RoPE scaling changes the rotation angles only" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("name", sorted(HF_MATMUL_MACS))
+def test_matmul_macs_equal_transformers_flop_counter(name):
+    config = resolve(name).config
+    b = config.macs(config.resolve_input(InputShape()))
+    assert b.total() - b.macs["norms"] == HF_MATMUL_MACS[name]
+
+
+# -- Qwen3 -------------------------------------------------------------------------------------
+
+
+def test_qwen3_norms_queries_and_keys_per_head():
+    q = _load("qwen3-0.6b.json")
+    assert (q.family, q.head_dim, q.d_model, q.num_heads, q.tie_embeddings) == ("qwen3", 128, 1024, 16, True)
+    attn = q.layout()["decoder"].block.attention
+    assert (attn.q_dim, attn.kv_out, attn.qk_norm.dim) == (2048, 1024, 128)
+    assert attn.num_params() == 1024 * 2048 + 2 * 1024 * 1024 + 2048 * 1024 + 2 * 128  # no biases
+    assert _three(_small("qwen3-0.6b"), seq_len=16).by_category["norms"] == 2 * 16 * (5 * 256 * 2 + 5 * (512 + 256)) + 16 * 256 * 5
+    with pytest.raises(SpecError, match="field 'use_sliding_window' = true is not modelled"):
+        _load("qwen3-0.6b.json", use_sliding_window=True)
+    with pytest.raises(SpecError, match="field 'attention_bias' = True is not modelled"):
+        _load("qwen3-0.6b.json", attention_bias=True)
+
+
+def test_qwen3_module_norms_each_head():
+    import torch
+
+    from tfcli.build import build_model
+
+    model = build_model(resolve("qwen3-0.6b", ["num_layers=1", "vocab_size=100"]).config, device="cpu")
+    attn = model.decoder.layers[0].attn
+    assert (attn.q_norm.normalized_shape, attn.qk_norm_per_head) == ((128,), True)
+    assert model(torch.randint(0, 100, (1, 5))).shape == (1, 5, 100)
+
+
+# -- Llama 3 / CodeLlama -----------------------------------------------------------------------
+
+
+def test_llama3_files(capsys):
+    l31 = _load("llama3.1-8b.json")
+    assert (l31.vocab_size, l31.rope_theta, l31.num_kv_heads, l31.max_positions) == (128256, 500000.0, 8, 131072)
+    assert "'llama3' RoPE scaling changes the rotation angles only" in capsys.readouterr().err
+    small = _load("llama3.2-1b.json")
+    assert (small.tie_embeddings, small.head_dim, small.head_size) == (True, None, 64)  # 2048 / 32
+    code = _load("codellama-7b.json")
+    assert (code.vocab_size, code.rope_theta, code.max_positions) == (32016, 1e6, 16384)
+    odd = _load("llama3.2-1b.json", head_dim=128)  # decoupled head size: 32 × 128 over 2048
+    assert odd.layout()["decoder"].block.attention.q_dim == 4096
+    assert resolve("llama3.1-8b").config.num_params() == resolve("llama3-8b").config.num_params()
+
+
+# -- Gemma / Gemma 2 ---------------------------------------------------------------------------
+
+
+def test_gemma_reads_its_file():
+    g = _load("gemma-2b.json")
+    assert (g.activation, g.head_dim, g.num_kv_heads, g.tie_embeddings) == ("gelu_tanh", 256, 1, True)
+    layout = g.layout()
+    assert layout["tokens"].scale == 2048 ** 0.5
+    assert layout["decoder"].block.norm.unit_offset
+    assert _load("gemma-2b.json", hidden_act=None, hidden_activation="gelu_pytorch_tanh").num_params() == 2_506_172_416
+
+
+def test_gemma_module_scales_embeddings_and_offsets_norms():
+    import torch
+
+    from tfcli.blocks.norms import OffsetRMSNorm
+    from tfcli.build import build_model
+
+    model = build_model(resolve("gemma-2b", ["num_layers=1", "vocab_size=100"]).config, device="cpu")
+    norm = model.decoder.layers[0].attn_norm
+    assert isinstance(norm, OffsetRMSNorm) and float(norm.weight.detach().abs().sum()) == 0.0  # (1 + 0) at init
+    x = torch.randn(2, 2048)
+    assert torch.allclose(norm(x), torch.nn.functional.rms_norm(x, (2048,), eps=1e-6), atol=1e-6)
+    assert model.embed_scale == 2048 ** 0.5
+
+
+def test_gemma2_alternates_sliding_and_global_layers():
+    g = _load("gemma2-2b.json")
+    stack = g.layout()["decoder"]
+    windows = [b.attention.sliding_window for b in stack.blocks()]
+    assert windows == [4096, 0] * 13  # layer 0 slides, layer 1 is global, ...
+    assert stack.block.num_norms == 4 and stack.block.attention.softcap == 50.0
+    assert g.layout()["lm_head"].softcap == 30.0
+    assert stack.block.attention.scale == 256 ** -0.5
+    b = g.macs(g.resolve_input(InputShape(seq_len=8192)))
+    per_layer = 2 * 4 * 256
+    assert b.kv_windows == {4096: 13 * per_layer} and b.kv_per_token == 26 * per_layer
+    assert b.kv_elements(8192) == 13 * per_layer * 8192 + 13 * per_layer * 4096
+
+
+def test_gemma2_small_variant_agrees_blocked_and_capped():
+    spec = resolve("gemma2-2b", ["num_layers=3", "d_model=256", "ffn_dim=512", "vocab_size=1000", "sliding_window=32"])
+    full, half = _three(spec), _three(spec, causal_half=True)
+    per_pair = 8 * 256 * 2
+    # layers 0 and 2 slide over 4 blocks of 32 × 64; layer 1 is global over 128²
+    assert full.by_category["attn_scores"] == per_pair * (2 * 4 * 32 * 64 + 128 * 128)
+    assert half.by_category["attn_scores"] == per_pair * (2 * band_pairs(128, 32) + 128 * 129 // 2)
+
+
+def test_gemma2_file_refusals():
+    with pytest.raises(SpecError, match="field 'layer_types' is not modelled"):
+        _load("gemma2-2b.json", layer_types=["full_attention", "sliding_attention"] * 13)
+    with pytest.raises(SpecError, match="use_bidirectional_attention"):
+        _load("gemma2-2b.json", use_bidirectional_attention=True)
+    assert _load("gemma2-2b.json", layer_types=["sliding_attention", "full_attention"] * 13).sliding_window_pattern == 2
+    assert _load("gemma2-2b.json", attn_logit_softcapping=None).attn_softcap == 0.0

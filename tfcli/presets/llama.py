@@ -68,11 +68,14 @@ def rope_scaling_note(f) -> None:
         rope = f.data.get(field)
         if not isinstance(rope, dict):
             continue
-        kind = rope.get("rope_type", rope.get("type", "default"))
-        if kind not in ROPE_TYPES:
-            raise f.fail(field, f"has rope_type '{kind}', which tfcli does not know; known: {', '.join(ROPE_TYPES)}")
-        if kind != "default":
-            f.note(field, f"'{kind}' RoPE scaling changes the rotation angles only (parameters and MACs unaffected)")
+        # Gemma 3 keeps one set per layer type: {"full_attention": {...}, "sliding_attention": {...}}
+        for params in [v for v in rope.values() if isinstance(v, dict)] or [rope]:
+            kind = params.get("rope_type", params.get("type", "default"))
+            if kind not in ROPE_TYPES:
+                raise f.fail(field, f"has rope_type '{kind}', which tfcli does not know; known: {', '.join(ROPE_TYPES)}")
+            if kind != "default":
+                f.note(field, f"'{kind}' RoPE scaling changes the rotation angles only (parameters and MACs unaffected)")
+                break
 
 
 def head_dim(f, d: int, heads: int) -> int | None:
@@ -129,6 +132,36 @@ FAMILY = register(Family(
                aliases=("tinyllama", "TinyLlama/TinyLlama-1.1B-intermediate-step-1431k-3T",
                         "TinyLlama/TinyLlama-1.1B-Chat-v1.0"),
                reference=_REF.format("TinyLlama-1.1B")),
+        Preset("llama3-8b",
+               lambda: LlamaConfig(vocab_size=128256, num_kv_heads=8, ffn_dim=14336, max_positions=8192,
+                                   rope_theta=500000.0),
+               params=8_030_261_248, macs=965_061_640_192, slow=True,
+               aliases=("llama3", "meta-llama/Meta-Llama-3-8B", "meta-llama/Meta-Llama-3-8B-Instruct"),
+               reference=_REF.format("Meta-Llama-3-8B")),
+        Preset("llama3.1-8b",
+               lambda: LlamaConfig(vocab_size=128256, num_kv_heads=8, ffn_dim=14336, max_positions=131072,
+                                   rope_theta=500000.0),
+               params=8_030_261_248, macs=965_061_640_192, slow=True,
+               aliases=("llama3.1", "meta-llama/Llama-3.1-8B", "meta-llama/Llama-3.1-8B-Instruct",
+                        "meta-llama/Meta-Llama-3.1-8B"),
+               reference=_REF.format("Llama-3.1-8B; its llama3 rope_scaling changes angles only")),
+        Preset("llama3.2-1b",
+               lambda: LlamaConfig(vocab_size=128256, d_model=2048, num_layers=16, num_kv_heads=8, ffn_dim=8192,
+                                   max_positions=131072, rope_theta=500000.0, tie_embeddings=True),
+               params=1_235_814_400, macs=159_292_588_032,
+               aliases=("llama3.2", "meta-llama/Llama-3.2-1B", "meta-llama/Llama-3.2-1B-Instruct"),
+               reference=_REF.format("Llama-3.2-1B, LM head tied")),
+        Preset("llama3.2-3b",
+               lambda: LlamaConfig(vocab_size=128256, d_model=3072, num_layers=28, num_heads=24, num_kv_heads=8,
+                                   ffn_dim=8192, max_positions=131072, rope_theta=500000.0, tie_embeddings=True),
+               params=3_212_749_824, macs=414_140_203_008, slow=True,
+               aliases=("meta-llama/Llama-3.2-3B", "meta-llama/Llama-3.2-3B-Instruct"),
+               reference=_REF.format("Llama-3.2-3B, LM head tied")),
+        Preset("codellama-7b",
+               lambda: LlamaConfig(vocab_size=32016, max_positions=16384, rope_theta=1_000_000.0),
+               params=6_738_546_688, macs=850_179_653_632, slow=True,
+               aliases=("codellama", "meta-llama/CodeLlama-7b-hf", "codellama/CodeLlama-7b-hf"),
+               reference=_REF.format("CodeLlama-7b-hf")),
     ),
     facts=FamilyFacts(
             "Llama",
