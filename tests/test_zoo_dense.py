@@ -34,6 +34,10 @@ REFERENCE = {
     "gemma-7b.json": ("gemma", 8_537_680_896),
     "gemma2-2b.json": ("gemma2", 2_614_341_888),  # Gemma2ForCausalLM
     "gemma2-9b.json": ("gemma2", 9_241_705_984),
+    "gemma3-1b.json": ("gemma3", 999_885_952),  # Gemma3ForCausalLM (model_type gemma3_text), tied
+    "olmo2-7b.json": ("olmo2", 7_298_617_344),  # Olmo2ForCausalLM
+    "starcoder2-3b.json": ("starcoder2", 3_030_371_328),  # Starcoder2ForCausalLM, tied
+    "starcoder2-7b.json": ("starcoder2", 7_173_923_840),
 }
 
 # transformers' FlopCounterMode on the same class on meta (eager attention, batch 1, 128 tokens):
@@ -41,7 +45,9 @@ REFERENCE = {
 HF_MATMUL_MACS = {
     "mistral-7b": 914_425_380_864, "qwen3-0.6b": 78_165_049_344, "qwen3-8b": 973_548_290_048,
     "llama3-8b": 964_891_246_592, "llama3.2-1b": 159_249_334_272, "llama3.2-3b": 414_028_136_448,
-    "codellama-7b": 850_009_260_032, "gemma-2b": 321_988_329_472,
+    "codellama-7b": 850_009_260_032, "gemma-2b": 321_988_329_472, "gemma-7b": 1_096_558_837_760,
+    "gemma2-2b": 336_349_626_368, "gemma2-9b": 1_188_497_981_440, "gemma3-1b": 128_840_630_272,
+    "olmo2-7b": 885_837_004_800, "starcoder2-3b": 390_774_915_072, "starcoder2-7b": 922_881_097_728,
 }
 
 
@@ -258,3 +264,89 @@ def test_gemma2_file_refusals():
         _load("gemma2-2b.json", use_bidirectional_attention=True)
     assert _load("gemma2-2b.json", layer_types=["sliding_attention", "full_attention"] * 13).sliding_window_pattern == 2
     assert _load("gemma2-2b.json", attn_logit_softcapping=None).attn_softcap == 0.0
+
+
+# -- Gemma 3 -----------------------------------------------------------------------------------
+
+
+def test_gemma3_five_local_layers_per_global_one():
+    g = _load("gemma3-1b.json")
+    assert (g.family, g.sliding_window, g.sliding_window_pattern, g.attn_softcap, g.final_softcap) == \
+        ("gemma3", 512, 6, 0.0, 0.0)
+    assert (g.rope_theta, g.local_rope_theta) == (1e6, 1e4)
+    blocks = g.layout()["decoder"].blocks()
+    assert [i for i, b in enumerate(blocks) if not b.attention.sliding_window] == [5, 11, 17, 23]
+    local, full = blocks[0].attention, blocks[5].attention
+    assert (local.rope_theta, full.rope_theta, local.qk_norm.dim, local.qk_norm.unit_offset) == (1e4, 0.0, 256, True)
+    # transformers 5's per-layer-type rope_parameters say the same
+    new = _load("gemma3-1b.json", rope_theta=None, rope_local_base_freq=None, rope_parameters={
+        "full_attention": {"rope_type": "default", "rope_theta": 1e6},
+        "sliding_attention": {"rope_type": "default", "rope_theta": 1e4}})
+    assert (new.rope_theta, new.local_rope_theta) == (1e6, 1e4)
+    b = g.macs(g.resolve_input(InputShape(seq_len=32768)))
+    per_layer = 2 * 256
+    assert b.kv_elements(32768) == 4 * per_layer * 32768 + 22 * per_layer * 512
+
+
+def test_gemma3_local_layers_rotate_with_their_own_base():
+    import torch
+
+    from tfcli.build import build_model
+
+    model = build_model(resolve("gemma3-1b", ["num_layers=6", "vocab_size=100", "sliding_window=3", "d_model=64",
+                                                      "head_dim=16", "ffn_dim=128"]).config,
+                        device="cpu")
+    layers = model.decoder.layers
+    assert layers[0].attn.rope.base == 1e4 and layers[5].attn.rope is None and model.rope.base == 1e6
+    assert hasattr(layers[0], "attn_post_norm") and hasattr(layers[0], "ffn_post_norm")
+    assert torch.isfinite(model(torch.randint(0, 100, (1, 8)))).all()
+
+
+# -- OLMo 2 ------------------------------------------------------------------------------------
+
+
+def test_olmo2_norms_after_branches_and_whole_width_qk():
+    o = _load("olmo2-7b.json")
+    stack = o.layout()["decoder"]
+    block = stack.block
+    assert (block.pre_norm, block.branch_post_norm, block.num_norms, stack.has_final_norm) == (False, True, 2, True)
+    assert [n.dim for n in block.attention.qk_norms] == [4096, 4096]
+    gqa = _load("olmo2-7b.json", num_key_value_heads=8).layout()["decoder"].block.attention
+    assert [n.dim for n in gqa.qk_norms] == [4096, 1024]  # K's norm spans the narrower K projection
+    _three(_small("olmo2-7b"), seq_len=16)
+
+
+def test_olmo2_block_adds_the_normed_branch():
+    import torch
+
+    from tfcli.build import build_model
+
+    model = build_model(resolve("olmo2-7b", ["num_layers=1", "d_model=32", "num_heads=4", "num_kv_heads=4",
+                                             "ffn_dim=64", "vocab_size=50"]).config, device="cpu")
+    layer = model.decoder.layers[0]
+    assert [n for n, _ in layer.named_children()] == ["attn", "attn_norm", "ffn", "ffn_norm"]  # as forward runs them
+    x = torch.randn(1, 3, 32)
+    with torch.no_grad():
+        h = x + layer.attn_norm(layer.attn(x))
+        expected = h + layer.ffn_norm(layer.ffn(h))
+        assert torch.allclose(layer(x), expected)
+
+
+# -- StarCoder2 --------------------------------------------------------------------------------
+
+
+def test_starcoder2_biases_layernorm_and_window():
+    c = _load("starcoder2-3b.json")
+    assert (c.family, c.bias, c.tie_embeddings, c.sliding_window, c.activation) == ("starcoder2", True, True, 4096,
+                                                                                  "gelu_tanh")
+    block = c.layout()["decoder"].block
+    assert (block.norm.kind, block.ffn.gated, block.ffn.bias, block.attention.qkv_bias, block.attention.has_out_bias) \
+        == ("layer", False, True, True, True)
+    assert _load("starcoder2-3b.json", use_bias=False).num_params() == 3_030_371_328 - 30 * (
+        3072 + 2 * 256 + 3072 + 12288 + 3072)
+    assert _three(_small("starcoder2-3b", "sliding_window=32"), causal_half=True).by_category["attn_scores"] == \
+        4 * 64 * 2 * 2 * band_pairs(128, 32)
+    with pytest.raises(SpecError, match="field 'norm_type' = 'rms_norm' is not modelled"):
+        _load("starcoder2-3b.json", norm_type="rms_norm")
+    with pytest.raises(SpecError, match="field 'mlp_type'"):
+        _load("starcoder2-3b.json", mlp_type="gated")

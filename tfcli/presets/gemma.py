@@ -30,10 +30,6 @@ class GemmaConfig(LlamaConfig):
         block = super().block()
         return replace(block, norm=replace(block.norm, unit_offset=True))  # Gemma's (1 + w) scale
 
-    def stack(self):
-        """The decoder layers: `num_layers` × block here; Gemma 2/3 interleave two kinds."""
-        return self.block()
-
     def logit_softcap(self) -> float:
         return 0.0
 

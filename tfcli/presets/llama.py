@@ -5,7 +5,7 @@ from typing import ClassVar
 
 from tfcli.presets._text import RotarySpec, check_attention, check_choices, check_rope, decoder_lm
 from tfcli.registry import Family, FamilyFacts, Modality, Preset, Text, register
-from tfcli.spec import ArchConfig, BlockSpec, Layout, block_spec
+from tfcli.spec import ArchConfig, BlockSpec, Layout, StackSpec, block_spec
 
 
 @dataclass
@@ -46,8 +46,12 @@ class LlamaConfig(ArchConfig):
             out_bias=False, ffn_bias=False, causal=True,
         )
 
+    def stack(self) -> BlockSpec | StackSpec:
+        """The decoder layers: num_layers × block(), or a StackSpec where layers differ (Gemma 2, OLMo 2)."""
+        return self.block()
+
     def layout(self) -> Layout:
-        return decoder_lm(self.vocab_size, self.block(), self.num_layers, tied=self.tie_embeddings,
+        return decoder_lm(self.vocab_size, self.stack(), self.num_layers, tied=self.tie_embeddings,
                           positions=RotarySpec(self.head_size, self.rope_theta))
 
 
