@@ -350,3 +350,44 @@ def test_starcoder2_biases_layernorm_and_window():
         _load("starcoder2-3b.json", norm_type="rms_norm")
     with pytest.raises(SpecError, match="field 'mlp_type'"):
         _load("starcoder2-3b.json", mlp_type="gated")
+
+
+# -- what the commands say ---------------------------------------------------------------------
+
+
+def test_classification_names_the_sliding_layers():
+    from tfcli.analysis.classify import classify
+    from tfcli.build import build_model
+
+    described = {n: classify(build_model(resolve(n).config, device="meta")).stacks[0].describe()
+                 for n in ("gemma2-9b", "mistral-7b", "gemma3-1b", "qwen3-0.6b")}
+    assert described == {
+        "gemma2-9b": "decoder.layers: 42 × causal self-attention (sliding window 4096 on 21 of 42 layers)",
+        "mistral-7b": "decoder.layers: 32 × causal self-attention (sliding window 4096 on 32 of 32 layers)",
+        "gemma3-1b": "decoder.layers: 26 × causal self-attention (sliding window 512 on 22 of 26 layers)",
+        "qwen3-0.6b": "decoder.layers: 28 × causal self-attention",
+    }
+
+
+def test_notes_on_windows_and_soft_caps():
+    mistral = resolve("mistral-7b").config
+    assert mistral.resolve_input(InputShape(seq_len=4096)).notes == []
+    assert mistral.resolve_input(InputShape(seq_len=32768)).notes == [
+        "sliding window 4096: scores of the windowed layers are computed in 8 blocks of 4096 queries × 8192 keys; "
+        "their KV cache holds 4096 tokens, not 32768"]
+    gemma2 = resolve("gemma2-2b").config
+    assert gemma2.resolve_input(InputShape()).notes == [
+        "soft-capping of attention scores (50) and output logits (30), cap·tanh(x/cap), is elementwise: not counted"]
+    assert resolve("gemma3-1b").config.resolve_input(InputShape()).notes == []
+
+
+def test_list_shows_the_new_families(run_cli):
+    code, out, _ = run_cli("list", "--json")
+    rows = {r["name"]: r for r in json.loads(out)}
+    assert code == 0
+    for name, family in [("mistral-7b", "mistral"), ("qwen3-0.6b", "qwen3"), ("llama3.2-1b", "llama"),
+                         ("codellama-7b", "llama"), ("gemma-2b", "gemma"), ("gemma2-9b", "gemma2"),
+                         ("gemma3-1b", "gemma3"), ("olmo2-7b", "olmo2"), ("starcoder2-7b", "starcoder2")]:
+        assert rows[name]["family"] == family
+    assert resolve("mistralai/Mistral-7B-v0.1").name == "mistral-7b"
+    assert resolve("google/gemma-3-1b-pt").name == "gemma3-1b"

@@ -4,8 +4,9 @@ and output logits, a query scale of its own, and layers alternating sliding-wind
 from dataclasses import dataclass, replace
 
 from tfcli.presets.gemma import GemmaConfig, gemma_fields
+from tfcli.presets.mistral import sliding_note
 from tfcli.registry import Family, FamilyFacts, Modality, Preset, Text, register
-from tfcli.spec import ArchConfig, BlockSpec, StackSpec, require
+from tfcli.spec import ArchConfig, BlockSpec, InputShape, ResolvedInput, StackSpec, require
 
 
 @dataclass
@@ -49,6 +50,14 @@ class Gemma2Config(GemmaConfig):
 
     def logit_softcap(self) -> float:
         return self.final_softcap
+
+    def resolve_input(self, shape: InputShape) -> ResolvedInput:
+        x = super().resolve_input(shape)
+        caps = [f"{what} ({cap:g})" for what, cap in (("attention scores", self.attn_softcap),
+                                                       ("output logits", self.final_softcap)) if cap]
+        notes = [f"soft-capping of {' and '.join(caps)}, cap·tanh(x/cap), is elementwise: not counted"] if caps else []
+        note = sliding_note(x.tokens, self.sliding_window)
+        return replace(x, notes=x.notes + notes + ([note] if note else []))
 
 
 def layer_pattern(f, default: int, num_layers: int) -> int:

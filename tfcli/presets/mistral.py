@@ -5,7 +5,8 @@ from dataclasses import dataclass, replace
 
 from tfcli.presets.llama import LlamaConfig, head_dim, rope_scaling_note, rope_theta
 from tfcli.registry import Family, FamilyFacts, Modality, Preset, Text, register
-from tfcli.spec import ArchConfig, BlockSpec
+from tfcli.spec import ArchConfig, BlockSpec, InputShape, ResolvedInput
+from tfcli.spec.tally import band_blocks
 
 
 @dataclass
@@ -23,6 +24,22 @@ class MistralConfig(LlamaConfig):
     def block(self) -> BlockSpec:
         block = super().block()
         return replace(block, attention=replace(block.attention, sliding_window=self.sliding_window))
+
+    def resolve_input(self, shape: InputShape) -> ResolvedInput:
+        x = super().resolve_input(shape)
+        note = sliding_note(x.tokens, self.sliding_window)
+        return replace(x, notes=x.notes + [note]) if note else x
+
+
+def sliding_note(tokens: int, window: int) -> str | None:
+    """What a sliding window does to the count once the sequence is longer than it."""
+    if not window or tokens <= window:
+        return None
+    blocks, tq, tk = band_blocks(tokens, window)
+    how = (f"in {blocks} blocks of {tq} queries × {tk} keys" if blocks > 1
+           else f"as one {tokens}×{tokens} band-masked call (smaller than blocks)")
+    return (f"sliding window {window}: scores of the windowed layers are computed {how}; "
+            f"their KV cache holds {window} tokens, not {tokens}")
 
 
 def from_hf(f) -> ArchConfig:
