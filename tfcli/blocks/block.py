@@ -64,13 +64,13 @@ class Block(nn.Module):
         return norm(x + fn(x))
 
     def forward(self, x, context=None, *, attn_bias=None, cross_bias=None, rope=None):
-        post = (lambda name: getattr(self, name, None))
+        post = getattr(self, "attn_post_norm", None)  # the sandwich's second norms, where there are any
         x = self._residual(x, self.attn_norm, lambda h: self.attn(h, attn_bias=attn_bias, rope=rope), self.attn_scale,
-                           post("attn_post_norm"))
+                           post)
         if self.cross_attn is not None:
             x = self._residual(x, self.cross_norm, lambda h: self.cross_attn(h, context, attn_bias=cross_bias),
-                               post=post("cross_post_norm"))
-        return self._residual(x, self.ffn_norm, self.ffn, self.ffn_scale, post("ffn_post_norm"))
+                               post=getattr(self, "cross_post_norm", None))
+        return self._residual(x, self.ffn_norm, self.ffn, self.ffn_scale, getattr(self, "ffn_post_norm", None))
 
 
 class Stack(nn.Module):
