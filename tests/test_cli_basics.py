@@ -19,7 +19,8 @@ def test_list_filters_and_json(run_cli):
     code, out, _ = run_cli("list", "--family", "llama", "--json")
     rows = json.loads(out)
     assert code == 0
-    assert [r["name"] for r in rows] == ["llama2-7b", "llama2-70b", "tinyllama-1.1b"]
+    assert [r["name"] for r in rows] == ["llama2-7b", "llama2-70b", "tinyllama-1.1b", "llama3-8b", "llama3.1-8b",
+                                         "llama3.2-1b", "llama3.2-3b", "codellama-7b"]
     assert {r["class"] for r in rows} == {"decoder-only"}
     code, out, _ = run_cli("list", "--kind", "encoder-decoder", "--json")
     assert {r["family"] for r in json.loads(out)} >= {"t5", "bart", "transformer"}

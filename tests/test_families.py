@@ -43,7 +43,7 @@ def test_rows(table):
     gpt = table["GPT-2 / GPT-3"]
     assert gpt.kind == "decoder-only" and "masked multi-head attention" in gpt.components
     assert "encoder-decoder attention" not in gpt.components
-    assert table["Llama (and Mistral)"].positions == ["rotary (RoPE, θ=10000)"]
+    assert table["Llama"].positions == ["rotary (RoPE, θ=10000)"]
 
 
 def test_unpublished_systems_are_marked(table):

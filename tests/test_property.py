@@ -38,6 +38,17 @@ STRATEGIES = {
     "qwen2": st.fixed_dictionaries(dict(TEXT, num_kv_heads=heads, tie_embeddings=st.booleans())),
     "clip-text": st.fixed_dictionaries(dict(TEXT, max_positions=st.integers(8, 32))),
 }
+# the Llama-like decoder zoo: decoupled head sizes, sliding windows shorter than the 5 test tokens
+DECODER = dict(TEXT, num_kv_heads=heads, tie_embeddings=st.booleans(), head_dim=st.sampled_from([2, 4, 8]))
+WINDOW = st.integers(0, 6)
+STRATEGIES["mistral"] = st.fixed_dictionaries(dict(TEXT, num_kv_heads=heads, sliding_window=WINDOW))
+STRATEGIES["qwen3"] = st.fixed_dictionaries(DECODER)
+STRATEGIES["gemma"] = st.fixed_dictionaries(DECODER)
+STRATEGIES["gemma2"] = st.fixed_dictionaries(dict(DECODER, sliding_window=WINDOW, sliding_window_pattern=small,
+                                                  attn_softcap=st.sampled_from([0.0, 50.0])))
+STRATEGIES["gemma3"] = st.fixed_dictionaries(dict(DECODER, sliding_window=WINDOW, sliding_window_pattern=small))
+STRATEGIES["olmo2"] = st.fixed_dictionaries(DECODER)
+STRATEGIES["starcoder2"] = st.fixed_dictionaries(dict(DECODER, sliding_window=WINDOW, bias=st.booleans()))
 VISION = dict(image_size=st.sampled_from([16, 24, 32]), patch_size=st.sampled_from([4, 8, 16]),
               in_channels=st.integers(1, 3), d_model=width, num_layers=small, num_heads=heads, activation=act)
 STRATEGIES["vit"] = st.fixed_dictionaries(dict(VISION, ffn_dim=st.integers(4, 48), num_classes=st.integers(0, 10)))

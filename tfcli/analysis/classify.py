@@ -15,13 +15,16 @@ class StackFact:
     layers: int
     attention: list[str]  # kinds in one block, e.g. ["causal", "cross"]
     windowed_layers: int = 0
+    sliding_layers: dict[int, int] = field(default_factory=dict)  # window → layers attending within it
 
     def describe(self) -> str:
         kinds = " + ".join(
             "cross-attention" if k == "cross" else f"{k} self-attention" for k in self.attention
         )
         win = f" ({self.windowed_layers} windowed)" if self.windowed_layers else ""
-        return f"{self.path}: {self.layers} × {kinds}{win}"
+        slide = "".join(f" (sliding window {w} on {n} of {self.layers} layers)"
+                        for w, n in sorted(self.sliding_layers.items()))
+        return f"{self.path}: {self.layers} × {kinds}{win}{slide}"
 
 
 @dataclass
@@ -66,7 +69,13 @@ def stack_facts(model) -> list[StackFact]:
             1 for block in module
             if any(isinstance(m, Attention) and m.window for m in block.modules())
         )
-        facts.append(StackFact(path, len(module), kinds, windowed))
+        sliding: dict[int, int] = {}
+        for block in module:
+            windows = {m.sliding_window for m in block.modules()
+                       if isinstance(m, Attention) and getattr(m, "sliding_window", 0)}
+            for w in windows:
+                sliding[w] = sliding.get(w, 0) + 1
+        facts.append(StackFact(path, len(module), kinds, windowed, sliding))
     return _merge_indexed(facts)
 
 
@@ -80,8 +89,10 @@ def _merge_indexed(facts: list[StackFact]) -> list[StackFact]:
         if key in merged:
             m = merged[key]
             m.path, m.layers, m.windowed_layers = pattern, m.layers + f.layers, m.windowed_layers + f.windowed_layers
+            for w, n in f.sliding_layers.items():
+                m.sliding_layers[w] = m.sliding_layers.get(w, 0) + n
         else:
-            merged[key] = StackFact(f.path, f.layers, list(f.attention), f.windowed_layers)
+            merged[key] = StackFact(f.path, f.layers, list(f.attention), f.windowed_layers, dict(f.sliding_layers))
     return list(merged.values())
 
 

@@ -119,7 +119,7 @@ def _point(x: int, b: Breakdown, batch: int, nbytes: int, causal_half: bool) -> 
         x=x, tokens=b.tokens, scores=cats["attn_scores"], proj=cats["attn_proj"], ffn=ffn,
         other=other, attn_matrix_bytes=b.attn_matrix * nbytes, fused_bytes=b.attn_rows * FUSED_ROW_BYTES,
         # the decoder's own K/V per token, plus the encoder output's K/V every cross-attention keeps
-        kv_cache_bytes=(b.kv_per_token * b.tokens * batch + b.kv_cross) * nbytes,
+        kv_cache_bytes=(b.kv_elements(b.tokens) * batch + b.kv_cross) * nbytes,  # windows cap their layers
         windowed=b.windowed_scores,
     )
 

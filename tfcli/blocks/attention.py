@@ -2,7 +2,9 @@
 
 One module covers bidirectional, causal and cross attention and grouped key/value
 heads (MHA when num_kv_heads == num_heads, GQA when fewer, MQA when 1). The flags
-it is built with (causal, cross, window) are what the classifier reads.
+it is built with (causal, cross, window, sliding_window) are what the classifier reads.
+Sliding-window layers compute only the band of scores tfcli.spec.tally's convention
+counts (`band_blocks`), so the counters measure what the closed form says.
 """
 
 from __future__ import annotations
@@ -13,8 +15,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from tfcli.blocks.embeddings import apply_rotary
+from tfcli.blocks.embeddings import Rotary, apply_rotary
+from tfcli.blocks.norms import make_norm
 from tfcli.spec.parts import AttentionSpec
+from tfcli.spec.tally import band_blocks
 
 
 class Attention(nn.Module):
@@ -54,14 +58,28 @@ class Attention(nn.Module):
             # self-attention: one matmul for Q, K and V
             self.qkv = nn.Linear(d_model, q_dim + 2 * kv_out, bias=qkv_bias)
         self.out = nn.Linear(q_dim, d_model, bias=qkv_bias if out_bias is None else out_bias)
+        # the decoder-zoo variants, set from an AttentionSpec (from_spec): see its fields
+        self.sliding_window = 0
+        self.softcap = 0.0
+        self.q_norm = self.k_norm = None
+        self.qk_norm_per_head = True
+        self.rope = None  # a RoPE of this layer's own base, used instead of the model's
 
     @classmethod
     def from_spec(cls, spec: AttentionSpec) -> "Attention":
-        return cls(
+        m = cls(
             spec.d_model, spec.num_heads, num_kv_heads=spec.num_kv_heads, head_dim=spec.head_dim,
             kv_dim=spec.kv_dim, causal=spec.causal, qkv_bias=spec.qkv_bias, out_bias=spec.out_bias,
             scale=spec.scale, window=spec.window,
         )
+        m.sliding_window, m.softcap = spec.sliding_window, spec.softcap
+        if spec.qk_norms is not None:
+            q_norm, k_norm = spec.qk_norms
+            m.q_norm, m.k_norm = make_norm(q_norm), make_norm(k_norm)
+            m.qk_norm_per_head = q_norm.dim == spec.head_size
+        if spec.rope_theta:
+            m.rope = Rotary(spec.head_size, spec.rope_theta)
+        return m
 
     @property
     def kind(self) -> str:
@@ -102,9 +120,17 @@ class Attention(nn.Module):
                 [self.num_heads * hd, self.num_kv_heads * hd], dim=-1
             )
             v = F.linear(value, w[n_qk:], None if b is None else b[n_qk:])
-        q = q.view(B, T, self.num_heads, hd).transpose(1, 2)  # (B, h, T, hd)
-        k = k.view(B, S, self.num_kv_heads, hd).transpose(1, 2)  # (B, kv, S, hd)
+        if self.q_norm is not None and not self.qk_norm_per_head:  # OLMo 2: over the whole projection
+            q, k = self.q_norm(q), self.k_norm(k)
+        q = q.view(B, T, self.num_heads, hd)
+        k = k.view(B, S, self.num_kv_heads, hd)
+        if self.q_norm is not None and self.qk_norm_per_head:  # Qwen3, Gemma 3: each head's vector
+            q, k = self.q_norm(q), self.k_norm(k)
+        q = q.transpose(1, 2)  # (B, h, T, hd)
+        k = k.transpose(1, 2)  # (B, kv, S, hd)
         v = v.view(B, S, self.num_kv_heads, hd).transpose(1, 2)
+        if self.rope is not None:
+            rope = self.rope(T, x.device, x.dtype)
         if rope is not None:
             q, k = apply_rotary(q, k, *rope)
         if callable(attn_bias):  # biases computed from the queries (SAM's relative positions)
@@ -120,8 +146,51 @@ class Attention(nn.Module):
             rep = self.num_heads // self.num_kv_heads
             k = k.repeat_interleave(rep, dim=1)
             v = v.repeat_interleave(rep, dim=1)
-        y = F.scaled_dot_product_attention(
-            q, k, v, attn_mask=attn_bias, is_causal=is_causal, scale=self.scale
-        )  # (B, h, T, hd)
+        if self.sliding_window and not self.cross:
+            if attn_bias is not None:
+                raise ValueError("sliding-window attention takes no attention bias")
+            y = self._band(q, k, v)
+        else:
+            y = _attend(q, k, v, attn_bias, is_causal, self.scale, self.softcap)  # (B, h, T, hd)
         y = y.transpose(1, 2).reshape(B, T, self.num_heads * hd)
         return self.out(y)
+
+    def _band(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+        """Causal attention where query i reads keys i-W < j ≤ i, computed as band_blocks says."""
+        B, h, T, hd = q.shape
+        W = self.sliding_window
+        blocks, _, _ = band_blocks(T, W)
+        if blocks == 1:
+            if T <= W:  # the band covers every earlier key: plain causal attention
+                return _attend(q, k, v, None, True, self.scale, self.softcap)
+            i = torch.arange(T, device=q.device)
+            band = (i[None, :] <= i[:, None]) & (i[None, :] > i[:, None] - W)  # (T, T)
+            return _attend(q, k, v, band, False, self.scale, self.softcap)
+        n = blocks * W  # padded to whole blocks; the padded queries are dropped at the end
+        q, k, v = (F.pad(t, (0, 0, 0, n - T)) for t in (q, k, v))
+
+        def with_previous(t: torch.Tensor) -> torch.Tensor:
+            t = t.view(B, h, blocks, W, hd)
+            t = torch.cat([torch.zeros_like(t[:, :, :1]), t], dim=2)  # an empty block before the first
+            return torch.cat([t[:, :, :-1], t[:, :, 1:]], dim=3)  # (B, h, blocks, 2W, hd)
+
+        a = torch.arange(W, device=q.device)[:, None]  # query offset in its block
+        c = torch.arange(2 * W, device=q.device)[None, :]  # key offset from the previous block's start
+        band = (c > a) & (c <= a + W)  # (W, 2W): the W keys up to the query itself
+        mask = torch.cat([(band & (c >= W))[None], band.expand(blocks - 1, W, 2 * W)])  # block 0 has no past
+        y = _attend(q.view(B, h, blocks, W, hd), with_previous(k), with_previous(v), mask, False,
+                    self.scale, self.softcap)  # (B, h, blocks, W, hd)
+        return y.reshape(B, h, n, hd)[:, :, :T]
+
+
+def _attend(q, k, v, mask, is_causal: bool, scale: float | None, softcap: float) -> torch.Tensor:
+    """softmax(QKᵀ·scale [+ mask]) V; with a soft cap the scores are capped first, which SDPA cannot do."""
+    if not softcap:
+        return F.scaled_dot_product_attention(q, k, v, attn_mask=mask, is_causal=is_causal, scale=scale)
+    scores = torch.matmul(q, k.transpose(-2, -1)) * (scale if scale is not None else q.shape[-1] ** -0.5)
+    scores = softcap * torch.tanh(scores / softcap)  # Gemma 2: logits bounded to ±cap
+    if is_causal:
+        mask = torch.ones(q.shape[-2], k.shape[-2], dtype=torch.bool, device=q.device).tril()
+    if mask is not None:
+        scores = scores.masked_fill(~mask, float("-inf")) if mask.dtype == torch.bool else scores + mask
+    return torch.matmul(scores.softmax(dim=-1), v)

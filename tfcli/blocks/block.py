@@ -45,6 +45,7 @@ class Block(nn.Module):
     def __init__(self, spec: BlockSpec):
         super().__init__()
         self.pre_norm = spec.pre_norm
+        self.branch_post_norm = spec.branch_post_norm
         d = spec.d_model
 
         def sublayer(norm_name: str, name: str, module: nn.Module) -> None:
@@ -53,6 +54,8 @@ class Block(nn.Module):
             pair = [(norm_name, make_norm(spec.norm)), (name, module)]
             for attr, mod in pair if spec.pre_norm else reversed(pair):
                 setattr(self, attr, mod)
+            if spec.pre_norm and spec.branch_post_norm:  # the sandwich's second norm
+                setattr(self, norm_name.replace("_norm", "_post_norm"), make_norm(spec.norm))
 
         sublayer("attn_norm", "attn", attention_from(spec.attention))
         if spec.cross_attention is not None:
@@ -65,25 +68,30 @@ class Block(nn.Module):
         else:
             self.attn_scale = self.ffn_scale = None
 
-    def _residual(self, x, norm, fn, scale=None):
+    def _residual(self, x, norm, fn, scale=None, post=None):
+        if self.branch_post_norm:  # sandwich (pre-norm too) or OLMo 2's x + norm(f(x))
+            return x + post(fn(norm(x))) if self.pre_norm else x + norm(fn(x))
         if self.pre_norm:
             y = fn(norm(x))
             return x + (scale(y) if scale is not None else y)
         return norm(x + fn(x))
 
     def forward(self, x, context=None, *, attn_bias=None, cross_bias=None, rope=None):
-        x = self._residual(x, self.attn_norm, lambda h: self.attn(h, attn_bias=attn_bias, rope=rope), self.attn_scale)
+        post = getattr(self, "attn_post_norm", None)  # the sandwich's second norms, where there are any
+        x = self._residual(x, self.attn_norm, lambda h: self.attn(h, attn_bias=attn_bias, rope=rope), self.attn_scale,
+                           post)
         if self.cross_attn is not None:
-            x = self._residual(x, self.cross_norm, lambda h: self.cross_attn(h, context, attn_bias=cross_bias))
-        return self._residual(x, self.ffn_norm, self.ffn, self.ffn_scale)
+            x = self._residual(x, self.cross_norm, lambda h: self.cross_attn(h, context, attn_bias=cross_bias),
+                               post=getattr(self, "cross_post_norm", None))
+        return self._residual(x, self.ffn_norm, self.ffn, self.ffn_scale, getattr(self, "ffn_post_norm", None))
 
 
 class Stack(nn.Module):
-    """N identical blocks and, for pre-norm stacks, the final norm."""
+    """N blocks (identical, or one spec per layer) and, for pre-norm stacks, the final norm."""
 
     def __init__(self, spec: StackSpec):
         super().__init__()
-        self.layers = nn.ModuleList(Block(block) for block, n in spec.blocks() for _ in range(n))
+        self.layers = nn.ModuleList(Block(block) for block in spec.blocks())
         self.norm = make_norm(spec.block.norm) if spec.has_final_norm else None
 
     def forward(self, x, context=None, *, attn_bias=None, cross_bias=None, rope=None):

@@ -9,16 +9,18 @@ class LMHead(nn.Module):
 
     category = "heads"
 
-    def __init__(self, d_model: int, vocab_size: int, bias: bool = False):
+    def __init__(self, d_model: int, vocab_size: int, bias: bool = False, softcap: float = 0.0):
         super().__init__()
         self.proj = nn.Linear(d_model, vocab_size, bias=bias)
+        self.softcap = softcap  # > 0: logits → cap·tanh(logits/cap) (Gemma 2)
 
     def tie(self, embedding: nn.Embedding) -> None:
         # one matrix serves both ends; parameters() yields it once, so it counts once
         self.proj.weight = embedding.weight
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.proj(x)  # (B, T, vocab)
+        logits = self.proj(x)  # (B, T, vocab)
+        return self.softcap * torch.tanh(logits / self.softcap) if self.softcap else logits
 
 
 class Pooler(nn.Module):

@@ -15,11 +15,12 @@ class DecoderLM(TfcliModel):
         layout = config.layout()
         table, head = layout["tokens"], layout["lm_head"]
         self.tokens = TokenEmbedding(table.rows, table.dim)
+        self.embed_scale = table.scale  # Gemma multiplies the looked-up vectors by sqrt(d)
         positions = layout["positions"] if "positions" in layout else None
         self.positions = LearnedPositions(positions.rows, positions.dim) if isinstance(positions, Table) else None
         self.rope = Rotary(positions.head_dim, positions.theta) if isinstance(positions, RotarySpec) else None
         self.decoder = Stack(layout["decoder"])
-        self.lm_head = LMHead(head.d_model, head.vocab_size)
+        self.lm_head = LMHead(head.d_model, head.vocab_size, softcap=head.softcap)
         if head.tied:
             self.lm_head.tie(self.tokens)
 
@@ -28,6 +29,8 @@ class DecoderLM(TfcliModel):
 
     def forward(self, input_ids):
         x = self.tokens(input_ids)  # (B, T, d)
+        if self.embed_scale != 1.0:
+            x = x * self.embed_scale
         if self.positions is not None:
             x = x + self.positions(input_ids.shape[1])
         rope = self.rope(input_ids.shape[1], x.device, x.dtype) if self.rope is not None else None

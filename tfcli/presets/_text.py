@@ -54,15 +54,18 @@ class RelativeBiasSpec(Table):
 
 
 def decoder_lm(
-    vocab_size: int, block: BlockSpec, num_layers: int, *, tied: bool, positions: Part | None = None,
+    vocab_size: int, block: BlockSpec | StackSpec, num_layers: int, *, tied: bool, positions: Part | None = None,
+    embed_scale: float = 1.0, logit_softcap: float = 0.0,
 ) -> Layout:
-    """Token table, positions (a learned table or RoPE), a causal stack, the LM head."""
-    d = block.d_model
-    layout = Layout().add("tokens", Table(vocab_size, d))
+    """Token table, positions (a learned table or RoPE), a causal stack, the LM head.
+    `block` may be a whole StackSpec (layers that differ); Gemma scales the embeddings and caps the logits."""
+    d = block.d_model if isinstance(block, BlockSpec) else block.block.d_model
+    layout = Layout().add("tokens", Table(vocab_size, d, scale=embed_scale))
     if positions is not None:
         layout.add("positions", positions)
-    layout.add("decoder", StackSpec(block, num_layers), generates=True)
-    return layout.add("lm_head", LMHeadSpec(d, vocab_size, tied=tied))
+    stack = block if isinstance(block, StackSpec) else StackSpec(block, num_layers)
+    layout.add("decoder", stack, generates=True)
+    return layout.add("lm_head", LMHeadSpec(d, vocab_size, tied=tied, softcap=logit_softcap))
 
 
 def encoder_decoder(

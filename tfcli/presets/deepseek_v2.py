@@ -79,7 +79,10 @@ class DeepseekV2Config(ArchConfig):
         ))
         layout = decoder_lm(self.vocab_size, moe, self.num_layers, tied=self.tie_embeddings,
                             positions=RotarySpec(self.qk_rope_head_dim, self.rope_theta))
-        return layout.replace("decoder", StackSpec(moe, self.num_layers, first=dense, num_first=self.first_dense))
+        # the first `first_dense` layers keep a dense feed-forward, the rest route to experts
+        layers = (dense,) * self.first_dense + (moe,) * (self.num_layers - self.first_dense)
+        first = dense if self.first_dense else moe
+        return layout.replace("decoder", StackSpec(first, self.num_layers, layer_blocks=layers))
 
 
 def read_common(f, heads_default: int) -> dict:

@@ -5,7 +5,7 @@ from typing import ClassVar
 
 from tfcli.presets._text import RotarySpec, check_attention, check_choices, check_rope, decoder_lm
 from tfcli.registry import Family, FamilyFacts, Modality, Preset, Text, register
-from tfcli.spec import ArchConfig, Layout, block_spec
+from tfcli.spec import ArchConfig, BlockSpec, Layout, StackSpec, block_spec
 
 
 @dataclass
@@ -21,23 +21,38 @@ class LlamaConfig(ArchConfig):
     norm_eps: float = 1e-5
     rope_theta: float = 10000.0
     tie_embeddings: bool = False
+    head_dim: int | None = None  # None: d_model / num_heads; set: decoupled (Qwen3, Gemma)
 
     # Q/K/V biases (Qwen2 keeps them; Llama has none); the output projection never has one
     qkv_bias: ClassVar[bool] = False
 
+    @property
+    def head_size(self) -> int:
+        return self.head_dim or self.d_model // self.num_heads
+
     def check(self) -> None:
-        check_attention(self.family, self.d_model, self.num_heads, self.num_kv_heads)
+        if self.head_dim is None:
+            check_attention(self.family, self.d_model, self.num_heads, self.num_kv_heads)
+        else:
+            check_attention(self.family, self.num_heads * self.head_dim, self.num_heads, self.num_kv_heads)
         check_choices(self.family, self.activation)
-        check_rope(self.family, self.d_model // self.num_heads)
+        check_rope(self.family, self.head_size)
+
+    def block(self) -> BlockSpec:
+        """One decoder layer; the families built on Llama change it here."""
+        return block_spec(
+            self.d_model, self.num_heads, self.ffn_dim, num_kv_heads=self.num_kv_heads, head_dim=self.head_dim,
+            activation=self.activation, gated=True, norm="rms", norm_eps=self.norm_eps, qkv_bias=self.qkv_bias,
+            out_bias=False, ffn_bias=False, causal=True,
+        )
+
+    def stack(self) -> BlockSpec | StackSpec:
+        """The decoder layers: num_layers × block(), or a StackSpec where layers differ (Gemma 2, OLMo 2)."""
+        return self.block()
 
     def layout(self) -> Layout:
-        block = block_spec(
-            self.d_model, self.num_heads, self.ffn_dim, num_kv_heads=self.num_kv_heads, activation=self.activation,
-            gated=True, norm="rms", norm_eps=self.norm_eps, qkv_bias=self.qkv_bias, out_bias=False, ffn_bias=False,
-            causal=True,
-        )
-        return decoder_lm(self.vocab_size, block, self.num_layers, tied=self.tie_embeddings,
-                          positions=RotarySpec(self.d_model // self.num_heads, self.rope_theta))
+        return decoder_lm(self.vocab_size, self.stack(), self.num_layers, tied=self.tie_embeddings,
+                          positions=RotarySpec(self.head_size, self.rope_theta))
 
 
 def rope_theta(f, default: float = 10000.0) -> float:
@@ -46,13 +61,41 @@ def rope_theta(f, default: float = 10000.0) -> float:
     return float(theta) if theta else f.float("rope_theta", default)
 
 
+# rope_scaling / rope_parameters types transformers knows: they change which angles RoPE
+# uses (longer contexts), never a shape or a MAC
+ROPE_TYPES = ("default", "linear", "dynamic", "yarn", "longrope", "llama3", "su", "ntk")
+
+
+def rope_scaling_note(f) -> None:
+    """Note a known rope_scaling (behaviour only); refuse a type tfcli does not know."""
+    for field in ("rope_scaling", "rope_parameters"):
+        rope = f.data.get(field)
+        if not isinstance(rope, dict):
+            continue
+        # Gemma 3 keeps one set per layer type: {"full_attention": {...}, "sliding_attention": {...}}
+        for params in [v for v in rope.values() if isinstance(v, dict)] or [rope]:
+            kind = params.get("rope_type", params.get("type", "default"))
+            if kind not in ROPE_TYPES:
+                raise f.fail(field, f"has rope_type '{kind}', which tfcli does not know; known: {', '.join(ROPE_TYPES)}")
+            if kind != "default":
+                f.note(field, f"'{kind}' RoPE scaling changes the rotation angles only (parameters and MACs unaffected)")
+                break
+
+
+def head_dim(f, d: int, heads: int) -> int | None:
+    """config.json's head_dim: None (d / heads) when absent, null or equal to it."""
+    if f.data.get("head_dim") is None:
+        return None
+    value = f.int("head_dim", to="head_dim")
+    return None if value * heads == d else value
+
+
 def from_hf(f) -> ArchConfig:
     f.expect("attention_bias", False, "tfcli's Llama has no biases")
     f.expect("mlp_bias", False, "tfcli's Llama has no biases")
-    f.architecture_is("LlamaForCausalLM", "MistralForCausalLM")
+    f.architecture_is("LlamaForCausalLM")
+    rope_scaling_note(f)
     d, heads = f.int("hidden_size", to="d_model"), f.int("num_attention_heads", to="num_heads")
-    if f.data.get("head_dim") is not None and heads and d % heads == 0:
-        f.expect("head_dim", d // heads, "tfcli's Llama uses hidden_size / num_attention_heads")
     return LlamaConfig(
         vocab_size=f.int("vocab_size", to="vocab_size"),
         d_model=d,
@@ -65,14 +108,8 @@ def from_hf(f) -> ArchConfig:
         norm_eps=f.float("rms_norm_eps", 1e-6),
         rope_theta=rope_theta(f),
         tie_embeddings=f.bool("tie_word_embeddings", False),
+        head_dim=head_dim(f, d, heads),
     )
-
-
-def from_hf_mistral(f) -> ArchConfig:
-    # Mistral is a Llama-style decoder (GQA, RoPE, RMSNorm, SwiGLU); its sliding window
-    # limits what attention reads, not what it stores, so the parameters are the same
-    f.note("sliding_window", "not modelled; attention is built dense (parameters unaffected, FLOPs at long lengths overstated)")
-    return from_hf(f)
 
 
 _REF = "transformers LlamaForCausalLM ({})"
@@ -99,9 +136,39 @@ FAMILY = register(Family(
                aliases=("tinyllama", "TinyLlama/TinyLlama-1.1B-intermediate-step-1431k-3T",
                         "TinyLlama/TinyLlama-1.1B-Chat-v1.0"),
                reference=_REF.format("TinyLlama-1.1B")),
+        Preset("llama3-8b",
+               lambda: LlamaConfig(vocab_size=128256, num_kv_heads=8, ffn_dim=14336, max_positions=8192,
+                                   rope_theta=500000.0),
+               params=8_030_261_248, macs=965_061_640_192, slow=True,
+               aliases=("llama3", "meta-llama/Meta-Llama-3-8B", "meta-llama/Meta-Llama-3-8B-Instruct"),
+               reference=_REF.format("Meta-Llama-3-8B")),
+        Preset("llama3.1-8b",
+               lambda: LlamaConfig(vocab_size=128256, num_kv_heads=8, ffn_dim=14336, max_positions=131072,
+                                   rope_theta=500000.0),
+               params=8_030_261_248, macs=965_061_640_192, slow=True,
+               aliases=("llama3.1", "meta-llama/Llama-3.1-8B", "meta-llama/Llama-3.1-8B-Instruct",
+                        "meta-llama/Meta-Llama-3.1-8B"),
+               reference=_REF.format("Llama-3.1-8B; its llama3 rope_scaling changes angles only")),
+        Preset("llama3.2-1b",
+               lambda: LlamaConfig(vocab_size=128256, d_model=2048, num_layers=16, num_kv_heads=8, ffn_dim=8192,
+                                   max_positions=131072, rope_theta=500000.0, tie_embeddings=True),
+               params=1_235_814_400, macs=159_292_588_032,
+               aliases=("llama3.2", "meta-llama/Llama-3.2-1B", "meta-llama/Llama-3.2-1B-Instruct"),
+               reference=_REF.format("Llama-3.2-1B, LM head tied")),
+        Preset("llama3.2-3b",
+               lambda: LlamaConfig(vocab_size=128256, d_model=3072, num_layers=28, num_heads=24, num_kv_heads=8,
+                                   ffn_dim=8192, max_positions=131072, rope_theta=500000.0, tie_embeddings=True),
+               params=3_212_749_824, macs=414_140_203_008, slow=True,
+               aliases=("meta-llama/Llama-3.2-3B", "meta-llama/Llama-3.2-3B-Instruct"),
+               reference=_REF.format("Llama-3.2-3B, LM head tied")),
+        Preset("codellama-7b",
+               lambda: LlamaConfig(vocab_size=32016, max_positions=16384, rope_theta=1_000_000.0),
+               params=6_738_546_688, macs=850_179_653_632, slow=True,
+               aliases=("codellama", "meta-llama/CodeLlama-7b-hf", "codellama/CodeLlama-7b-hf"),
+               reference=_REF.format("CodeLlama-7b-hf")),
     ),
     facts=FamilyFacts(
-            "Llama (and Mistral)",
+            "Llama",
             Text("auto-regressive next-token prediction (causal LM)", "自回歸下一個 token 預測（因果語言模型）"),
             Text("chat, instruction following, code, general generation", "對話、指令遵循、程式碼、通用生成"),
             Text(
@@ -110,5 +177,5 @@ FAMILY = register(Family(
                 "與 GPT 相同的 Decoder-only，改用 RoPE（無位置表）、RMSNorm、SwiGLU，以及分組 key/value heads (GQA) 以縮小長序列生成時的 KV cache",
             ),
         ),
-    hf_mappers={"llama": from_hf, "mistral": from_hf_mistral},
+    hf_mappers={"llama": from_hf},
 ))

@@ -81,7 +81,7 @@ def _table(r: ComplexityReport) -> Table:
         t.add_row(*row)
     t.caption = ("attn matrix: B·heads·Tq·Tk elements materialised by an unfused kernel; fused: one fp32 "
                  "log-sum-exp per query row. scores share = QKᵀ+AV / total; attn share adds the projections"
-                 + ("; KV cache: K and V of every decoder layer for n tokens" if r.has_kv_cache else "")
+                 + ("; KV cache: K and V (MLA: the latent) of every decoder layer for n tokens, a sliding-window layer at most its window" if r.has_kv_cache else "")
                  + ("; windowed: scores inside fixed windows, linear in the tokens (the rest is global, "
                     "quadratic)" if windowed else ""))
     t.caption_justify = "left"

@@ -85,6 +85,7 @@ class MLASpec(Part):
     causal: bool = True
 
     cross = False  # self-attention only
+    sliding_window = 0  # attends to the whole past (what the KV-cache arithmetic asks)
 
     @property
     def qk_head_dim(self) -> int:

@@ -55,6 +55,7 @@ class Table(Part):
 
     rows: int
     dim: int
+    scale: float = 1.0  # multiplies the vectors read (Gemma: sqrt(d_model)); elementwise, no MACs
 
     def num_params(self) -> int:
         return self.rows * self.dim
@@ -66,6 +67,7 @@ class NormSpec(Part):
     dim: int = 0
     eps: float = 1e-5
     bias: bool = True  # LayerNorm's shift; RMSNorm has none
+    unit_offset: bool = False  # Gemma: the scale is stored as w and applied as (1 + w)
 
     def num_params(self) -> int:
         return self.dim * (2 if self.kind == "layer" and self.bias else 1)
@@ -98,6 +100,7 @@ class LMHeadSpec(Part):
     vocab_size: int
     tied: bool = False
     bias: bool = False
+    softcap: float = 0.0  # > 0: logits → cap·tanh(logits/cap) (Gemma 2); elementwise, no MACs
 
     def num_params(self) -> int:
         return (0 if self.tied else self.d_model * self.vocab_size) + (self.vocab_size if self.bias else 0)
@@ -120,6 +123,14 @@ class AttentionSpec(Part):
     out_bias: bool | None = None  # None: same as qkv_bias
     scale: float | None = None  # None: 1/sqrt(head_dim); T5 folds it into init (1.0)
     window: int = 0  # > 0: attends within windows of this side (SAM)
+    # > 0: causal self-attention where each query reads only the last W keys (Mistral, Gemma 2);
+    # scores and KV cache follow tfcli.spec.tally's band convention. Not SAM's 2-D `window`
+    sliding_window: int = 0
+    # RMSNorm of queries and keys before RoPE (Qwen3, Gemma 3, OLMo 2): dim = head_size norms
+    # each head (one scale shared by the heads), dim = q_dim the whole projection (K: kv_out)
+    qk_norm: NormSpec | None = None
+    softcap: float = 0.0  # > 0: scores → cap·tanh(scores/cap) before the softmax (Gemma 2); no MACs
+    rope_theta: float = 0.0  # > 0: this layer's own RoPE base (Gemma 3's local layers); 0: the model's
 
     @property
     def kv_heads(self) -> int:
@@ -145,12 +156,23 @@ class AttentionSpec(Part):
     def has_out_bias(self) -> bool:
         return self.qkv_bias if self.out_bias is None else self.out_bias
 
+    @property
+    def qk_norms(self) -> tuple[NormSpec, NormSpec] | None:
+        """The query and key norms as built (per head, or over the whole projection)."""
+        if self.qk_norm is None:
+            return None
+        if self.qk_norm.dim == self.head_size:
+            return self.qk_norm, self.qk_norm
+        return replace(self.qk_norm, dim=self.q_dim), replace(self.qk_norm, dim=self.kv_out)
+
     def num_params(self) -> int:
         kv_in = self.kv_dim if self.cross else self.d_model
+        norms = sum(n.num_params() for n in self.qk_norms) if self.qk_norm is not None else 0
         return (
             _linear_params(self.d_model, self.q_dim, self.qkv_bias)
             + 2 * _linear_params(kv_in, self.kv_out, self.qkv_bias)
             + _linear_params(self.q_dim, self.d_model, self.has_out_bias)
+            + norms
         )
 
     def add_macs(self, t, rows, context=None, times=1):
@@ -160,8 +182,12 @@ class AttentionSpec(Part):
         else:
             t.linear("attn_proj", rows, self.d_model, self.q_dim + 2 * self.kv_out, times)  # fused QKV
         t.linear("attn_proj", rows, self.q_dim, self.d_model, times)
+        if self.qk_norm is not None:  # per head or whole width: the same elements either way
+            t.norm(rows * self.q_dim, times)
+            t.norm((context if self.cross else rows) * self.kv_out, times)
         tk = context if self.cross else rows
-        t.attention(self.num_heads, rows, tk, self.head_size, causal=self.causal, times=times)
+        t.attention(self.num_heads, rows, tk, self.head_size, causal=self.causal, times=times,
+                    sliding_window=0 if self.cross else self.sliding_window)
 
     def kv_per_token(self) -> int:
         """K and V elements cached per token of the sequence it reads."""
@@ -202,6 +228,9 @@ class BlockSpec(Part):
     cross_attention: AttentionSpec | None = None
     pre_norm: bool = True
     layer_scale: bool = False  # DINOv2: a learned per-channel scale on each branch
+    # each branch's output normed before the residual add: with pre_norm, x + n2(f(n1(x)))
+    # (Gemma 2/3's sandwich, 4 norms a block); without, x + n(f(x)) (OLMo 2)
+    branch_post_norm: bool = False
 
     @property
     def d_model(self) -> int:
@@ -209,7 +238,8 @@ class BlockSpec(Part):
 
     @property
     def num_norms(self) -> int:
-        return 3 if self.cross_attention is not None else 2
+        branches = 3 if self.cross_attention is not None else 2
+        return branches * (2 if self.pre_norm and self.branch_post_norm else 1)
 
     def num_params(self) -> int:
         cross = self.cross_attention.num_params() if self.cross_attention is not None else 0
@@ -271,8 +301,9 @@ class StackSpec(Part):
     block: BlockSpec
     num_layers: int
     final_norm: bool | None = None  # None: as the blocks are pre-norm
-    first: BlockSpec | None = None  # the first `num_first` layers' block when it differs (DeepSeek's dense layers)
-    num_first: int = 0
+    # one block per layer when they differ (Gemma 2's alternating sliding/global layers);
+    # empty: num_layers × block. `block` is then the first layer's (its norm is the final one)
+    layer_blocks: tuple[BlockSpec, ...] = ()
 
     @property
     def has_final_norm(self) -> bool:
@@ -282,22 +313,29 @@ class StackSpec(Part):
     def causal(self) -> bool:
         return self.block.attention.causal
 
-    def blocks(self) -> list[tuple[BlockSpec, int]]:
-        """(block, how many layers in a row), in order: the first block's run, then the rest."""
-        if self.first is None or self.num_first == 0:
+    def blocks(self) -> list[BlockSpec]:
+        """The block of every layer, in order."""
+        return list(self.layer_blocks) if self.layer_blocks else [self.block] * self.num_layers
+
+    def block_counts(self) -> list[tuple[BlockSpec, int]]:
+        """Each distinct block and how many layers use it (first-use order)."""
+        if not self.layer_blocks:
             return [(self.block, self.num_layers)]
-        return [(self.first, self.num_first), (self.block, self.num_layers - self.num_first)]
+        counts: dict[BlockSpec, int] = {}
+        for b in self.layer_blocks:
+            counts[b] = counts.get(b, 0) + 1
+        return list(counts.items())
 
     def num_params(self) -> int:
         final = self.block.norm.num_params() if self.has_final_norm else 0
-        return sum(n * b.num_params() for b, n in self.blocks()) + final
+        return sum(n * b.num_params() for b, n in self.block_counts()) + final
 
     def num_active_params(self) -> int:
         final = self.block.norm.num_params() if self.has_final_norm else 0
-        return sum(n * b.num_active_params() for b, n in self.blocks()) + final
+        return sum(n * b.num_active_params() for b, n in self.block_counts()) + final
 
     def add_macs(self, t, rows, context=None, times=1):
-        for block, n in self.blocks():
+        for block, n in self.block_counts():
             block.add_macs(t, rows, context, times * n)
         if self.has_final_norm:
             self.block.norm.add_macs(t, rows, times=times)
@@ -377,6 +415,8 @@ class Layout:
                         t.kv_cross += layers * attn.kv_per_token() * (context or 0) * t.batch
                     else:
                         t.kv += layers * attn.kv_per_token()
+                        if attn.sliding_window:  # this layer keeps only the last W tokens
+                            t.kv_window(attn.sliding_window, layers * attn.kv_per_token())
 
     def macs(self, lengths: dict[str, int], batch: int, tokens: int) -> Breakdown:
         t = Tally(batch)
@@ -386,9 +426,9 @@ class Layout:
 
 
 def _attentions(part: Part) -> Iterable[tuple[AttentionSpec, int]]:
-    """Each attention of a part and how many layers have it."""
-    runs = part.blocks() if isinstance(part, StackSpec) else [(part, 1)]
-    for block, layers in runs:
+    """Each attention of a stack (or block) and how many layers have it."""
+    counts = part.block_counts() if isinstance(part, StackSpec) else [(part, 1)]
+    for block, layers in counts:
         if isinstance(block, BlockSpec):
             yield block.attention, layers
             if block.cross_attention is not None:

@@ -12,6 +12,13 @@ Convention (every count in tfcli follows it, measured or closed-form):
 * Attention scores: QKᵀ and AV, B·heads·Tq·Tk·head_dim each; causal attention counts the
   full Tq×Tk matrix, as the kernels compute it. The masked half, Tq(Tq+1)/2 pairs,
   is offered by `Breakdown.total(causal_half=True)`; `causal_saving` records the difference.
+* Sliding-window attention (Mistral, Gemma 2/3, Starcoder2; `sliding_window` W): query i
+  reads keys i-W < j ≤ i. At T ≤ W that is plain causal attention, T×T counted. Past it the
+  band is computed in blocks (`band_blocks`): queries in blocks of W read their own block and
+  the previous one, ceil(T/W) calls of W×2W each (the last block padded), unless one dense
+  T×T call (band mask) is smaller. `causal_half` keeps the exact band pairs,
+  Σᵢ min(i+1, W) = W(W+1)/2 + (T-W)·W. The KV cache of such a layer is W tokens, not T
+  (`Breakdown.kv_windows`, `Breakdown.kv_elements`).
 * Grouped-query attention: scores are counted for every query head (tfcli's SDPA receives
   K/V already repeated); the K/V projections are counted at their narrow width.
 * Tied weights count once in parameters and once per use in MACs.
@@ -68,6 +75,15 @@ class Breakdown:
     kv_cross: int = 0  # K and V elements of the encoder output every cross-attention caches (whole batch)
     windowed_scores: int = 0  # the part of attn_scores computed inside windows (SAM): grows linearly
     notes: list[str] = field(default_factory=list)
+    # window W → K and V elements per token of the layers whose cache stops at W tokens
+    # (sliding-window layers); part of kv_per_token, which counts every layer uncapped
+    kv_windows: dict[int, int] = field(default_factory=dict)
+
+    def kv_elements(self, tokens: int) -> int:
+        """K and V elements one sequence of `tokens` keeps cached: every layer holds its tokens,
+        a sliding-window layer at most its window."""
+        capped = sum(self.kv_windows.values())
+        return (self.kv_per_token - capped) * tokens + sum(kv * min(tokens, w) for w, kv in self.kv_windows.items())
 
     def total(self, causal_half: bool = False) -> int:
         return sum(self.macs.values()) - (self.causal_saving if causal_half else 0)
@@ -91,6 +107,7 @@ class Tally:
         self.kv = 0
         self.kv_cross = 0
         self.windowed = 0
+        self.kv_windows: Counter[int] = Counter()
 
     def linear(self, category: str, tokens: int, n_in: int, n_out: int, times: int = 1) -> None:
         """`tokens` rows through an n_in → n_out matmul, per sequence in the batch."""
@@ -98,12 +115,21 @@ class Tally:
 
     def attention(self, heads: int, tq: int, tk: int, head_dim: int, causal: bool = False,
                   times: int = 1, batch: int | None = None, windowed: bool = False,
-                  v_dim: int | None = None) -> None:
+                  v_dim: int | None = None, sliding_window: int = 0) -> None:
         """QKᵀ and AV of `times` identical calls; `batch` defaults to the input batch
-        (windowed attention: batch × windows, tq = tk = window tokens, windowed=True);
+        (windowed attention: batch × windows, tq = tk = window tokens, windowed=True;
+        causal self-attention over a band of `sliding_window` keys: see the convention);
         `v_dim`: the value head size when it differs from the query/key one (MLA)."""
         b = self.batch if batch is None else batch
         width = head_dim + (head_dim if v_dim is None else v_dim)  # QKᵀ reads head_dim, AV writes v_dim
+        if sliding_window:
+            blocks, bq, bk = band_blocks(tq, sliding_window)
+            full = b * heads * blocks * bq * bk * width
+            self.macs["attn_scores"] += times * full
+            self.causal_saving += times * (full - b * heads * band_pairs(tq, sliding_window) * width)
+            if b * heads * blocks * bq * bk > self.attn_matrix:
+                self.attn_matrix, self.attn_rows = b * heads * blocks * bq * bk, b * heads * blocks * bq
+            return
         full = b * heads * tq * tk * width
         self.macs["attn_scores"] += times * full
         if windowed:
@@ -116,6 +142,10 @@ class Tally:
 
     def norm(self, numel_per_seq: int, times: int = 1, affine: bool = True) -> None:
         self.macs["norms"] += times * self.batch * numel_per_seq * (5 if affine else 4)
+
+    def kv_window(self, window: int, kv_per_token: int) -> None:
+        """Of the cache already in `kv`, `kv_per_token` elements whose layers keep only `window` tokens."""
+        self.kv_windows[window] += kv_per_token
 
     def kv_cache(self, layers: int, kv_dim: int) -> None:
         """A generating decoder's self-attention cache: K and V of kv_dim per layer and token."""
@@ -132,4 +162,23 @@ class Tally:
             kv_cross=self.kv_cross,
             windowed_scores=self.windowed,
             notes=notes or [],
+            kv_windows=dict(self.kv_windows),
         )
+
+
+def band_blocks(tokens: int, window: int) -> tuple[int, int, int]:
+    """How causal sliding-window attention over `tokens` is computed: (calls, tq, tk) per head.
+
+    Dense (1, T, T) while T ≤ W, or while one T×T call is no bigger than the blocks; else
+    ceil(T/W) blocks of W queries reading their block and the one before (W×2W each)."""
+    blocks = -(-tokens // window)
+    if tokens <= window or tokens * tokens <= blocks * window * 2 * window:
+        return 1, tokens, tokens
+    return blocks, window, 2 * window
+
+
+def band_pairs(tokens: int, window: int) -> int:
+    """(query, key) pairs a causal band of `window` keys really needs: Σᵢ min(i+1, W)."""
+    if tokens <= window:
+        return tokens * (tokens + 1) // 2
+    return window * (window + 1) // 2 + (tokens - window) * window

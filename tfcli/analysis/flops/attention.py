@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from tfcli.spec.tally import band_blocks, band_pairs
+
 
 @dataclass
 class AttentionCall:
@@ -16,6 +18,7 @@ class AttentionCall:
     head_dim: int
     causal: bool
     window: int = 0  # SAM's windowed layers: Tq = Tk = window², batch = B × windows
+    sliding_window: int = 0  # causal band of this many keys (tfcli.spec.tally's convention)
 
     @property
     def score_macs(self) -> int:
@@ -37,7 +40,8 @@ def attention_calls(model, inputs: dict[str, Any]) -> list[AttentionCall]:
                 tk = ctx.shape[1] if (mod.cross and ctx is not None) else x.shape[1]
                 calls.append(AttentionCall(name, x.shape[0], mod.num_heads, x.shape[1], tk,
                                            mod.head_dim, bool(mod.causal and not mod.cross),
-                                           int(getattr(mod, "window", 0) or 0)))
+                                           int(getattr(mod, "window", 0) or 0),
+                                           0 if mod.cross else int(getattr(mod, "sliding_window", 0) or 0)))
 
             hooks.append(module.register_forward_pre_hook(pre, with_kwargs=True))
     try:
@@ -53,7 +57,11 @@ def causal_saving(calls: list[AttentionCall]) -> int:
     """MACs the masked half of every causal score matrix would skip (QKᵀ and AV)."""
     saved = 0
     for c in calls:
-        if c.causal:
+        if c.causal and c.sliding_window:  # computed as band_blocks says, needed: the band's pairs
+            blocks, bq, bk = band_blocks(c.tq, c.sliding_window)
+            per_pair = c.batch * c.heads * c.head_dim * 2
+            saved += per_pair * (blocks * bq * bk - band_pairs(c.tq, c.sliding_window))
+        elif c.causal:
             full = c.batch * c.heads * c.tq * c.tk * c.head_dim * 2
             saved += full - c.batch * c.heads * (c.tq * (c.tq + 1) // 2) * c.head_dim * 2
     return saved

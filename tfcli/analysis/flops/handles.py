@@ -24,7 +24,7 @@ DATA_OPS = {
     "new_empty", "new_zeros", "new_ones", "new_full", "fill_", "zero_", "dropout", "eq", "lt",
     "gt", "le", "ge", "ne", "where", "clamp", "clamp_min", "clamp_max", "floor_divide",
     "remainder", "roll", "pad", "constant_pad_nd", "unbind", "_unsafe_index", "scalar_tensor",
-    "as_strided", "bitwise_not", "logical_not", "__and__", "__or__", "any", "all", "floor",
+    "as_strided", "bitwise_not", "logical_not", "__and__", "__or__", "bitwise_and", "logical_and", "any", "all", "floor",
     "long", "float", "int", "bool", "native_dropout", "item", "_local_scalar_dense",
     "expand_as", "randn_like", "rand_like", "randn", "rand", "normal", "linspace", "argmax", "argmin",
     "upsample_nearest1d", "upsample_nearest2d", "upsample_nearest3d", "_upsample_nearest_exact2d",
@@ -182,7 +182,7 @@ def torch_handles() -> dict[Any, Any]:
 
 
 # RMSNorm decomposes into pow/mean/rsqrt/mul before dispatch: counted by a module hook instead
-HOOKED_NORMS = ("RMSNorm",)
+HOOKED_NORMS = ("RMSNorm", "OffsetRMSNorm")
 
 
 def split_unhandled(ops: dict[str, int]) -> tuple[dict[str, int], dict[str, int]]:

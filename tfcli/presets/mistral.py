@@ -1,0 +1,90 @@
+"""Mistral: a Llama-style decoder (GQA, RoPE, RMSNorm, SwiGLU) whose attention reads only the
+last `sliding_window` tokens, so score cost and KV cache stop growing with the sequence."""
+
+from dataclasses import dataclass, replace
+
+from tfcli.presets.llama import LlamaConfig, head_dim, rope_scaling_note, rope_theta
+from tfcli.registry import Family, FamilyFacts, Modality, Preset, Text, register
+from tfcli.spec import ArchConfig, BlockSpec, InputShape, ResolvedInput
+from tfcli.spec.tally import band_blocks
+
+
+@dataclass
+class MistralConfig(LlamaConfig):
+    """LlamaConfig's fields with Mistral-7B-v0.1's values, plus the attention window."""
+
+    d_model: int = 4096
+    num_kv_heads: int = 8
+    ffn_dim: int = 14336
+    max_positions: int = 32768
+    sliding_window: int = 4096  # 0: dense causal attention (Mistral-7B-v0.2 and later)
+
+    zero_ok = ("sliding_window",)
+
+    def block(self) -> BlockSpec:
+        block = super().block()
+        return replace(block, attention=replace(block.attention, sliding_window=self.sliding_window))
+
+    def resolve_input(self, shape: InputShape) -> ResolvedInput:
+        x = super().resolve_input(shape)
+        note = sliding_note(x.tokens, self.sliding_window)
+        return replace(x, notes=x.notes + [note]) if note else x
+
+
+def sliding_note(tokens: int, window: int) -> str | None:
+    """What a sliding window does to the count once the sequence is longer than it."""
+    if not window or tokens <= window:
+        return None
+    blocks, tq, tk = band_blocks(tokens, window)
+    how = (f"in {blocks} blocks of {tq} queries × {tk} keys" if blocks > 1
+           else f"as one {tokens}×{tokens} band-masked call (smaller than blocks)")
+    return (f"sliding window {window}: scores of the windowed layers are computed {how}; "
+            f"their KV cache holds {window} tokens, not {tokens}")
+
+
+def from_hf(f) -> ArchConfig:
+    f.architecture_is("MistralForCausalLM")
+    rope_scaling_note(f)
+    d, heads = f.int("hidden_size", to="d_model"), f.int("num_attention_heads", to="num_heads")
+    return MistralConfig(
+        vocab_size=f.int("vocab_size", to="vocab_size"),
+        d_model=d,
+        num_layers=f.int("num_hidden_layers", to="num_layers"),
+        num_heads=heads,
+        num_kv_heads=f.int("num_key_value_heads", heads, to="num_kv_heads"),
+        ffn_dim=f.int("intermediate_size", to="ffn_dim"),
+        max_positions=f.int("max_position_embeddings", 32768, to="max_positions"),
+        activation=f.activation("hidden_act", "silu"),
+        norm_eps=f.float("rms_norm_eps", 1e-6),
+        rope_theta=rope_theta(f),
+        tie_embeddings=f.bool("tie_word_embeddings", False),
+        head_dim=head_dim(f, d, heads),
+        sliding_window=f.int("sliding_window", 0, to="sliding_window", zero_ok=True),  # null: dense
+    )
+
+
+FAMILY = register(Family(
+    "mistral",
+    MistralConfig,
+    builder="tfcli.models.decoder:DecoderLM",
+    kind="decoder-only",
+    modality=Modality.TEXT,
+    description="causal decoder like Llama whose attention reads a sliding window of recent tokens",
+    presets=(
+        Preset("mistral-7b", MistralConfig, params=7_241_732_096, macs=914_595_774_464, slow=True,
+               aliases=("mistral", "mistral-7b-v0.1", "mistralai/Mistral-7B-v0.1"),
+               reference="transformers MistralForCausalLM (mistralai/Mistral-7B-v0.1, sliding window 4096)"),
+    ),
+    facts=FamilyFacts(
+        "Mistral",
+        Text("auto-regressive next-token prediction (causal LM)", "自回歸下一個 token 預測（因果語言模型）"),
+        Text("chat, instruction following, code, general generation", "對話、指令遵循、程式碼、通用生成"),
+        Text(
+            "a Llama-style decoder (RoPE, RMSNorm, SwiGLU, 8 grouped K/V heads) whose attention reads only the "
+            "last 4096 tokens: past the window, score cost grows linearly and the KV cache stays at the window",
+            "與 Llama 相同的 Decoder-only 結構（RoPE、RMSNorm、SwiGLU、8 個分組 K/V 頭），但注意力只讀最近 4096 個 token："
+            "超過視窗後，注意力分數的計算量線性成長，KV cache 固定為視窗大小",
+        ),
+    ),
+    hf_mappers={"mistral": from_hf},
+))

@@ -1,0 +1,76 @@
+"""OLMo 2: a Llama-style decoder whose norms sit after each branch, x + norm(f(x)), not before it,
+with queries and keys RMS-normed over their whole projection width before RoPE."""
+
+from dataclasses import dataclass, replace
+
+from tfcli.presets.llama import LlamaConfig, head_dim, rope_scaling_note, rope_theta
+from tfcli.registry import Family, FamilyFacts, Modality, Preset, Text, register
+from tfcli.spec import ArchConfig, BlockSpec, NormSpec, StackSpec
+
+
+@dataclass
+class Olmo2Config(LlamaConfig):
+    """LlamaConfig's fields with OLMo-2-1124-7B's values."""
+
+    vocab_size: int = 100352
+    max_positions: int = 4096
+    norm_eps: float = 1e-6
+    rope_theta: float = 500000.0
+
+    def block(self) -> BlockSpec:
+        block = super().block()
+        width = block.attention.q_dim  # the whole projection (keys: their own width)
+        attention = replace(block.attention, qk_norm=NormSpec("rms", width, self.norm_eps, bias=False))
+        return replace(block, attention=attention, pre_norm=False, branch_post_norm=True)
+
+    def stack(self) -> StackSpec:
+        return StackSpec(self.block(), self.num_layers, final_norm=True)  # post-norm blocks, yet a final norm
+
+
+def from_hf(f) -> ArchConfig:
+    f.architecture_is("Olmo2ForCausalLM")
+    f.expect("attention_bias", False, "tfcli's OLMo 2 has no biases")
+    rope_scaling_note(f)
+    d, heads = f.int("hidden_size", to="d_model"), f.int("num_attention_heads", to="num_heads")
+    return Olmo2Config(
+        vocab_size=f.int("vocab_size", to="vocab_size"),
+        d_model=d,
+        num_layers=f.int("num_hidden_layers", to="num_layers"),
+        num_heads=heads,
+        num_kv_heads=f.int("num_key_value_heads", heads, to="num_kv_heads"),
+        ffn_dim=f.int("intermediate_size", to="ffn_dim"),
+        max_positions=f.int("max_position_embeddings", 4096, to="max_positions"),
+        activation=f.activation("hidden_act", "silu"),
+        norm_eps=f.float("rms_norm_eps", 1e-6),
+        rope_theta=rope_theta(f),
+        tie_embeddings=f.bool("tie_word_embeddings", False),
+        head_dim=head_dim(f, d, heads),
+    )
+
+
+FAMILY = register(Family(
+    "olmo2",
+    Olmo2Config,
+    builder="tfcli.models.decoder:DecoderLM",
+    kind="decoder-only",
+    modality=Modality.TEXT,
+    description="causal decoder like Llama with norms after each branch and whole-width q/k RMSNorm (OLMo 2)",
+    presets=(
+        Preset("olmo2-7b", Olmo2Config, params=7_298_617_344, macs=886_175_170_560, slow=True,
+               aliases=("olmo2", "OLMo-2-1124-7B", "allenai/OLMo-2-1124-7B", "allenai/OLMo-2-1124-7B-Instruct"),
+               reference="transformers Olmo2ForCausalLM (allenai/OLMo-2-1124-7B)"),
+    ),
+    facts=FamilyFacts(
+        "OLMo 2",
+        Text("auto-regressive next-token prediction (causal LM), fully open data and training code",
+             "自回歸下一個 token 預測（因果語言模型），資料與訓練程式完全公開"),
+        Text("research on language-model training, chat, general generation", "語言模型訓練研究、對話、通用生成"),
+        Text(
+            "a Llama-style decoder that norms each branch's output before the residual add (x + norm(f(x))) and "
+            "RMS-normalises the whole query and key projections, both for stabler training",
+            "與 Llama 相同的 Decoder-only 結構，但在殘差相加前對每個分支的輸出做 norm（x + norm(f(x))），"
+            "並對整個 Q、K 投影做 RMSNorm，兩者都為了訓練更穩定",
+        ),
+    ),
+    hf_mappers={"olmo2": from_hf},
+))
