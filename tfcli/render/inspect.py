@@ -77,9 +77,11 @@ def _share_table(title: str, rows: dict[str, int], total: int) -> Table:
     t.add_column("part", footer="total")
     t.add_column("parameters", justify="right", footer=f"{total:,}")
     t.add_column("share", justify="right", footer="100.0%")
+    from tfcli.spec import LABELS
+
     for name, n in rows.items():
         if n:
-            t.add_row(name, f"{n:,}", percent(n, total))
+            t.add_row(LABELS.get(name, name), f"{n:,}", percent(n, total))  # categories by their label
     return t
 
 
