@@ -36,6 +36,29 @@ class RotarySpec(Part):
 
     head_dim: int
     theta: float = 10000.0
+    rotary_dim: int | None = None  # partial rotary: only the first rotary_dim channels of each head turn
+    interleaved: bool = False  # rotates channel pairs (0,1), (2,3)… (GPT-J) instead of halves (0,d/2)…
+
+    @property
+    def dims(self) -> int:
+        return self.rotary_dim or self.head_dim
+
+
+@dataclass(frozen=True)
+class AlibiSpec(Part):
+    """ALiBi (BLOOM, Falcon-RW): no position vectors; each head adds -slope·distance to its
+    attention scores. No parameters; the bias is elementwise (0 MACs)."""
+
+    num_heads: int
+    scale: float = 1.0  # Falcon-RW divides the bias by √head_dim with the scores; BLOOM adds it unscaled
+
+
+@dataclass(frozen=True)
+class PositionTable(Table):
+    """A learned position table whose first `offset` rows sit before position 0 (OPT keeps 2);
+    `rows` counts them."""
+
+    offset: int = 0
 
 
 @dataclass(frozen=True)
@@ -55,14 +78,18 @@ class RelativeBiasSpec(Table):
 
 def decoder_lm(
     vocab_size: int, block: BlockSpec, num_layers: int, *, tied: bool, positions: Part | None = None,
+    head_bias: bool = False, embed_norm: NormSpec | None = None,
 ) -> Layout:
-    """Token table, positions (a learned table or RoPE), a causal stack, the LM head."""
+    """Token table, positions (a learned table, RoPE or ALiBi), an optional norm on the
+    embeddings (BLOOM), a causal stack, the LM head (with a bias: GPT-J, Phi)."""
     d = block.d_model
     layout = Layout().add("tokens", Table(vocab_size, d))
     if positions is not None:
         layout.add("positions", positions)
+    if embed_norm is not None:
+        layout.add("embed_norm", embed_norm)
     layout.add("decoder", StackSpec(block, num_layers), generates=True)
-    return layout.add("lm_head", LMHeadSpec(d, vocab_size, tied=tied))
+    return layout.add("lm_head", LMHeadSpec(d, vocab_size, tied=tied, bias=head_bias))
 
 
 def encoder_decoder(

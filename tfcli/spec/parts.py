@@ -190,6 +190,8 @@ class BlockSpec(Part):
 
     pre-norm:  x = x + f(norm(x))    (GPT-2, T5, Llama, ViT: stable when deep)
     post-norm: x = norm(x + f(x))    (original Transformer, BERT, BART)
+    parallel:  x = x + attn(norm₁(x)) + ffn(norm₂(x))   (GPT-J, GPT-NeoX, Falcon, Phi: one
+               residual step, so the two branches can run at once); `shared_norm`: norm₁ = norm₂
     """
 
     attention: AttentionSpec
@@ -198,6 +200,8 @@ class BlockSpec(Part):
     cross_attention: AttentionSpec | None = None
     pre_norm: bool = True
     layer_scale: bool = False  # DINOv2: a learned per-channel scale on each branch
+    parallel: bool = False  # attention and feed-forward read the same input, summed into one residual
+    shared_norm: bool = False  # parallel branches read one norm (GPT-J, Phi, Falcon-7B) instead of two
 
     @property
     def d_model(self) -> int:
@@ -205,6 +209,8 @@ class BlockSpec(Part):
 
     @property
     def num_norms(self) -> int:
+        if self.parallel and self.shared_norm:
+            return 1
         return 3 if self.cross_attention is not None else 2
 
     def num_params(self) -> int:
@@ -240,6 +246,8 @@ def block_spec(
     cross_dim: int | None = None,
     attn_scale: float | None = None,
     layer_scale: bool = False,
+    parallel: bool = False,
+    shared_norm: bool = False,
 ) -> BlockSpec:
     """The usual block from flat hyper-parameters (what most families' configs hold)."""
     attention = AttentionSpec(
@@ -254,6 +262,8 @@ def block_spec(
         cross_attention=cross,
         pre_norm=pre_norm,
         layer_scale=layer_scale,
+        parallel=parallel,
+        shared_norm=shared_norm,
     )
 
 
