@@ -79,6 +79,8 @@ STRATEGIES["opt"] = st.fixed_dictionaries(dict(TEXT, max_positions=st.integers(8
                                                embed_dim=st.sampled_from([0, 8, 16]), bias=st.booleans(),
                                                tie_embeddings=st.booleans()))
 STRATEGIES["bloom"] = st.fixed_dictionaries(dict(TEXT, tie_embeddings=st.booleans()))
+STRATEGIES["gptj"] = st.fixed_dictionaries(dict(TEXT, rotary_dim=st.sampled_from([0, 2, 4, 6]),
+                                                tie_embeddings=st.booleans()))
 # the UNet's own property test (tests/test_diffusion.py) draws matching level layouts;
 # "sd" only wires a text encoder, a UNet and a VAE, each drawn on its own
 COVERED_ELSEWHERE = {"sd-unet", "sd"}

@@ -29,6 +29,7 @@ REFERENCE = {
     "opt-125m.json": ("opt", 125_239_296),  # facebook/opt-125m, OPTForCausalLM (tied)
     "opt-350m.json": ("opt", 331_196_416),  # facebook/opt-350m: post-norm, project_in/out
     "bloom-560m.json": ("bloom", 559_214_592),  # bigscience/bloom-560m, BloomForCausalLM (tied)
+    "gpt-j-6b.json": ("gptj", 6_050_882_784),  # EleutherAI/gpt-j-6b, GPTJForCausalLM (untied, head bias)
 }
 
 # preset → (parameters, MACs at 1×128, transformers' FlopCounterMode MACs = total − norms)
@@ -49,6 +50,7 @@ PINS = {
     "opt-6.7b": (6_658_473_984, 855_456_088_064, None),
     "bloom-560m": (559_214_592, 72_376_123_392, 72_343_355_392),
     "bloom-7b1": (7_069_016_064, 908_816_547_840, None),  # FlopCounterMode agreed at 2 layers
+    "gpt-j-6b": (6_050_882_784, 751_812_739_072, None),  # and here too
 }
 
 
@@ -105,6 +107,7 @@ def _tiny(name, **changes):
     ("opt-125m", dict(d_model=64, num_heads=4, ffn_dim=96, max_positions=16)),
     ("opt-350m", dict(d_model=64, num_heads=4, ffn_dim=96, max_positions=16, embed_dim=32)),
     ("bloom-560m", dict(d_model=48, num_heads=6, ffn_dim=96)),  # 6 heads: slopes of 4, then of 8
+    ("gpt-j-6b", dict(d_model=64, num_heads=4, ffn_dim=96, rotary_dim=8)),
 ])
 def test_small_configs_run_forward_and_match_the_closed_form(name, changes):
     import torch
@@ -322,6 +325,33 @@ def test_bloom_refusals_name_the_field():
         _load("bloom-560m.json", apply_residual_connection_post_layernorm=True)
     with pytest.raises(SpecError, match="'architectures' 'BloomForTokenClassification' is not modelled"):
         _load("bloom-560m.json", architectures=["BloomForTokenClassification"])
+
+
+# -- GPT-J ---------------------------------------------------------------------------------
+
+
+def test_gptj_pairs_adjacent_channels_on_a_quarter_of_each_head():
+    from tfcli.analysis.structure import read_structure
+    from tfcli.build import build_model
+
+    c = _load("gpt-j-6b.json")
+    assert (c.rotary_dim, c.ffn_dim, c.activation, c.tie_embeddings) == (64, 16384, "gelu_tanh", False)
+    rope, head = c.layout()["positions"], c.layout()["lm_head"]
+    assert (rope.head_dim, rope.rotary_dim, rope.interleaved, head.bias) == (256, 64, True, True)
+    block = c.layout()["decoder"].block
+    assert (block.parallel, block.shared_norm, block.attention.qkv_bias, block.attention.has_out_bias,
+            block.ffn.bias) == (True, True, False, False, True)
+    model = build_model(c.replace(num_layers=1))
+    assert model.decoder.layers[0].ffn_norm is None and model.lm_head.proj.bias is not None
+    assert read_structure(model).positions == ["rotary (partial, 25%, θ=10000)"]
+    assert _load("gpt-j-6b.json", rotary_dim=None).layout()["positions"].rotary_dim is None  # the whole head
+
+
+def test_gptj_refusals_name_the_field():
+    with pytest.raises(SpecError, match="'rotary_dim' \\(300\\) must be even and at most the head size 256"):
+        _load("gpt-j-6b.json", rotary_dim=300)
+    with pytest.raises(SpecError, match="'architectures' 'GPTJForQuestionAnswering' is not modelled"):
+        _load("gpt-j-6b.json", architectures=["GPTJForQuestionAnswering"])
 
 
 # -- shared pieces --------------------------------------------------------------------------
