@@ -386,3 +386,17 @@ def test_interleaved_rotary_rotates_adjacent_pairs():
             x0, x1 = q[0, 0, t, 2 * i], q[0, 0, t, 2 * i + 1]
             expected = torch.stack((x0 * a.cos() - x1 * a.sin(), x1 * a.cos() + x0 * a.sin()))
             assert torch.allclose(out[0, 0, t, 2 * i:2 * i + 2], expected, atol=1e-6)
+
+
+@pytest.mark.parametrize("name, positions, placement", [
+    ("bloom-560m", "ALiBi", "pre-norm"),
+    ("pythia-160m", "rotary (partial, 25%, θ=10000)", "pre-norm (parallel attention + FFN)"),
+    ("opt-125m", "learned absolute (2048)", "pre-norm"),
+])
+def test_inspect_names_positions_and_block_placement(run_cli, name, positions, placement):
+    code, out, err = run_cli("inspect", name, "--json")
+    assert code == 0, err
+    assert json.loads(out)["structure"] == {"positions": [positions], "placement": placement}
+    code, out, err = run_cli("inspect", name)
+    assert code == 0, err
+    assert f"positions  {positions}" in out and f"blocks     {placement}" in out
