@@ -113,3 +113,43 @@ def encoder_decoder(
     if lm_head:
         layout.add("lm_head", LMHeadSpec(d, vocab_size, tied=tied), rows="target")
     return layout
+
+
+# -- rotary settings shared by the partial-rotary families (GPT-NeoX, Phi, Falcon, Phi-3) --
+
+
+def rotary_dim(head_dim: int, fraction: float) -> int:
+    """The channels of a head RoPE turns: int(head_dim × fraction), as transformers rounds it."""
+    return int(head_dim * fraction)
+
+
+def check_rotary(family: str, head_dim: int, fraction: float) -> None:
+    require(0 < fraction <= 1, family, f"'rotary_fraction' must be in (0, 1], got {fraction}")
+    dims = rotary_dim(head_dim, fraction)
+    require(dims >= 2 and dims % 2 == 0, family,
+            f"the rotated channels int(head size {head_dim} × 'rotary_fraction' {fraction}) = {dims} must be even "
+            "and at least 2: RoPE rotates pairs of channels")
+
+
+def rotary(head_dim: int, theta: float, fraction: float = 1.0, interleaved: bool = False) -> RotarySpec:
+    dims = rotary_dim(head_dim, fraction)
+    return RotarySpec(head_dim, theta, rotary_dim=None if dims == head_dim else dims, interleaved=interleaved)
+
+
+def rope_parameter(f, key: str, legacy: str, default: float, *, to: str | None = None) -> float:
+    """A RoPE setting from transformers 5's `rope_parameters`, else its older top-level field."""
+    rope = f.data.get("rope_parameters") or f.data.get("rope_scaling") or {}
+    value = rope.get(key) if isinstance(rope, dict) else None
+    if value:
+        if to:
+            f.names[to] = f"rope_parameters.{key}"
+        return float(value)
+    return f.float(legacy, default, to=to)
+
+
+def note_rope_scaling(f) -> None:
+    rope = f.data.get("rope_scaling") or f.data.get("rope_parameters") or {}
+    kind = rope.get("rope_type", rope.get("type")) if isinstance(rope, dict) else None
+    if kind not in (None, "default"):
+        f.notes.append(f"rope_scaling type {kind!r}: changes how positions are rotated, not the shapes "
+                       "(parameters and MACs unaffected)")

@@ -30,7 +30,8 @@ class BloomConfig(ArchConfig):
         block = block_spec(self.d_model, self.num_heads, self.ffn_dim, activation=self.activation,
                            norm_eps=self.norm_eps, causal=True)
         return decoder_lm(self.vocab_size, block, self.num_layers, tied=self.tie_embeddings,
-                          positions=AlibiSpec(self.num_heads), embed_norm=NormSpec("layer", self.d_model, self.norm_eps))
+                          positions=AlibiSpec(self.num_heads),
+                          embed_norm=NormSpec("layer", self.d_model, self.norm_eps))
 
 
 def from_hf(f) -> ArchConfig:

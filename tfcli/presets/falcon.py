@@ -6,8 +6,9 @@ with biases and ALiBi instead of RoPE."""
 import math
 from dataclasses import dataclass
 
-from tfcli.presets._text import AlibiSpec, check_attention, check_choices, check_rope, decoder_lm
-from tfcli.presets.gpt_neox import note_rope_scaling, rope_parameter, rotary
+from tfcli.presets._text import (
+    AlibiSpec, check_attention, check_choices, check_rope, decoder_lm, note_rope_scaling, rope_parameter, rotary,
+)
 from tfcli.registry import Family, FamilyFacts, Modality, Preset, Text, register
 from tfcli.spec import ArchConfig, Layout, block_spec, require
 
@@ -48,7 +49,10 @@ class FalconConfig(ArchConfig):
             parallel=self.parallel, shared_norm=self.shared_norm,
         )
         # transformers adds Falcon's ALiBi to the unscaled scores, so it is scaled by 1/√head_dim with them
-        positions = AlibiSpec(self.num_heads, 1 / math.sqrt(head_dim)) if self.alibi else rotary(head_dim, self.rope_theta)
+        if self.alibi:
+            positions = AlibiSpec(self.num_heads, 1 / math.sqrt(head_dim))
+        else:
+            positions = rotary(head_dim, self.rope_theta)
         return decoder_lm(self.vocab_size, block, self.num_layers, tied=self.tie_embeddings, positions=positions)
 
 

@@ -4,9 +4,11 @@ everywhere, and an untied output matrix (`embed_out`)."""
 
 from dataclasses import dataclass
 
-from tfcli.presets._text import RotarySpec, check_attention, check_choices, decoder_lm
+from tfcli.presets._text import (
+    check_attention, check_choices, check_rotary, decoder_lm, note_rope_scaling, rope_parameter, rotary,
+)
 from tfcli.registry import Family, FamilyFacts, Modality, Preset, Text, register
-from tfcli.spec import ArchConfig, Layout, block_spec, require
+from tfcli.spec import ArchConfig, Layout, block_spec
 
 
 @dataclass
@@ -40,43 +42,6 @@ class GPTNeoXConfig(ArchConfig):
         )
         return decoder_lm(self.vocab_size, block, self.num_layers, tied=self.tie_embeddings,
                           positions=rotary(head_dim, self.rope_theta, self.rotary_fraction))
-
-
-def rotary_dim(head_dim: int, fraction: float) -> int:
-    """The channels of a head RoPE turns: int(head_dim × fraction), as transformers rounds it."""
-    return int(head_dim * fraction)
-
-
-def check_rotary(family: str, head_dim: int, fraction: float) -> None:
-    require(0 < fraction <= 1, family, f"'rotary_fraction' must be in (0, 1], got {fraction}")
-    dims = rotary_dim(head_dim, fraction)
-    require(dims >= 2 and dims % 2 == 0, family,
-            f"the rotated channels int(head size {head_dim} × 'rotary_fraction' {fraction}) = {dims} must be even "
-            "and at least 2: RoPE rotates pairs of channels")
-
-
-def rotary(head_dim: int, theta: float, fraction: float = 1.0, interleaved: bool = False) -> RotarySpec:
-    dims = rotary_dim(head_dim, fraction)
-    return RotarySpec(head_dim, theta, rotary_dim=None if dims == head_dim else dims, interleaved=interleaved)
-
-
-def rope_parameter(f, key: str, legacy: str, default: float, *, to: str | None = None) -> float:
-    """A RoPE setting from transformers 5's `rope_parameters`, else its older top-level field."""
-    rope = f.data.get("rope_parameters") or f.data.get("rope_scaling") or {}
-    value = rope.get(key) if isinstance(rope, dict) else None
-    if value:
-        if to:
-            f.names[to] = f"rope_parameters.{key}"
-        return float(value)
-    return f.float(legacy, default, to=to)
-
-
-def note_rope_scaling(f) -> None:
-    rope = f.data.get("rope_scaling") or f.data.get("rope_parameters") or {}
-    kind = rope.get("rope_type", rope.get("type")) if isinstance(rope, dict) else None
-    if kind not in (None, "default"):
-        f.notes.append(f"rope_scaling type {kind!r}: changes how positions are rotated, not the shapes "
-                       "(parameters and MACs unaffected)")
 
 
 def from_hf(f) -> ArchConfig:
@@ -121,7 +86,8 @@ FAMILY = register(Family(
         Preset("pythia-1.4b", _pythia(2048, 24, 16), params=1_414_647_808, macs=169_480_552_448,
                aliases=("EleutherAI/pythia-1.4b", "EleutherAI/pythia-1.4b-deduped"),
                reference=_REF.format("pythia-1.4b")),
-        Preset("pythia-6.9b", _pythia(4096, 32, 32, vocab_size=50432), params=6_857_302_016, macs=855_539_974_144, slow=True,
+        Preset("pythia-6.9b", _pythia(4096, 32, 32, vocab_size=50432), params=6_857_302_016, macs=855_539_974_144,
+               slow=True,
                aliases=("EleutherAI/pythia-6.9b", "EleutherAI/pythia-6.9b-deduped"),
                reference=_REF.format("pythia-6.9b")),
     ),

@@ -4,8 +4,9 @@ projection, GELU (tanh) MLP, a final LayerNorm and an untied LM head with a bias
 
 from dataclasses import dataclass
 
-from tfcli.presets._text import check_attention, check_choices, decoder_lm
-from tfcli.presets.gpt_neox import check_rotary, note_rope_scaling, rope_parameter, rotary
+from tfcli.presets._text import (
+    check_attention, check_choices, check_rotary, decoder_lm, note_rope_scaling, rope_parameter, rotary,
+)
 from tfcli.registry import Family, FamilyFacts, Modality, Preset, Text, register
 from tfcli.spec import ArchConfig, Layout, block_spec
 

@@ -5,7 +5,7 @@ layout builds it unchanged."""
 
 from dataclasses import dataclass
 
-from tfcli.presets.gpt_neox import note_rope_scaling, rope_parameter
+from tfcli.presets._text import note_rope_scaling, rope_parameter
 from tfcli.presets.llama import LlamaConfig
 from tfcli.registry import Family, FamilyFacts, Modality, Preset, Text, register
 from tfcli.spec import ArchConfig
