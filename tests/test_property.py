@@ -85,6 +85,22 @@ DEEPSEEK = dict(TEXT, first_dense=st.integers(0, 3), moe_ffn_dim=st.integers(2, 
                 qk_rope_head_dim=st.sampled_from([2, 3, 4]), v_head_dim=st.integers(1, 8),
                 num_groups=st.sampled_from([1, 2, 3]), topk_groups=st.integers(1, 3))
 STRATEGIES["deepseek_v2"] = STRATEGIES["deepseek_v3"] = st.fixed_dictionaries(DEEPSEEK)
+# issue 11's parallel-block / partial-rotary / ALiBi decoders (tests/test_zoo_parallel.py)
+fraction = st.sampled_from([0.25, 0.5, 1.0])
+STRATEGIES["gpt_neox"] = st.fixed_dictionaries(dict(TEXT, rotary_fraction=fraction, parallel=st.booleans(),
+                                                    attention_bias=st.booleans(), tie_embeddings=st.booleans()))
+STRATEGIES["phi"] = st.fixed_dictionaries(dict(TEXT, num_kv_heads=heads, rotary_fraction=fraction,
+                                               tie_embeddings=st.booleans()))
+STRATEGIES["phi3"] = st.fixed_dictionaries(dict(TEXT, num_kv_heads=heads, tie_embeddings=st.booleans()))
+STRATEGIES["falcon"] = st.fixed_dictionaries(dict(TEXT, num_kv_heads=heads, parallel=st.booleans(),
+                                                  shared_norm=st.booleans(), bias=st.booleans(), alibi=st.booleans(),
+                                                  tie_embeddings=st.booleans()))
+STRATEGIES["opt"] = st.fixed_dictionaries(dict(TEXT, max_positions=st.integers(8, 32), pre_norm=st.booleans(),
+                                               embed_dim=st.sampled_from([0, 8, 16]), bias=st.booleans(),
+                                               tie_embeddings=st.booleans()))
+STRATEGIES["bloom"] = st.fixed_dictionaries(dict(TEXT, tie_embeddings=st.booleans()))
+STRATEGIES["gptj"] = st.fixed_dictionaries(dict(TEXT, rotary_dim=st.sampled_from([0, 2, 4, 6]),
+                                                tie_embeddings=st.booleans()))
 # the UNet's own property test (tests/test_diffusion.py) draws matching level layouts;
 # "sd" only wires a text encoder, a UNet and a VAE, each drawn on its own
 COVERED_ELSEWHERE = {"sd-unet", "sd"}

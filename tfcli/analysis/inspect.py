@@ -24,6 +24,8 @@ class Inspection:
     tree: TreeNode
     notes: list[str] = field(default_factory=list)
     input_notes: list[str] = field(default_factory=list)  # the model's describe_input()
+    positions: list[str] = field(default_factory=list)  # "rotary (partial, 25%, θ=10000)", "ALiBi"
+    placement: str = ""  # "pre-norm", "pre-norm (parallel attention + FFN)"
 
     def to_dict(self) -> dict:
         c = self.classification
@@ -51,6 +53,7 @@ class Inspection:
             "tree": self.tree.to_dict(),
             "notes": self.notes,
             "input_notes": self.input_notes,
+            "structure": {"positions": self.positions, "placement": self.placement},
         }
 
 
@@ -58,6 +61,7 @@ def inspect_model(spec: ResolvedSpec, shape: InputShape) -> Inspection:
     from tfcli.analysis.classify import classify
     from tfcli.analysis.inputs import resolve_input
     from tfcli.analysis.params import count_params
+    from tfcli.analysis.structure import read_structure
     from tfcli.analysis.tree import build_tree, record_output_shapes
     from tfcli.build import build_model
     from tfcli.catalog import family_of
@@ -67,6 +71,7 @@ def inspect_model(spec: ResolvedSpec, shape: InputShape) -> Inspection:
     inputs = model.example_inputs(x, "meta")
     shapes = record_output_shapes(model, inputs)
     fam = family_of(spec.config)
+    structure = read_structure(model)
     return Inspection(
         name=spec.name,
         family=fam.name,
@@ -79,5 +84,7 @@ def inspect_model(spec: ResolvedSpec, shape: InputShape) -> Inspection:
         tree=build_tree(model, shapes),
         notes=x.notes,
         input_notes=x.lines,
+        positions=structure.positions,
+        placement=structure.placement,
     )
 

@@ -83,14 +83,19 @@ def head_layout(num_heads: int, num_kv_heads: int, head_dim: int) -> str:
 
 
 def position_kind(module) -> str | None:
-    from tfcli.blocks import LearnedPositions, Rotary, SinusoidalPositions, T5RelativeBias
+    from tfcli.blocks import Alibi, LearnedPositions, Rotary, SinusoidalPositions, T5RelativeBias
 
     if isinstance(module, LearnedPositions):
         return f"learned absolute ({module.max_positions})"
     if isinstance(module, SinusoidalPositions):
         return "sinusoidal (fixed)"
     if isinstance(module, Rotary):
+        if module.rotary_dim < module.head_dim:  # GPT-NeoX, Phi, GPT-J turn only part of each head
+            share = f"{100 * module.rotary_dim / module.head_dim:.3g}%"
+            return f"rotary (partial, {share}, θ={module.base:g})"
         return f"rotary (RoPE, θ={module.base:g})"
+    if isinstance(module, Alibi):
+        return "ALiBi"
     if isinstance(module, T5RelativeBias):
         return f"relative bias ({module.num_buckets} buckets)"
     name = type(module).__name__  # vision tables live outside tfcli.blocks' text set
@@ -147,7 +152,8 @@ def read_structure(model) -> Structure:
                 heads.append(head_layout(m.num_heads, m.num_kv_heads, m.head_dim))
             widths.append(getattr(m, "d_model", None) or (m.q.in_features if m.cross else m.qkv.in_features))
         elif isinstance(m, Block):
-            placements.append("pre-norm" if m.pre_norm else "post-norm")
+            placement = "pre-norm" if m.pre_norm else "post-norm"
+            placements.append(f"{placement} (parallel attention + FFN)" if m.parallel else placement)
         elif isinstance(m, MoE):
             experts.append(path)
             s.experts += 1

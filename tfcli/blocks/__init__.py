@@ -3,6 +3,7 @@
 from tfcli.blocks.attention import Attention
 from tfcli.blocks.block import Block, Stack
 from tfcli.blocks.embeddings import (
+    Alibi,
     LearnedPositions,
     PatchEmbedding,
     Rotary,
@@ -15,6 +16,7 @@ from tfcli.blocks.mlp import FeedForward
 from tfcli.blocks.norms import make_norm
 
 __all__ = [
+    "Alibi",
     "Attention",
     "Block",
     "ClassifierHead",

@@ -40,13 +40,19 @@ class Block(nn.Module):
 
     pre-norm:  x = x + f(norm(x))    (GPT-2, T5, Llama, ViT: stable when deep)
     post-norm: x = norm(x + f(x))    (original Transformer, BERT, BART)
+    parallel:  x = x + attn(norm₁(x)) + ffn(norm₂(x))    (GPT-J, GPT-NeoX, Falcon, Phi;
+               with a shared norm there is no ffn_norm: both branches read attn_norm's output)
     """
 
     def __init__(self, spec: BlockSpec):
         super().__init__()
         self.pre_norm = spec.pre_norm
         self.branch_post_norm = spec.branch_post_norm
+        self.parallel = spec.parallel
         d = spec.d_model
+        if spec.parallel:
+            self._parallel_branches(spec)
+            return
 
         def sublayer(norm_name: str, name: str, module: nn.Module) -> None:
             # registered in the order forward runs them, so the layer tree reads like the
@@ -68,6 +74,15 @@ class Block(nn.Module):
         else:
             self.attn_scale = self.ffn_scale = None
 
+    def _parallel_branches(self, spec: BlockSpec) -> None:
+        if spec.cross_attention is not None or spec.layer_scale or not spec.pre_norm:
+            raise ValueError("a parallel block is pre-norm self-attention + feed-forward only")
+        self.attn_norm, self.attn = make_norm(spec.norm), attention_from(spec.attention)
+        self.ffn_norm = None if spec.shared_norm else make_norm(spec.norm)
+        self.ffn = feed_forward_from(spec.ffn)
+        self.cross_attn = None
+        self.attn_scale = self.ffn_scale = None
+
     def _residual(self, x, norm, fn, scale=None, post=None):
         if self.branch_post_norm:  # sandwich (pre-norm too) or OLMo 2's x + norm(f(x))
             return x + post(fn(norm(x))) if self.pre_norm else x + norm(fn(x))
@@ -77,6 +92,10 @@ class Block(nn.Module):
         return norm(x + fn(x))
 
     def forward(self, x, context=None, *, attn_bias=None, cross_bias=None, rope=None):
+        if self.parallel:
+            h = self.attn_norm(x)
+            return x + self.attn(h, attn_bias=attn_bias, rope=rope) + self.ffn(
+                h if self.ffn_norm is None else self.ffn_norm(x))
         post = getattr(self, "attn_post_norm", None)  # the sandwich's second norms, where there are any
         x = self._residual(x, self.attn_norm, lambda h: self.attn(h, attn_bias=attn_bias, rope=rope), self.attn_scale,
                            post)

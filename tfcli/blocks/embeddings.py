@@ -55,31 +55,75 @@ class SinusoidalPositions(nn.Module):
 
 
 class Rotary(nn.Module):
-    """Rotary position embedding (RoPE): rotates Q and K by position; no parameters."""
+    """Rotary position embedding (RoPE): rotates Q and K by position; no parameters.
+
+    `rotary_dim` < head_dim turns only the first rotary_dim channels of each head (GPT-NeoX
+    25%, Phi 40%, GPT-J 64 of 256); `interleaved` pairs channels (0,1), (2,3)… as GPT-J does,
+    instead of (0, d/2), (1, d/2+1)…
+    """
 
     category = "embeddings"
 
-    def __init__(self, head_dim: int, base: float = 10000.0):
+    def __init__(self, head_dim: int, base: float = 10000.0, rotary_dim: int | None = None,
+                 interleaved: bool = False):
         super().__init__()
         self.head_dim, self.base = head_dim, base
+        self.rotary_dim, self.interleaved = rotary_dim or head_dim, interleaved
 
-    def forward(self, seq_len: int, device=None, dtype=None) -> tuple[torch.Tensor, torch.Tensor]:
-        inv_freq = 1.0 / (
-            self.base
-            ** (torch.arange(0, self.head_dim, 2, device=device, dtype=torch.float32) / self.head_dim)
-        )
+    def forward(self, seq_len: int, device=None, dtype=None) -> tuple[torch.Tensor, torch.Tensor, bool]:
+        dims = self.rotary_dim
+        inv_freq = 1.0 / (self.base ** (torch.arange(0, dims, 2, device=device, dtype=torch.float32) / dims))
         t = torch.arange(seq_len, device=device, dtype=torch.float32)
         angles = torch.outer(t, inv_freq)
-        angles = torch.cat((angles, angles), dim=-1)  # (T, head_dim)
-        return angles.cos().to(dtype), angles.sin().to(dtype)
+        if self.interleaved:
+            angles = angles.repeat_interleave(2, dim=-1)  # (T, rotary_dim): pairs side by side
+        else:
+            angles = torch.cat((angles, angles), dim=-1)  # (T, rotary_dim): halves
+        return angles.cos().to(dtype), angles.sin().to(dtype), self.interleaved
 
 
-def apply_rotary(q, k, cos, sin):
-    def rotate_half(x):
+def apply_rotary(q, k, cos, sin, interleaved: bool = False):
+    def rotate(x):
+        if interleaved:  # (x0, x1) → (-x1, x0) for each adjacent pair
+            return torch.stack((-x[..., 1::2], x[..., 0::2]), dim=-1).flatten(-2)
         x1, x2 = x.chunk(2, dim=-1)
         return torch.cat((-x2, x1), dim=-1)
 
-    return q * cos + rotate_half(q) * sin, k * cos + rotate_half(k) * sin
+    def turn(x):
+        r = cos.shape[-1]
+        if r == x.shape[-1]:
+            return x * cos + rotate(x) * sin
+        # partial rotary: the channels past rotary_dim pass through unrotated
+        head, tail = x[..., :r], x[..., r:]
+        return torch.cat((head * cos + rotate(head) * sin, tail), dim=-1)
+
+    return turn(q), turn(k)
+
+
+class Alibi(nn.Module):
+    """ALiBi (BLOOM, Falcon-RW): no position vectors; head h adds slope_h·(j − i) to the score
+    of query i on key j, so attention decays linearly with distance. No parameters."""
+
+    category = "embeddings"
+
+    def __init__(self, num_heads: int, scale: float = 1.0):
+        super().__init__()
+        self.num_heads, self.scale = num_heads, scale
+
+    def slopes(self) -> list[float]:
+        # a geometric sequence 2^(-8/n)…; head counts that are not a power of two take the
+        # nearest power's slopes, then every other slope of the next power (Press et al.)
+        n = self.num_heads
+        closest = 2 ** math.floor(math.log2(n))
+        slopes = [2 ** (-8 * (i + 1) / closest) for i in range(closest)]
+        slopes += [2 ** (-4 * (2 * i + 1) / closest) for i in range(n - closest)]
+        return slopes
+
+    def forward(self, q_len: int, k_len: int, device=None, dtype=None) -> torch.Tensor:
+        slopes = torch.tensor([self.scale * m for m in self.slopes()], device=device, dtype=torch.float32)
+        dist = torch.arange(k_len, device=device)[None, :] - torch.arange(q_len, device=device)[:, None]
+        bias = slopes[:, None, None] * dist[None].float()  # (heads, q, k)
+        return bias.unsqueeze(0).to(dtype)  # (1, heads, q, k)
 
 
 class T5RelativeBias(nn.Module):

@@ -36,6 +36,29 @@ class RotarySpec(Part):
 
     head_dim: int
     theta: float = 10000.0
+    rotary_dim: int | None = None  # partial rotary: only the first rotary_dim channels of each head turn
+    interleaved: bool = False  # rotates channel pairs (0,1), (2,3)… (GPT-J) instead of halves (0,d/2)…
+
+    @property
+    def dims(self) -> int:
+        return self.rotary_dim or self.head_dim
+
+
+@dataclass(frozen=True)
+class AlibiSpec(Part):
+    """ALiBi (BLOOM, Falcon-RW): no position vectors; each head adds -slope·distance to its
+    attention scores. No parameters; the bias is elementwise (0 MACs)."""
+
+    num_heads: int
+    scale: float = 1.0  # Falcon-RW divides the bias by √head_dim with the scores; BLOOM adds it unscaled
+
+
+@dataclass(frozen=True)
+class PositionTable(Table):
+    """A learned position table whose first `offset` rows sit before position 0 (OPT keeps 2);
+    `rows` counts them."""
+
+    offset: int = 0
 
 
 @dataclass(frozen=True)
@@ -55,17 +78,20 @@ class RelativeBiasSpec(Table):
 
 def decoder_lm(
     vocab_size: int, block: BlockSpec | StackSpec, num_layers: int, *, tied: bool, positions: Part | None = None,
-    embed_scale: float = 1.0, logit_softcap: float = 0.0,
+    embed_scale: float = 1.0, logit_softcap: float = 0.0, head_bias: bool = False, embed_norm: NormSpec | None = None,
 ) -> Layout:
-    """Token table, positions (a learned table or RoPE), a causal stack, the LM head.
-    `block` may be a whole StackSpec (layers that differ); Gemma scales the embeddings and caps the logits."""
+    """Token table, positions (a learned table, RoPE or ALiBi), an optional norm on the
+    embeddings (BLOOM), a causal stack, the LM head (with a bias: GPT-J, Phi). `block` may
+    be a whole StackSpec (layers that differ); Gemma scales the embeddings and caps the logits."""
     d = block.d_model if isinstance(block, BlockSpec) else block.block.d_model
     layout = Layout().add("tokens", Table(vocab_size, d, scale=embed_scale))
     if positions is not None:
         layout.add("positions", positions)
+    if embed_norm is not None:
+        layout.add("embed_norm", embed_norm)
     stack = block if isinstance(block, StackSpec) else StackSpec(block, num_layers)
     layout.add("decoder", stack, generates=True)
-    return layout.add("lm_head", LMHeadSpec(d, vocab_size, tied=tied, softcap=logit_softcap))
+    return layout.add("lm_head", LMHeadSpec(d, vocab_size, tied=tied, bias=head_bias, softcap=logit_softcap))
 
 
 def encoder_decoder(
@@ -89,3 +115,43 @@ def encoder_decoder(
     if lm_head:
         layout.add("lm_head", LMHeadSpec(d, vocab_size, tied=tied), rows="target")
     return layout
+
+
+# -- rotary settings shared by the partial-rotary families (GPT-NeoX, Phi, Falcon, Phi-3) --
+
+
+def rotary_dim(head_dim: int, fraction: float) -> int:
+    """The channels of a head RoPE turns: int(head_dim × fraction), as transformers rounds it."""
+    return int(head_dim * fraction)
+
+
+def check_rotary(family: str, head_dim: int, fraction: float) -> None:
+    require(0 < fraction <= 1, family, f"'rotary_fraction' must be in (0, 1], got {fraction}")
+    dims = rotary_dim(head_dim, fraction)
+    require(dims >= 2 and dims % 2 == 0, family,
+            f"the rotated channels int(head size {head_dim} × 'rotary_fraction' {fraction}) = {dims} must be even "
+            "and at least 2: RoPE rotates pairs of channels")
+
+
+def rotary(head_dim: int, theta: float, fraction: float = 1.0, interleaved: bool = False) -> RotarySpec:
+    dims = rotary_dim(head_dim, fraction)
+    return RotarySpec(head_dim, theta, rotary_dim=None if dims == head_dim else dims, interleaved=interleaved)
+
+
+def rope_parameter(f, key: str, legacy: str, default: float, *, to: str | None = None) -> float:
+    """A RoPE setting from transformers 5's `rope_parameters`, else its older top-level field."""
+    rope = f.data.get("rope_parameters") or f.data.get("rope_scaling") or {}
+    value = rope.get(key) if isinstance(rope, dict) else None
+    if value:
+        if to:
+            f.names[to] = f"rope_parameters.{key}"
+        return float(value)
+    return f.float(legacy, default, to=to)
+
+
+def note_rope_scaling(f) -> None:
+    rope = f.data.get("rope_scaling") or f.data.get("rope_parameters") or {}
+    kind = rope.get("rope_type", rope.get("type")) if isinstance(rope, dict) else None
+    if kind not in (None, "default"):
+        f.notes.append(f"rope_scaling type {kind!r}: changes how positions are rotated, not the shapes "
+                       "(parameters and MACs unaffected)")

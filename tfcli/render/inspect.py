@@ -22,6 +22,10 @@ def header(ins: Inspection) -> Table:
     t.add_row("class", f"[bold cyan]{c.kind}[/]: {c.summary}")
     for s in c.stacks:
         t.add_row("", f"[dim]{s.describe()}[/]")
+    if ins.positions:
+        t.add_row("positions", ", ".join(ins.positions))
+    if ins.placement:
+        t.add_row("blocks", ins.placement)
     hp = ", ".join(f"{k}={v}" for k, v in ins.config.items() if k != "family" and not isinstance(v, dict))
     rows = [hp] if hp else []
     for part, sub in ins.config.items():  # nested parts (Stable Diffusion's text/unet/vae)

@@ -220,6 +220,8 @@ class BlockSpec(Part):
 
     pre-norm:  x = x + f(norm(x))    (GPT-2, T5, Llama, ViT: stable when deep)
     post-norm: x = norm(x + f(x))    (original Transformer, BERT, BART)
+    parallel:  x = x + attn(norm₁(x)) + ffn(norm₂(x))   (GPT-J, GPT-NeoX, Falcon, Phi: one
+               residual step, so the two branches can run at once); `shared_norm`: norm₁ = norm₂
     """
 
     attention: AttentionSpec
@@ -231,6 +233,8 @@ class BlockSpec(Part):
     # each branch's output normed before the residual add: with pre_norm, x + n2(f(n1(x)))
     # (Gemma 2/3's sandwich, 4 norms a block); without, x + n(f(x)) (OLMo 2)
     branch_post_norm: bool = False
+    parallel: bool = False  # attention and feed-forward read the same input, summed into one residual
+    shared_norm: bool = False  # parallel branches read one norm (GPT-J, Phi, Falcon-7B) instead of two
 
     @property
     def d_model(self) -> int:
@@ -238,6 +242,8 @@ class BlockSpec(Part):
 
     @property
     def num_norms(self) -> int:
+        if self.parallel and self.shared_norm:
+            return 1
         branches = 3 if self.cross_attention is not None else 2
         return branches * (2 if self.pre_norm and self.branch_post_norm else 1)
 
@@ -277,6 +283,8 @@ def block_spec(
     cross_dim: int | None = None,
     attn_scale: float | None = None,
     layer_scale: bool = False,
+    parallel: bool = False,
+    shared_norm: bool = False,
 ) -> BlockSpec:
     """The usual block from flat hyper-parameters (what most families' configs hold)."""
     attention = AttentionSpec(
@@ -291,6 +299,8 @@ def block_spec(
         cross_attention=cross,
         pre_norm=pre_norm,
         layer_scale=layer_scale,
+        parallel=parallel,
+        shared_norm=shared_norm,
     )
 
 

@@ -1,0 +1,99 @@
+"""Phi-1.5 / Phi-2: attention and MLP in parallel off ONE shared LayerNorm
+(x + attn(ln(x)) + mlp(ln(x))), rotary positions on part of each head, biases on every
+projection, GELU (tanh) MLP, a final LayerNorm and an untied LM head with a bias."""
+
+from dataclasses import dataclass
+
+from tfcli.presets._text import (
+    check_attention, check_choices, check_rotary, decoder_lm, note_rope_scaling, rope_parameter, rotary,
+)
+from tfcli.registry import Family, FamilyFacts, Modality, Preset, Text, register
+from tfcli.spec import ArchConfig, Layout, block_spec
+
+
+@dataclass
+class PhiConfig(ArchConfig):
+    """Phi-2's values."""
+
+    vocab_size: int = 51200
+    d_model: int = 2560
+    num_layers: int = 32
+    num_heads: int = 32
+    num_kv_heads: int = 32
+    ffn_dim: int = 10240
+    max_positions: int = 2048
+    activation: str = "gelu_tanh"
+    norm_eps: float = 1e-5
+    rope_theta: float = 10000.0
+    rotary_fraction: float = 0.4  # share of each head's channels RoPE rotates (32 of Phi-2's 80)
+    tie_embeddings: bool = False
+
+    def check(self) -> None:
+        check_attention(self.family, self.d_model, self.num_heads, self.num_kv_heads)
+        check_choices(self.family, self.activation)
+        check_rotary(self.family, self.d_model // self.num_heads, self.rotary_fraction)
+
+    def layout(self) -> Layout:
+        block = block_spec(
+            self.d_model, self.num_heads, self.ffn_dim, num_kv_heads=self.num_kv_heads, activation=self.activation,
+            norm_eps=self.norm_eps, causal=True, parallel=True, shared_norm=True,
+        )
+        return decoder_lm(self.vocab_size, block, self.num_layers, tied=self.tie_embeddings, head_bias=True,
+                          positions=rotary(self.d_model // self.num_heads, self.rope_theta, self.rotary_fraction))
+
+
+def from_hf(f) -> ArchConfig:
+    f.architecture_is("PhiForCausalLM")
+    f.expect("qk_layernorm", False, "tfcli's Phi has no query/key LayerNorms")
+    note_rope_scaling(f)
+    d, heads = f.int("hidden_size", to="d_model"), f.int("num_attention_heads", to="num_heads")
+    if f.data.get("head_dim") is not None and heads and d % heads == 0:
+        f.expect("head_dim", d // heads, "tfcli's Phi uses hidden_size / num_attention_heads")
+    return PhiConfig(
+        vocab_size=f.int("vocab_size", to="vocab_size"),
+        d_model=d,
+        num_layers=f.int("num_hidden_layers", to="num_layers"),
+        num_heads=heads,
+        num_kv_heads=f.int("num_key_value_heads", heads, to="num_kv_heads"),  # null means MHA
+        ffn_dim=f.int("intermediate_size", to="ffn_dim"),
+        max_positions=f.int("max_position_embeddings", 2048, to="max_positions"),
+        activation=f.activation("hidden_act", "gelu_new"),
+        norm_eps=f.float("layer_norm_eps", 1e-5),
+        rope_theta=rope_parameter(f, "rope_theta", "rope_theta", 10000.0),
+        rotary_fraction=rope_parameter(f, "partial_rotary_factor", "partial_rotary_factor", 0.5,
+                                       to="rotary_fraction"),
+        tie_embeddings=f.bool("tie_word_embeddings", False),
+    )
+
+
+_REF = "transformers PhiForCausalLM (microsoft/{}), LM head untied with a bias"
+
+FAMILY = register(Family(
+    "phi",
+    PhiConfig,
+    builder="tfcli.models.decoder:DecoderLM",
+    kind="decoder-only",
+    modality=Modality.TEXT,
+    description="causal decoder with parallel attention + MLP off one LayerNorm, partial rotary (Phi-1.5, Phi-2)",
+    presets=(
+        Preset("phi-2", PhiConfig, params=2_779_683_840, macs=341_638_184_960,
+               aliases=("phi", "phi2", "microsoft/phi-2"), reference=_REF.format("phi-2")),
+        Preset("phi-1.5",
+               lambda: PhiConfig(d_model=2048, num_layers=24, num_heads=32, num_kv_heads=32, ffn_dim=8192,
+                                 rotary_fraction=0.5),
+               params=1_418_270_720, macs=169_683_976_192,
+               aliases=("phi-1_5", "microsoft/phi-1_5"), reference=_REF.format("phi-1_5")),
+    ),
+    facts=FamilyFacts(
+        "Phi-1.5 / Phi-2",
+        Text("auto-regressive next-token prediction (causal LM) on textbook-quality and synthetic data",
+             "以教科書品質與合成資料做自回歸下一個 token 預測（因果語言模型）"),
+        Text("reasoning, code, question answering at a small size", "小模型上的推理、程式碼、問答"),
+        Text(
+            "a small decoder made cheap per layer: one LayerNorm feeds attention and MLP side by side, "
+            "summed in one residual step; RoPE turns only part of each head",
+            "讓每層更省的小型 Decoder：同一個 LayerNorm 同時餵給並排的 attention 與 MLP，在同一步殘差中相加；RoPE 只旋轉每個 head 的一部分通道",
+        ),
+    ),
+    hf_mappers={"phi": from_hf},
+))
