@@ -258,3 +258,18 @@ def test_qwen2_file_maps_its_biases_and_ties():
     assert untied.num_params() == 494_032_768 + 151936 * 896
     with pytest.raises(SpecError, match="use_sliding_window"):
         _load("qwen2.5-0.5b.json", use_sliding_window=True)
+
+
+def test_a_field_no_mapper_reads_is_named_not_ignored(run_cli, tmp_path):
+    """A config.json field tfcli's mapper never looked at is said in a note (ids, dropout and
+    runtime settings excepted), so a number is never printed for a model it silently misread."""
+    data = json.loads((DATA / "llama.json").read_text())
+    data["num_experts_per_layer"] = 4  # a made-up field that would change the architecture
+    data["attention_dropout"] = 0.1  # one that cannot
+    f = tmp_path / "config.json"
+    f.write_text(json.dumps(data))
+    code, out, err = run_cli("inspect", str(f), "--depth", "0")
+    assert code == 0
+    assert "not read by tfcli's llama mapper: num_experts_per_layer" in err and "attention_dropout" not in err
+    code, out, err = run_cli("inspect", str(DATA / "gpt2.json"), "--depth", "0")
+    assert "not read" not in err  # a real file: every field that matters is read

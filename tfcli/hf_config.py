@@ -34,15 +34,65 @@ HF_ACTIVATIONS = {
 }
 
 
+class _Read(dict):
+    """A config.json mapping that remembers which keys its mapper looked at."""
+
+    def __init__(self, data: dict[str, Any]):
+        super().__init__(data)
+        self.read: set[str] = set()
+
+    def get(self, key, default=None):
+        self.read.add(key)
+        return super().get(key, default)
+
+    def __getitem__(self, key):
+        self.read.add(key)
+        return super().__getitem__(key)
+
+    def __contains__(self, key):
+        self.read.add(key)
+        return super().__contains__(key)
+
+
+# fields that never change a model's shapes or FLOPs: ids, training and runtime settings
+_UNREAD_OK = {
+    "architectures", "model_type", "transformers_version", "torch_dtype", "dtype", "use_cache",
+    "_name_or_path", "return_dict", "output_attentions", "output_hidden_states", "is_encoder_decoder",
+    "problem_type", "task_specific_params", "tokenizer_class", "gradient_checkpointing", "label2id",
+    "id2label", "num_labels", "finetuning_task", "prefix", "bad_words_ids", "auto_map", "quantization_config",
+    "torchscript", "tie_encoder_decoder", "chunk_size_feed_forward", "pruned_heads", "use_bfloat16",
+    "is_decoder", "add_cross_attention", "cross_attention_hidden_size", "tf_legacy_loss", "forced_bos_token_id",
+    "forced_eos_token_id", "max_length", "min_length", "num_beams", "early_stopping", "no_repeat_ngram_size",
+    "length_penalty", "temperature", "top_k", "top_p", "do_sample", "typical_p", "repetition_penalty",
+    "num_return_sequences", "diversity_penalty", "num_beam_groups", "output_scores", "return_dict_in_generate",
+    "remove_invalid_values", "exponential_decay_length_penalty", "suppress_tokens", "begin_suppress_tokens",
+    "encoder_no_repeat_ngram_size", "use_return_dict", "output_router_logits", "router_aux_loss_coef",
+    "pretraining_tp", "attn_implementation", "classifier_dropout", "summary_type", "summary_use_proj",
+    "summary_activation", "summary_proj_to_labels", "summary_first_dropout", "model_max_length",
+}
+
+
+def _unread_matters(key: str) -> bool:
+    """A field tfcli did not read that could change the architecture (worth saying)."""
+    k = key.lower()
+    harmless = ("dropout", "_token_id", "token_ids", "initializer", "init_", "_std", "_pdrop", "jitter", "layerdrop",
+                "drop_path", "aux_loss", "seq_aux", "fusion", "in_fp32", "skip_bias", "slow_but_exact", "cache_",
+                "interpolate_", "out_features", "out_indices", "stage_names", "reshape_hidden", "output_past",
+                "_config_dict", "ep_size", "n_ctx")
+    return key not in _UNREAD_OK and not key.startswith("_") and not any(h in k for h in harmless)
+
+
 class Fields:
     """Typed reads from one config.json; every error names the file and the HF field."""
 
     ACTIVATIONS = HF_ACTIVATIONS
 
     def __init__(self, data: dict[str, Any], path: Path | str, model_type: str, prefix: str = ""):
-        self.data, self.path, self.model_type, self.prefix = data, path, model_type, prefix
+        self.data = data if isinstance(data, _Read) else _Read(data)
+        self.path, self.model_type, self.prefix = path, model_type, prefix
         self.names: dict[str, str] = {}  # tfcli field → the HF field it came from, for errors
         self.notes: list[str] = []
+        self.subs: list[Fields] = []
 
     def fail(self, field: str, message: str) -> SpecError:
         return SpecError(f"{self.path}: {self.model_type} config field '{self.prefix}{field}' {message}")
@@ -58,7 +108,15 @@ class Fields:
             raise self.fail(field, f"must be an object, got {value!r}")
         sub = Fields(value, self.path, self.model_type, f"{self.prefix}{field}.")
         sub.notes = self.notes
+        self.subs.append(sub)
         return sub
+
+    def unread(self) -> list[str]:
+        """Fields of this file (and its nested configs) that no mapper line looked at."""
+        out = [self.prefix + k for k in self.data if k not in self.data.read and _unread_matters(k)]
+        for sub in self.subs:
+            out += sub.unread()
+        return out
 
     def validated(self, config: ArchConfig) -> ArchConfig:
         """Validate a nested config here, so a cross-field error names this config's fields."""
@@ -201,6 +259,9 @@ def config_from_hf(data: dict[str, Any], path: Path | str = "config.json") -> Ar
             raise
         # a cross-field rule failed: say it in the file's own field names
         raise SpecError(f"{path}: {_rename(message, fields.names)}") from None
+    unread = fields.unread()
+    if unread:  # never silently ignored: if one of these changes the architecture, tfcli does not model it
+        fields.notes.append(f"not read by tfcli's {model_type} mapper: {', '.join(unread)}")
     for note in fields.notes:
         print(f"note: {path}: {note}", file=sys.stderr)
     return config
