@@ -94,8 +94,8 @@ def test_unknown_model_type(run_cli, tmp_path):
     code, out, err = run_cli("inspect", str(f))
     assert code == 2
     assert (
-        "model_type 'whisper' is not supported; supported: bart, bert, clip, clip_text_model, dinov2, "
-        "dinov2_with_registers, gpt2, llama, mistral, qwen2, sam, t5, vit" in err
+        "model_type 'whisper' is not supported; supported: bart, beit, bert, clip, clip_text_model, deit, dinov2, "
+        "dinov2_with_registers, gpt2, llama, mistral, qwen2, sam, siglip, swin, t5, vit" in err
     )
     assert len(err.strip().splitlines()) == 1
 

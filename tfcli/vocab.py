@@ -80,6 +80,8 @@ COMPONENT_ZH = {
     "masked multi-head attention": "遮蔽多頭注意力 (Masked attention)",
     "encoder-decoder attention": "Encoder-decoder attention (cross-attention)",
     "windowed attention": "窗口注意力 (Windowed attention)",
+    "attention pooling": "注意力池化 (Attention pooling)",
+    "distillation token": "蒸餾 token (Distillation token)",
     "feed-forward": "前饋網路 (Feed forward)",
     "convolution": "卷積 (Convolution)",
     "LM head": "語言模型輸出層 (LM head)",

@@ -28,6 +28,7 @@ class Structure:
     token_embedding: bool = False
     patch_embedding: bool = False
     cls_token: bool = False
+    distillation_token: bool = False  # DeiT
     register_tokens: int = 0
     heads_out: list[str] = field(default_factory=list)  # "LM head", "pooler", "classifier"
     convolution: bool = False
@@ -43,6 +44,8 @@ class Structure:
             out.append(kind)  # CLIP's two learned tables are one component
         if self.cls_token:
             out.append("CLS token")
+        if self.distillation_token:
+            out.append("distillation token")
         if self.register_tokens:
             out.append("register tokens")
         if self.attention.get("bidirectional"):
@@ -53,6 +56,8 @@ class Structure:
             out.append("encoder-decoder attention")
         if self.windowed:
             out.append("windowed attention")
+        if self.attention.get("pooling"):
+            out.append("attention pooling")
         if self.ffn:
             out.append("feed-forward")
         if self.convolution:
@@ -90,6 +95,8 @@ def position_kind(module) -> str | None:
     name = type(module).__name__  # vision tables live outside tfcli.blocks' text set
     if name == "VisionPositions":  # ViT, DINOv2: [CLS] + a patch grid, resampled to the input
         return f"learned absolute ({module.num_prefix + module.grid**2})"
+    if name == "RelativePositionBias":  # BEiT's grid, Swin's windows: a learned bias per offset and head
+        return f"relative bias ({module.grid}×{module.grid} {'grid + [CLS]' if module.cls else 'window'})"
     if name == "GridPositions":  # SAM's encoder: one vector per grid cell
         return f"learned absolute ({module.weight.shape[1]}×{module.weight.shape[2]} grid)"
     if name == "RandomFourierPositions":  # SAM's prompt and image coordinates
@@ -154,6 +161,8 @@ def read_structure(model) -> Structure:
         low = leaf.lower()
         if low.startswith(("cls_token", "class_token", "class_embedding")) or low == "cls":
             s.cls_token = True
+        elif low.startswith("distillation_token"):
+            s.distillation_token = True
         elif "register" in low or low.startswith("reg_token"):
             s.register_tokens = max(s.register_tokens, p.shape[-2] if p.dim() >= 2 else p.shape[0])
         elif "rel_pos" in low:

@@ -33,6 +33,8 @@ class Attention(nn.Module):
         out_bias: bool | None = None,
         scale: float | None = None,
         window: int = 0,
+        pooling: bool = False,
+        k_bias: bool | None = None,
     ):
         super().__init__()
         self.num_heads = num_heads
@@ -42,17 +44,23 @@ class Attention(nn.Module):
         self.cross = kv_dim is not None
         self.scale = scale
         self.window = window  # > 0: the block partitions tokens into windows of this side (SAM)
+        self.pooling = pooling  # cross-attention from a learned probe that pools (SigLIP), not a decoder's
+        self.q_bias = self.v_bias = None  # separate q and v biases when k has none (BEiT)
         q_dim = self.num_heads * self.head_dim
         kv_out = self.num_kv_heads * self.head_dim
         if self.cross:
             # keys/values come from another sequence (and may differ from each other: SAM adds
             # positions to keys only), so they get their own projections
             self.q = nn.Linear(d_model, q_dim, bias=qkv_bias)
-            self.k = nn.Linear(kv_dim, kv_out, bias=qkv_bias)
+            self.k = nn.Linear(kv_dim, kv_out, bias=qkv_bias if k_bias is None else k_bias)
             self.v = nn.Linear(kv_dim, kv_out, bias=qkv_bias)
         else:
             # self-attention: one matmul for Q, K and V
-            self.qkv = nn.Linear(d_model, q_dim + 2 * kv_out, bias=qkv_bias)
+            split_bias = qkv_bias and k_bias is False
+            self.qkv = nn.Linear(d_model, q_dim + 2 * kv_out, bias=qkv_bias and not split_bias)
+            if split_bias:  # BEiT: q and v biases, none for k (softmax cancels a k bias anyway)
+                self.q_bias = nn.Parameter(torch.zeros(q_dim))
+                self.v_bias = nn.Parameter(torch.zeros(kv_out))
         self.out = nn.Linear(q_dim, d_model, bias=qkv_bias if out_bias is None else out_bias)
 
     @classmethod
@@ -60,11 +68,13 @@ class Attention(nn.Module):
         return cls(
             spec.d_model, spec.num_heads, num_kv_heads=spec.num_kv_heads, head_dim=spec.head_dim,
             kv_dim=spec.kv_dim, causal=spec.causal, qkv_bias=spec.qkv_bias, out_bias=spec.out_bias,
-            scale=spec.scale, window=spec.window,
+            scale=spec.scale, window=spec.window, pooling=spec.pooling, k_bias=spec.k_bias,
         )
 
     @property
     def kind(self) -> str:
+        if self.pooling:
+            return "pooling"
         if self.cross:
             return "cross"
         return "causal" if self.causal else "bidirectional"
@@ -102,6 +112,8 @@ class Attention(nn.Module):
                 [self.num_heads * hd, self.num_kv_heads * hd], dim=-1
             )
             v = F.linear(value, w[n_qk:], None if b is None else b[n_qk:])
+        if self.q_bias is not None:
+            q, v = q + self.q_bias, v + self.v_bias
         q = q.view(B, T, self.num_heads, hd).transpose(1, 2)  # (B, h, T, hd)
         k = k.view(B, S, self.num_kv_heads, hd).transpose(1, 2)  # (B, kv, S, hd)
         v = v.view(B, S, self.num_kv_heads, hd).transpose(1, 2)

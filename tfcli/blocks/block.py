@@ -6,6 +6,7 @@ import torch
 from torch import nn
 
 from tfcli.blocks.attention import Attention
+from tfcli.blocks.embeddings import RelativePositionBias
 from tfcli.blocks.mlp import FeedForward
 from tfcli.blocks.norms import make_norm
 from tfcli.spec.parts import BlockSpec, StackSpec
@@ -51,6 +52,7 @@ class Block(nn.Module):
             self.attn_scale, self.ffn_scale = LayerScale(d), LayerScale(d)
         else:
             self.attn_scale = self.ffn_scale = None
+        self.rel_pos = RelativePositionBias.from_spec(spec.rel_pos) if spec.rel_pos is not None else None
 
     def _residual(self, x, norm, fn, scale=None):
         if self.pre_norm:
@@ -59,6 +61,9 @@ class Block(nn.Module):
         return norm(x + fn(x))
 
     def forward(self, x, context=None, *, attn_bias=None, cross_bias=None, rope=None):
+        if self.rel_pos is not None:  # this block's own table, added to any bias given (BEiT)
+            own = self.rel_pos(x.shape[1])
+            attn_bias = own if attn_bias is None else attn_bias + own
         x = self._residual(x, self.attn_norm, lambda h: self.attn(h, attn_bias=attn_bias, rope=rope), self.attn_scale)
         if self.cross_attn is not None:
             x = self._residual(x, self.cross_norm, lambda h: self.cross_attn(h, context, attn_bias=cross_bias))

@@ -79,18 +79,22 @@ def from_hf(f) -> ArchConfig:
         )
     else:
         classes = 0
-    return ViTConfig(
+    return ViTConfig(**vit_fields(f), num_classes=classes, pooler=not classify)
+
+
+def vit_fields(f, activation: str = "gelu", norm_eps: float = 1e-12) -> dict:
+    """The ViT fields of a transformers ViT-shaped config (ViT, DeiT, SigLIP's image tower), at
+    transformers' defaults (the activation's and eps's are the family's)."""
+    return dict(
         image_size=f.square("image_size", 224, to="image_size"),
         patch_size=f.square("patch_size", 16, to="patch_size"),
         in_channels=f.int("num_channels", 3, to="in_channels"),
-        d_model=d,
+        d_model=f.int("hidden_size", 768, to="d_model"),
         num_layers=f.int("num_hidden_layers", 12, to="num_layers"),
         num_heads=f.int("num_attention_heads", 12, to="num_heads"),
         ffn_dim=f.int("intermediate_size", 3072, to="ffn_dim"),
-        num_classes=classes,
-        pooler=not classify,
-        activation=f.activation("hidden_act", "gelu"),
-        norm_eps=f.float("layer_norm_eps", 1e-12),
+        activation=f.activation("hidden_act", activation),
+        norm_eps=f.float("layer_norm_eps", norm_eps),
     )
 
 

@@ -116,6 +116,8 @@ class AttentionSpec(Part):
     out_bias: bool | None = None  # None: same as qkv_bias
     scale: float | None = None  # None: 1/sqrt(head_dim); T5 folds it into init (1.0)
     window: int = 0  # > 0: attends within windows of this side (SAM)
+    pooling: bool = False  # a learned query reads the sequence to pool it (SigLIP's head): not a decoder
+    k_bias: bool | None = None  # None: as qkv_bias; BEiT's q and v have biases, its k none
 
     @property
     def kv_heads(self) -> int:
@@ -141,11 +143,16 @@ class AttentionSpec(Part):
     def has_out_bias(self) -> bool:
         return self.qkv_bias if self.out_bias is None else self.out_bias
 
+    @property
+    def has_k_bias(self) -> bool:
+        return self.qkv_bias if self.k_bias is None else self.k_bias
+
     def num_params(self) -> int:
         kv_in = self.kv_dim if self.cross else self.d_model
         return (
             _linear_params(self.d_model, self.q_dim, self.qkv_bias)
-            + 2 * _linear_params(kv_in, self.kv_out, self.qkv_bias)
+            + _linear_params(kv_in, self.kv_out, self.has_k_bias)
+            + _linear_params(kv_in, self.kv_out, self.qkv_bias)
             + _linear_params(self.q_dim, self.d_model, self.has_out_bias)
         )
 
@@ -156,6 +163,10 @@ class AttentionSpec(Part):
         else:
             t.linear("attn_proj", rows, self.d_model, self.q_dim + 2 * self.kv_out, times)  # fused QKV
         t.linear("attn_proj", rows, self.q_dim, self.d_model, times)
+        if self.window and not self.cross:  # rows tile whole windows (Swin): scores per window, linear in rows
+            n = self.window**2
+            t.attention(self.num_heads, n, n, self.head_size, times=times, batch=t.batch * (rows // n), windowed=True)
+            return
         tk = context if self.cross else rows
         t.attention(self.num_heads, rows, tk, self.head_size, causal=self.causal, times=times)
 
@@ -185,6 +196,25 @@ class FeedForwardSpec(Part):
 
 
 @dataclass(frozen=True)
+class RelPosBias(Part):
+    """A learned bias per head for each relative offset (Δy, Δx) between two tokens of a
+    `grid`×`grid` patch grid or window, added to the attention scores (BEiT, Swin): (2g−1)²
+    offsets, plus 3 for [CLS]→patch, patch→[CLS] and [CLS]→[CLS] when a [CLS] is attended.
+    Gathered and added, so no MACs."""
+
+    grid: int
+    num_heads: int
+    cls: bool = False
+
+    @property
+    def rows(self) -> int:
+        return (2 * self.grid - 1) ** 2 + (3 if self.cls else 0)
+
+    def num_params(self) -> int:
+        return self.rows * self.num_heads
+
+
+@dataclass(frozen=True)
 class BlockSpec(Part):
     """Self-attention, optional cross-attention, feed-forward; each a residual branch with its norm.
 
@@ -198,6 +228,7 @@ class BlockSpec(Part):
     cross_attention: AttentionSpec | None = None
     pre_norm: bool = True
     layer_scale: bool = False  # DINOv2: a learned per-channel scale on each branch
+    rel_pos: RelPosBias | None = None  # BEiT: each block's own relative-position bias table
 
     @property
     def d_model(self) -> int:
@@ -210,7 +241,9 @@ class BlockSpec(Part):
     def num_params(self) -> int:
         cross = self.cross_attention.num_params() if self.cross_attention is not None else 0
         scales = 2 * self.d_model if self.layer_scale else 0
-        return self.attention.num_params() + cross + self.ffn.num_params() + self.num_norms * self.norm.num_params() + scales
+        rel = self.rel_pos.num_params() if self.rel_pos is not None else 0
+        return (self.attention.num_params() + cross + self.ffn.num_params() + self.num_norms * self.norm.num_params()
+                + scales + rel)
 
     def add_macs(self, t, rows, context=None, times=1):
         self.attention.add_macs(t, rows, times=times)
