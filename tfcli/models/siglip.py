@@ -61,7 +61,7 @@ class SiglipVisionTower(nn.Module):
         super().__init__()
         self.config = c = config
         # no [CLS]: one learned position per patch (resampled bicubically at other sizes)
-        self.embeddings = VisionEmbeddings(c.patch_size, 3, c.d_model, c.grid, class_token=False)
+        self.embeddings = VisionEmbeddings(c.patch_size, c.in_channels, c.d_model, c.grid, class_token=False)
         self.encoder = Stack(c.layout()["encoder"])  # its final norm is post_layernorm
         self.head = AttentionPoolingHead(c.pool()) if c.use_head else None
 

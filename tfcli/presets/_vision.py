@@ -2,8 +2,43 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from tfcli.errors import InputShapeError
-from tfcli.spec import BlockSpec, InputShape, Layout, Linear, NormSpec, PatchEmbed, ResolvedInput, StackSpec, Table
+from tfcli.presets._text import check_attention, check_choices
+from tfcli.spec import (
+    ArchConfig, BlockSpec, InputShape, Layout, Linear, NormSpec, PatchEmbed, ResolvedInput, StackSpec, Table, divides,
+)
+
+
+@dataclass
+class PatchEncoderConfig(ArchConfig):
+    """The fields and rules a plain ViT-shaped image encoder shares (ViT, DeiT, BEiT): square
+    images cut into patches, `num_layers` blocks of one width. Subclasses add their head,
+    their activation and eps, and what makes them differ."""
+
+    image_size: int = 224  # the size the position (or relative) tables are learned for
+    patch_size: int = 16
+    in_channels: int = 3
+    d_model: int = 768
+    num_layers: int = 12
+    num_heads: int = 12
+    ffn_dim: int = 3072
+
+    @property
+    def grid(self) -> int:
+        return self.image_size // self.patch_size
+
+    def check(self) -> None:
+        check_attention(self.family, self.d_model, self.num_heads)
+        check_choices(self.family, self.activation)
+        divides(self.family, "image_size", self.image_size, "patch_size", self.patch_size)
+
+    def default_input(self) -> InputShape:
+        return InputShape(image_size=self.image_size)
+
+    def image_step(self) -> int:
+        return self.patch_size
 
 
 def grid_size(image_size: int, patch_size: int, exact: bool = True) -> int:

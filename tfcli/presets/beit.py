@@ -9,24 +9,16 @@ microsoft/beit-* configs.
 
 from dataclasses import dataclass, replace
 
-from tfcli.presets._text import check_attention, check_choices
-from tfcli.presets._vision import image_input, vit_tower
+from tfcli.presets._vision import PatchEncoderConfig, image_input, vit_tower
 from tfcli.presets.vit import vit_fields
 from tfcli.registry import Family, FamilyFacts, Modality, Preset, Text, register
 from tfcli.spec import (
-    ArchConfig, InputShape, Layout, Linear, NormSpec, RelPosBias, ResolvedInput, block_spec, divides,
+    ArchConfig, InputShape, Layout, Linear, NormSpec, RelPosBias, ResolvedInput, block_spec,
 )
 
 
 @dataclass
-class BEiTConfig(ArchConfig):
-    image_size: int = 224  # the relative tables are sized for this grid
-    patch_size: int = 16
-    in_channels: int = 3
-    d_model: int = 768
-    num_layers: int = 12
-    num_heads: int = 12
-    ffn_dim: int = 3072
+class BEiTConfig(PatchEncoderConfig):
     num_classes: int = 1000  # 0: BeitModel, the pooled feature
     relative_position_bias: bool = True  # a table in every block (use_relative_position_bias)
     shared_relative_position_bias: bool = False  # one table for all blocks (added to their own, if both)
@@ -38,15 +30,6 @@ class BEiTConfig(ArchConfig):
     norm_eps: float = 1e-12
 
     zero_ok = ("num_classes",)
-
-    @property
-    def grid(self) -> int:
-        return self.image_size // self.patch_size
-
-    def check(self) -> None:
-        check_attention(self.family, self.d_model, self.num_heads)
-        check_choices(self.family, self.activation)
-        divides(self.family, "image_size", self.image_size, "patch_size", self.patch_size)
 
     def rel_pos(self) -> RelPosBias:
         return RelPosBias(self.grid, self.num_heads, cls=True)
@@ -67,12 +50,6 @@ class BEiTConfig(ArchConfig):
         if self.num_classes:
             layout.add("head", Linear(self.d_model, self.num_classes), rows="one")
         return layout
-
-    def default_input(self) -> InputShape:
-        return InputShape(image_size=self.image_size)
-
-    def image_step(self) -> int:
-        return self.patch_size
 
     def resolve_input(self, shape: InputShape) -> ResolvedInput:
         return image_input(shape, self.image_size, self.patch_size, [(1, "[CLS]")])

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 from tfcli.presets._text import check_attention, check_choices
-from tfcli.presets._vision import vit_tower
+from tfcli.presets._vision import PatchEncoderConfig, vit_tower
 from tfcli.presets.clip import CLIPTextConfig, ContrastiveLogits, ImageTextInput
 from tfcli.presets.vit import vit_fields
 from tfcli.registry import Family, FamilyFacts, Modality, Preset, Text, register
@@ -64,29 +64,20 @@ class AttentionPool(Part):
 
 
 @dataclass
-class SiglipVisionConfig(ArchConfig):
+class SiglipVisionConfig(PatchEncoderConfig):
     """SigLIP's image tower: a ViT with no [CLS], a final LayerNorm over every token and the
     attention-pooling head. Nested inside SiglipConfig, not a family of its own."""
 
     family: ClassVar[str] = "siglip-vision"
 
-    d_model: int = 768
-    num_layers: int = 12
-    num_heads: int = 12
-    ffn_dim: int = 3072
-    image_size: int = 224
-    patch_size: int = 16
     activation: str = "gelu_tanh"
     norm_eps: float = 1e-6
     use_head: bool = True  # the attention-pooling head (vision_use_head)
 
-    @property
-    def grid(self) -> int:
-        return self.image_size // self.patch_size
-
     def check(self) -> None:
         check_attention(self.family, self.d_model, self.num_heads)
         check_choices(self.family, self.activation)
+        require(self.in_channels == 3, self.family, f"'in_channels' ({self.in_channels}) must be 3: SigLIP reads RGB images")
         # no divisibility rule: the patch conv drops the remainder (So400m reads 27×27 patches of 384²)
         require(self.patch_size <= self.image_size, self.family,
                 f"'patch_size' ({self.patch_size}) must not exceed 'image_size' ({self.image_size})")
@@ -103,7 +94,7 @@ class SiglipVisionConfig(ArchConfig):
         block = block_spec(self.d_model, self.num_heads, self.ffn_dim, activation=self.activation,
                            norm_eps=self.norm_eps)
         # no [CLS]: every token is a patch, with a position; the stack's final norm is post_layernorm
-        tower = vit_tower(patch_size=self.patch_size, in_channels=3, grid=self.grid, block=block,
+        tower = vit_tower(patch_size=self.patch_size, in_channels=self.in_channels, grid=self.grid, block=block,
                           num_layers=self.num_layers, class_token=False, patches=patches, tokens=tokens)
         if self.use_head:
             tower.add("head", self.pool(), rows="one", context=tokens)  # one probe reads every token
@@ -153,7 +144,6 @@ class SiglipConfig(ImageTextInput, ArchConfig):
 def from_hf(f) -> ArchConfig:
     f.architecture_is("SiglipModel")
     t, v = f.sub("text_config"), f.sub("vision_config")
-    v.expect("num_channels", 3, "tfcli's SigLIP reads RGB images")
     # transformers' SiglipTextConfig / SiglipVisionConfig defaults (= google/siglip-base-patch16-224)
     d_text = t.int("hidden_size", 768, to="d_model")
     text = t.validated(SiglipTextConfig(
@@ -167,9 +157,8 @@ def from_hf(f) -> ArchConfig:
         activation=t.activation("hidden_act", "gelu_pytorch_tanh"),
         norm_eps=t.float("layer_norm_eps", 1e-6),
     ))
-    fields = vit_fields(v, activation="gelu_pytorch_tanh", norm_eps=1e-6)
-    fields.pop("in_channels")  # RGB, checked above
-    vision = v.validated(SiglipVisionConfig(**fields, use_head=v.bool("vision_use_head", True)))
+    vision = v.validated(SiglipVisionConfig(**vit_fields(v, activation="gelu_pytorch_tanh", norm_eps=1e-6),
+                                            use_head=v.bool("vision_use_head", True)))
     for part, prefix in ((t, "text"), (v, "vision")):
         f.names.update({f"{prefix}.{ours}": theirs for ours, theirs in part.names.items()})
     return SiglipConfig(text=text, vision=vision)
