@@ -376,6 +376,15 @@ def test_swin_classified_encoder_only_with_windowed_stacks():
     c = classify(build_model(lookup("swin-t").config()))
     assert c.kind == "encoder-only"
     assert [s.describe() for s in c.stacks] == ["stages.*.blocks: 12 × bidirectional self-attention (12 windowed)"]
+    from tfcli.analysis.families import families_table
+
+    row = next(r for r in families_table("en").rows if r.family == "swin")
+    assert row.components == ["patch embedding", "positional encoding (relative bias)", "multi-head attention",
+                              "windowed attention", "patch merging", "feed-forward", "classifier"]
+    deit = next(r for r in families_table("en").rows if r.family == "deit")
+    assert "distillation token" in deit.components
+    siglip = next(r for r in families_table("zh").rows if r.family == "siglip")
+    assert "注意力池化 (Attention pooling)" in siglip.components
 
 
 def test_swin_forward_on_cpu_and_the_shift_mask():

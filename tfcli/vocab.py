@@ -82,6 +82,7 @@ COMPONENT_ZH = {
     "windowed attention": "窗口注意力 (Windowed attention)",
     "attention pooling": "注意力池化 (Attention pooling)",
     "distillation token": "蒸餾 token (Distillation token)",
+    "patch merging": "Patch 合併 (Patch merging)",
     "feed-forward": "前饋網路 (Feed forward)",
     "convolution": "卷積 (Convolution)",
     "LM head": "語言模型輸出層 (LM head)",

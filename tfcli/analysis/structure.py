@@ -29,6 +29,7 @@ class Structure:
     patch_embedding: bool = False
     cls_token: bool = False
     distillation_token: bool = False  # DeiT
+    patch_merging: bool = False  # Swin: 2×2 tokens merged between stages
     register_tokens: int = 0
     heads_out: list[str] = field(default_factory=list)  # "LM head", "pooler", "classifier"
     convolution: bool = False
@@ -56,6 +57,8 @@ class Structure:
             out.append("encoder-decoder attention")
         if self.windowed:
             out.append("windowed attention")
+        if self.patch_merging:
+            out.append("patch merging")
         if self.attention.get("pooling"):
             out.append("attention pooling")
         if self.ffn:
@@ -152,6 +155,8 @@ def read_structure(model) -> Structure:
             s.heads_out.append("pooler")
         elif isinstance(m, ClassifierHead):
             s.heads_out.append("classifier")
+        elif type(m).__name__ == "PatchMerging":  # Swin's, named by convention like the vision tables
+            s.patch_merging = True
     # learned position tables and special tokens held as bare parameters (ViT's pos_embed,
     # cls_token, DINOv2's register tokens, SAM's relative tables): named by convention
     for name, p in list(model.named_parameters()) + list(model.named_buffers()):
