@@ -349,6 +349,9 @@ def test_swin_matmuls_match_transformers_and_every_score_is_windowed():
     # FlopCounterMode on SwinForImageClassification (224²): addmm 4,162,566,144 + mm 173,408,256 +
     # bmm 140,141,568 + convolution 14,450,688
     assert _matmul_macs("swin-t") == 4_490_566_656
+    # Swin-B: 15,430,946,816 at 224², 61,720,715,264 at 448² (there the last stage shifts too)
+    assert _matmul_macs("swin-b") == 15_430_946_816
+    assert _matmul_macs("swin-b", image_size=448) == 61_720_715_264
     b = count_analytic(lookup("swin-t").config(), InputShape())
     # per stage: blocks × windows × 2 (QKᵀ, AV) × 49² × width
     scores = sum(depth * windows * 2 * 49 * 49 * 96 * 2**i
