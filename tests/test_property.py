@@ -101,6 +101,25 @@ STRATEGIES["opt"] = st.fixed_dictionaries(dict(TEXT, max_positions=st.integers(8
 STRATEGIES["bloom"] = st.fixed_dictionaries(dict(TEXT, tie_embeddings=st.booleans()))
 STRATEGIES["gptj"] = st.fixed_dictionaries(dict(TEXT, rotary_dim=st.sampled_from([0, 2, 4, 6]),
                                                 tie_embeddings=st.booleans()))
+STRATEGIES["deit"] = st.fixed_dictionaries(dict(
+    VISION, ffn_dim=st.integers(4, 48), num_classes=st.integers(0, 10), distillation_token=st.booleans(),
+    distillation_head=st.booleans()))
+STRATEGIES["beit"] = st.fixed_dictionaries(dict(
+    VISION, ffn_dim=st.integers(4, 48), num_classes=st.integers(0, 10), relative_position_bias=st.booleans(),
+    shared_relative_position_bias=st.booleans(), absolute_positions=st.booleans(), layer_scale=st.booleans(),
+    mean_pooling=st.booleans(), mask_token=st.booleans()))
+STRATEGIES["swin"] = st.fixed_dictionaries(dict(
+    patch_size=st.sampled_from([2, 4]), in_channels=st.integers(1, 3), embed_dim=width,
+    depths=st.lists(st.integers(1, 2), min_size=1, max_size=3).map(tuple),
+    num_heads=st.lists(heads, min_size=1, max_size=3).map(tuple), window_size=st.sampled_from([1, 2, 3]),
+    mlp_ratio=st.sampled_from([1.0, 2.0]), num_classes=st.integers(0, 10), activation=act,
+)).map(lambda f: dict(f, image_size=f["patch_size"] * 2 ** (len(f["depths"]) - 1) * f["window_size"]
+                      * (1 + len(f["num_heads"]) % 2)))  # whole windows at every stage (or the rule's refusal)
+STRATEGIES["siglip"] = st.fixed_dictionaries(dict(
+    text=st.fixed_dictionaries(dict(TEXT, max_positions=st.integers(8, 32))).map(
+        lambda t: dict(t, projection_size=t["d_model"])),
+    vision=st.fixed_dictionaries(dict(VISION, ffn_dim=st.integers(4, 48), in_channels=st.just(3))),
+)).map(lambda f: dict(f, vision=dict(f["vision"], d_model=f["text"]["d_model"])))
 # the UNet's own property test (tests/test_diffusion.py) draws matching level layouts;
 # "sd" only wires a text encoder, a UNet and a VAE, each drawn on its own
 COVERED_ELSEWHERE = {"sd-unet", "sd"}

@@ -123,6 +123,8 @@ def classify(model) -> Classification:
     stacks = stack_facts(model)
     kinds = {m.kind for m in model.modules() if isinstance(m, Attention)}
     bidir, causal, cross = "bidirectional" in kinds, "causal" in kinds, "cross" in kinds
+    # stacks under different top-level modules (CLIP's, SigLIP's text and vision towers)
+    towers = {s.path.split(".")[0] for s in stacks}
     conv = _conv_share(model) > 0.5
     parts = _pipeline_parts(model) if conv and cross and causal else []
     part_kinds = [k for _, k in parts]
@@ -150,7 +152,7 @@ def classify(model) -> Classification:
             "encoder + conditioned decoder",
             "an encoder, and a non-causal decoder that cross-attends to it and to prompts",
         )
-    elif causal and bidir:
+    elif len(towers) > 1 or (causal and bidir):
         kind, summary = (
             "dual-encoder",
             "two towers with no cross-attention, joined only at their output embeddings",

@@ -28,6 +28,8 @@ class Structure:
     token_embedding: bool = False
     patch_embedding: bool = False
     cls_token: bool = False
+    distillation_token: bool = False  # DeiT
+    patch_merging: bool = False  # Swin: 2×2 tokens merged between stages
     register_tokens: int = 0
     heads_out: list[str] = field(default_factory=list)  # "LM head", "pooler", "classifier"
     convolution: bool = False
@@ -45,6 +47,8 @@ class Structure:
             out.append(kind)  # CLIP's two learned tables are one component
         if self.cls_token:
             out.append("CLS token")
+        if self.distillation_token:
+            out.append("distillation token")
         if self.register_tokens:
             out.append("register tokens")
         if self.attention.get("bidirectional"):
@@ -57,6 +61,10 @@ class Structure:
             out.append("windowed attention")
         if self.latent_attention:
             out.append("latent attention (compressed KV)")
+        if self.patch_merging:
+            out.append("patch merging")
+        if self.attention.get("pooling"):
+            out.append("attention pooling")
         if self.ffn:
             out.append("feed-forward")
         if self.experts:
@@ -101,6 +109,8 @@ def position_kind(module) -> str | None:
     name = type(module).__name__  # vision tables live outside tfcli.blocks' text set
     if name == "VisionPositions":  # ViT, DINOv2: [CLS] + a patch grid, resampled to the input
         return f"learned absolute ({module.num_prefix + module.grid**2})"
+    if name == "RelativePositionBias":  # BEiT's grid, Swin's windows: a learned bias per offset and head
+        return f"relative bias ({module.grid}×{module.grid} {'grid + [CLS]' if module.cls else 'window'})"
     if name == "GridPositions":  # SAM's encoder: one vector per grid cell
         return f"learned absolute ({module.weight.shape[1]}×{module.weight.shape[2]} grid)"
     if name == "RandomFourierPositions":  # SAM's prompt and image coordinates
@@ -177,6 +187,8 @@ def read_structure(model) -> Structure:
             s.heads_out.append("pooler")
         elif isinstance(m, ClassifierHead):
             s.heads_out.append("classifier")
+        elif type(m).__name__ == "PatchMerging":  # Swin's, named by convention like the vision tables
+            s.patch_merging = True
     # learned position tables and special tokens held as bare parameters (ViT's pos_embed,
     # cls_token, DINOv2's register tokens, SAM's relative tables): named by convention
     for name, p in list(model.named_parameters()) + list(model.named_buffers()):
@@ -186,6 +198,8 @@ def read_structure(model) -> Structure:
         low = leaf.lower()
         if low.startswith(("cls_token", "class_token", "class_embedding")) or low == "cls":
             s.cls_token = True
+        elif low.startswith("distillation_token"):
+            s.distillation_token = True
         elif "register" in low or low.startswith("reg_token"):
             s.register_tokens = max(s.register_tokens, p.shape[-2] if p.dim() >= 2 else p.shape[0])
         elif "rel_pos" in low:

@@ -23,6 +23,7 @@ from tfcli.spec.tally import band_blocks
 
 class Attention(nn.Module):
     category = "attention"
+    pooling = False  # a learned query pooling the sequence (SigLIP); subclasses (MLA) keep the default
 
     def __init__(
         self,
@@ -37,6 +38,8 @@ class Attention(nn.Module):
         out_bias: bool | None = None,
         scale: float | None = None,
         window: int = 0,
+        pooling: bool = False,
+        k_bias: bool | None = None,
     ):
         super().__init__()
         self.num_heads = num_heads
@@ -46,17 +49,23 @@ class Attention(nn.Module):
         self.cross = kv_dim is not None
         self.scale = scale
         self.window = window  # > 0: the block partitions tokens into windows of this side (SAM)
+        self.pooling = pooling  # cross-attention from a learned probe that pools (SigLIP), not a decoder's
+        self.q_bias = self.v_bias = None  # separate q and v biases when k has none (BEiT)
         q_dim = self.num_heads * self.head_dim
         kv_out = self.num_kv_heads * self.head_dim
         if self.cross:
             # keys/values come from another sequence (and may differ from each other: SAM adds
             # positions to keys only), so they get their own projections
             self.q = nn.Linear(d_model, q_dim, bias=qkv_bias)
-            self.k = nn.Linear(kv_dim, kv_out, bias=qkv_bias)
+            self.k = nn.Linear(kv_dim, kv_out, bias=qkv_bias if k_bias is None else k_bias)
             self.v = nn.Linear(kv_dim, kv_out, bias=qkv_bias)
         else:
             # self-attention: one matmul for Q, K and V
-            self.qkv = nn.Linear(d_model, q_dim + 2 * kv_out, bias=qkv_bias)
+            split_bias = qkv_bias and k_bias is False
+            self.qkv = nn.Linear(d_model, q_dim + 2 * kv_out, bias=qkv_bias and not split_bias)
+            if split_bias:  # BEiT: q and v biases, none for k (softmax cancels a k bias anyway)
+                self.q_bias = nn.Parameter(torch.zeros(q_dim))
+                self.v_bias = nn.Parameter(torch.zeros(kv_out))
         self.out = nn.Linear(q_dim, d_model, bias=qkv_bias if out_bias is None else out_bias)
         # the decoder-zoo variants, set from an AttentionSpec (from_spec): see its fields
         self.sliding_window = 0
@@ -70,7 +79,7 @@ class Attention(nn.Module):
         m = cls(
             spec.d_model, spec.num_heads, num_kv_heads=spec.num_kv_heads, head_dim=spec.head_dim,
             kv_dim=spec.kv_dim, causal=spec.causal, qkv_bias=spec.qkv_bias, out_bias=spec.out_bias,
-            scale=spec.scale, window=spec.window,
+            scale=spec.scale, window=spec.window, pooling=spec.pooling, k_bias=spec.k_bias,
         )
         m.sliding_window, m.softcap = spec.sliding_window, spec.softcap
         if spec.qk_norms is not None:
@@ -83,6 +92,8 @@ class Attention(nn.Module):
 
     @property
     def kind(self) -> str:
+        if self.pooling:
+            return "pooling"
         if self.cross:
             return "cross"
         return "causal" if self.causal else "bidirectional"
@@ -120,6 +131,8 @@ class Attention(nn.Module):
                 [self.num_heads * hd, self.num_kv_heads * hd], dim=-1
             )
             v = F.linear(value, w[n_qk:], None if b is None else b[n_qk:])
+        if self.q_bias is not None:  # BEiT: q and v biases, no k bias
+            q, v = q + self.q_bias, v + self.v_bias
         if self.q_norm is not None and not self.qk_norm_per_head:  # OLMo 2: over the whole projection
             q, k = self.q_norm(q), self.k_norm(k)
         q = q.view(B, T, self.num_heads, hd)

@@ -7,6 +7,7 @@ from torch import nn
 
 from tfcli.blocks.attention import Attention
 from tfcli.blocks.mla import MLAttention
+from tfcli.blocks.embeddings import RelativePositionBias
 from tfcli.blocks.mlp import FeedForward
 from tfcli.blocks.moe import MoE
 from tfcli.blocks.norms import make_norm
@@ -52,6 +53,7 @@ class Block(nn.Module):
         d = spec.d_model
         if spec.parallel:
             self._parallel_branches(spec)
+            self.rel_pos = None
             return
 
         def sublayer(norm_name: str, name: str, module: nn.Module) -> None:
@@ -73,6 +75,7 @@ class Block(nn.Module):
             self.attn_scale, self.ffn_scale = LayerScale(d), LayerScale(d)
         else:
             self.attn_scale = self.ffn_scale = None
+        self.rel_pos = RelativePositionBias.from_spec(spec.rel_pos) if spec.rel_pos is not None else None
 
     def _parallel_branches(self, spec: BlockSpec) -> None:
         if spec.cross_attention is not None or spec.layer_scale or not spec.pre_norm:
@@ -92,6 +95,9 @@ class Block(nn.Module):
         return norm(x + fn(x))
 
     def forward(self, x, context=None, *, attn_bias=None, cross_bias=None, rope=None):
+        if self.rel_pos is not None:  # this block's own table, added to any bias given (BEiT)
+            own = self.rel_pos(x.shape[1])
+            attn_bias = own if attn_bias is None else attn_bias + own
         if self.parallel:
             h = self.attn_norm(x)
             return x + self.attn(h, attn_bias=attn_bias, rope=rope) + self.ffn(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 
@@ -163,6 +164,46 @@ class T5RelativeBias(nn.Module):
         rel = torch.arange(k_len, device=device)[None, :] - torch.arange(q_len, device=device)[:, None]
         values = self.bias(self._bucket(rel))  # (q, k, heads)
         return values.permute(2, 0, 1).unsqueeze(0)  # (1, heads, q, k)
+
+
+class RelativePositionBias(nn.Module):
+    """A learned bias per head for each 2-D offset between two tokens of a g×g grid (BEiT's
+    whole patch grid, Swin's window), added to the attention scores: a ((2g−1)² [+3], heads)
+    table read through an index of every token pair. With a [CLS] (BEiT), three extra rows
+    hold [CLS]→patch, patch→[CLS] and [CLS]→[CLS]. A grid other than the trained one reads
+    the offset table resampled bilinearly, as transformers does."""
+
+    category = "embeddings"
+
+    def __init__(self, grid: int, num_heads: int, cls: bool = False):
+        super().__init__()
+        self.grid, self.cls = grid, cls
+        self.table = nn.Parameter(torch.zeros((2 * grid - 1) ** 2 + (3 if cls else 0), num_heads))
+
+    @classmethod
+    def from_spec(cls, spec) -> "RelativePositionBias":
+        return cls(spec.grid, spec.num_heads, spec.cls)
+
+    def forward(self, num_tokens: int) -> torch.Tensor:
+        """The (1, heads, T, T) bias for T tokens: [CLS] (if any) + a square grid."""
+        g = math.isqrt(num_tokens - int(self.cls))
+        offsets = self.table[: (2 * self.grid - 1) ** 2]
+        if g != self.grid:
+            side = 2 * self.grid - 1
+            grid = offsets.t().reshape(1, -1, side, side)  # (1, heads, 2g-1, 2g-1)
+            grid = F.interpolate(grid, size=(2 * g - 1, 2 * g - 1), mode="bilinear")
+            offsets = grid.reshape(grid.shape[1], -1).t()
+        steps = torch.arange(g, device=offsets.device)
+        ys, xs = steps.repeat_interleave(g), steps.repeat(g)  # each token's row and column
+        # offset (Δy, Δx) → row (Δy + g − 1)·(2g − 1) + (Δx + g − 1)
+        index = (ys[:, None] - ys[None, :] + g - 1) * (2 * g - 1) + (xs[:, None] - xs[None, :] + g - 1)
+        if self.cls:
+            n = (2 * g - 1) ** 2
+            offsets = torch.cat([offsets, self.table[-3:]])
+            index = F.pad(index, (1, 0, 1, 0), value=n + 1)  # patch → [CLS] (first column)
+            index[0, :] = n  # [CLS] → patch
+            index[0, 0] = n + 2  # [CLS] → [CLS]
+        return offsets[index].permute(2, 0, 1).unsqueeze(0)  # (1, heads, T, T)
 
 
 class PatchEmbedding(nn.Module):

@@ -75,24 +75,30 @@ class VisionEmbeddings(nn.Module):
         grid: int,
         *,
         class_token: bool = True,
+        distillation_token: bool = False,
         num_registers: int = 0,
         mask_token: bool = False,
         patch_bias: bool = True,
         antialias: bool = False,
+        positions: bool = True,
     ):
         super().__init__()
         self.patch_size = patch_size
         self.patch_embed = PatchEmbedding(patch_size, in_channels, dim, bias=patch_bias)
         self.cls_token = nn.Parameter(torch.zeros(1, 1, dim)) if class_token else None
+        # DeiT: a second learned token after [CLS], with its own position, read by the distillation head
+        self.distillation_token = nn.Parameter(torch.zeros(1, 1, dim)) if distillation_token else None
         self.mask_token = nn.Parameter(torch.zeros(1, dim)) if mask_token else None
         self.registers = nn.Parameter(torch.zeros(1, num_registers, dim)) if num_registers else None
-        self.positions = VisionPositions(grid, dim, num_prefix=int(class_token), antialias=antialias)
+        self.prefix = int(class_token) + int(distillation_token)  # tokens before the patches with positions
+        # BEiT: no absolute table (each block's relative bias places the tokens)
+        self.positions = VisionPositions(grid, dim, num_prefix=self.prefix, antialias=antialias) if positions else None
 
     @property
     def num_prefix(self) -> int:
         """Tokens before the patches: [CLS] and registers."""
         regs = self.registers.shape[1] if self.registers is not None else 0
-        return int(self.cls_token is not None) + regs
+        return self.prefix + regs
 
     def forward(self, images: torch.Tensor, masked: torch.Tensor | None = None) -> torch.Tensor:
         B, _, H, W = images.shape
@@ -100,11 +106,13 @@ class VisionEmbeddings(nn.Module):
         x = self.patch_embed(images)  # (B, N, d), N = (H/p)(W/p)
         if masked is not None and self.mask_token is not None:  # masked: (B, N) bool
             x = torch.where(masked.unsqueeze(-1), self.mask_token.to(x.dtype), x)
-        if self.cls_token is not None:
-            x = torch.cat([self.cls_token.expand(B, -1, -1), x], dim=1)  # (B, 1 + N, d)
-        x = x + self.positions((H // p, W // p))
+        prefix = [t.expand(B, -1, -1) for t in (self.cls_token, self.distillation_token) if t is not None]
+        if prefix:
+            x = torch.cat([*prefix, x], dim=1)  # (B, prefix + N, d)
+        if self.positions is not None:
+            x = x + self.positions((H // p, W // p))
         if self.registers is not None:
             # registers sit between [CLS] and the patches and carry no position
-            c = int(self.cls_token is not None)
+            c = self.prefix
             x = torch.cat([x[:, :c], self.registers.expand(B, -1, -1), x[:, c:]], dim=1)
         return x  # (B, prefix + N, d)

@@ -68,7 +68,26 @@ class Projection(nn.Linear):
         super().__init__(d_in, d_out, bias=False)
 
 
-class CLIPModel(TfcliModel):
+class ImageTextModel(TfcliModel):
+    """Two towers over (text ids, images): their inputs and the image checks (CLIP, SigLIP)."""
+
+    exact_patches = True  # False: the patch conv may drop a remainder
+
+    def inputs_for(self, x: ResolvedInput, device):
+        inputs = self.text.inputs_for(x, device)
+        inputs["pixel_values"] = image_batch(x.batch, 3, x.image_size, device)
+        return inputs
+
+    def check_images(self, pixel_values) -> None:
+        name = self.config.family
+        if pixel_values.dim() != 4 or pixel_values.shape[1] != 3:
+            raise InputShapeError(f"{name}: images must be (B, 3, H, W), got {tuple(pixel_values.shape)}")
+        grid_size(pixel_values.shape[-1], self.config.vision.patch_size, self.exact_patches)
+        if pixel_values.shape[-1] != pixel_values.shape[-2]:
+            raise InputShapeError(f"{name}: images must be square, got {tuple(pixel_values.shape[-2:])}")
+
+
+class CLIPModel(ImageTextModel):
     def __init__(self, config: CLIPConfig):
         super().__init__()
         self.config = c = config
@@ -87,17 +106,8 @@ class CLIPModel(TfcliModel):
             "visual projection": self.visual_projection,
         }
 
-    def inputs_for(self, x: ResolvedInput, device):
-        inputs = self.text.inputs_for(x, device)
-        inputs["pixel_values"] = image_batch(x.batch, 3, x.image_size, device)
-        return inputs
-
     def forward(self, input_ids, pixel_values):
-        if pixel_values.dim() != 4 or pixel_values.shape[1] != 3:
-            raise InputShapeError(f"clip: images must be (B, 3, H, W), got {tuple(pixel_values.shape)}")
-        grid_size(pixel_values.shape[-1], self.config.vision.patch_size)
-        if pixel_values.shape[-1] != pixel_values.shape[-2]:
-            raise InputShapeError(f"clip: images must be square, got {tuple(pixel_values.shape[-2:])}")
+        self.check_images(pixel_values)
         _, text = self.text(input_ids)
         _, image = self.vision(pixel_values)
         text = F.normalize(self.text_projection(text), dim=-1)  # (B_text, proj)

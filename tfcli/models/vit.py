@@ -7,6 +7,7 @@ import torch
 from tfcli.blocks import ClassifierHead, Pooler, Stack
 from tfcli.blocks.vision import VisionEmbeddings
 from tfcli.models.base import TfcliModel, image_batch
+from tfcli.presets.deit import DeiTConfig
 from tfcli.presets.vit import ViTConfig
 from tfcli.spec import ResolvedInput
 
@@ -43,3 +44,33 @@ class ViTModel(TfcliModel):
             return self.pooler(x)  # (B, d): tanh(dense([CLS]))
         cls = x[:, 0]  # (B, d)
         return self.head(cls) if self.head is not None else cls  # (B, classes)
+
+
+class DeiTModel(ViTModel):
+    """DeiT (Touvron et al. 2021): a ViT whose distillation token, after [CLS], is read by a
+    second classifier; at inference the two heads' logits are averaged (transformers'
+    DeiTForImageClassificationWithTeacher)."""
+
+    def __init__(self, config: DeiTConfig):
+        super().__init__(config)
+        c = config
+        # transformers resamples DeiT's table with the plain bicubic kernel
+        self.embeddings = VisionEmbeddings(c.patch_size, c.in_channels, c.d_model, c.grid,
+                                           distillation_token=c.distillation_token)
+        heads = c.num_classes and c.distillation_head
+        self.distillation_head = ClassifierHead(c.d_model, c.num_classes) if heads else None
+
+    def components(self):
+        parts = super().components()
+        return parts | ({"distillation head": self.distillation_head} if self.distillation_head is not None else {})
+
+    def forward(self, images):
+        x = self.encoder(self.embeddings(images))  # (B, 2 + N, d): [CLS], distillation, patches
+        if self.pooler is not None:
+            return self.pooler(x)  # (B, d)
+        if self.head is None:
+            return x[:, 0]  # (B, d)
+        logits = self.head(x[:, 0])  # (B, classes)
+        if self.distillation_head is None:
+            return logits
+        return (logits + self.distillation_head(x[:, 1])) / 2  # the two heads averaged

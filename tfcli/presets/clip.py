@@ -29,6 +29,7 @@ class CLIPTextConfig(ArchConfig):
     norm_eps: float = 1e-5
 
     learned_positions = True
+    causal: ClassVar[bool] = True  # SigLIP's text tower, otherwise the same, reads bidirectionally
 
     def check(self) -> None:
         check_attention(self.family, self.d_model, self.num_heads)
@@ -37,7 +38,7 @@ class CLIPTextConfig(ArchConfig):
     def layout(self, tokens: str = "tokens") -> Layout:
         d = self.d_model
         block = block_spec(d, self.num_heads, self.ffn_dim, activation=self.activation, norm_eps=self.norm_eps,
-                           causal=True)
+                           causal=self.causal)
         # the stack's final LayerNorm is CLIP's final_layer_norm; the [EOT] read-out is a gather
         return (
             Layout()
@@ -102,8 +103,36 @@ class ContrastiveLogits(Part):
         t.macs["other"] += times * t.batch * t.batch * self.projection_dim
 
 
+class ImageTextInput:
+    """What a two-tower config reads (CLIP, SigLIP): text padded to the text tower's context and
+    images at the vision tower's side; `tokens` is the longer of the two sequences."""
+
+    image_prefix: ClassVar[tuple[tuple[int, str], ...]] = ((1, "[CLS]"),)
+    exact_patches: ClassVar[bool] = True  # False: the patch conv drops a remainder (SigLIP So400m)
+
+    def default_input(self) -> InputShape:
+        return InputShape(seq_len=self.text.max_positions, image_size=self.vision.image_size)
+
+    def image_step(self) -> int:
+        return self.vision.patch_size
+
+    def context_length(self) -> int:
+        return self.text.context_length()
+
+    def resolve_input(self, shape: InputShape) -> ResolvedInput:
+        v = self.vision
+        x = image_input(shape, v.image_size, v.patch_size, list(self.image_prefix), patches="image_patches",
+                        tokens="image_tokens", exact=self.exact_patches)
+        text = self.text.resolve_input(InputShape(batch=x.batch, seq_len=shape.seq_len or self.text.max_positions))
+        x.seq_len, x.notes = text.seq_len, x.notes + text.notes
+        x.lengths["tokens"] = text.seq_len
+        x.lines = [f"text: {text.seq_len} tokens; image " + x.lines[0]]
+        x.tokens = max(text.seq_len, x.lengths["image_tokens"])
+        return x
+
+
 @dataclass
-class CLIPConfig(ArchConfig):
+class CLIPConfig(ImageTextInput, ArchConfig):
     text: CLIPTextConfig = field(default_factory=CLIPTextConfig)
     vision: CLIPVisionConfig = field(default_factory=CLIPVisionConfig)
     projection_dim: int = 512  # width of the shared image-text embedding space
@@ -123,26 +152,6 @@ class CLIPConfig(ArchConfig):
             .add("visual_projection", Linear(self.vision.d_model, p, bias=False), rows="one")
             .add("logits", ContrastiveLogits(p), rows="one")
         )
-
-    def default_input(self) -> InputShape:
-        return InputShape(seq_len=self.text.max_positions, image_size=self.vision.image_size)
-
-    def image_step(self) -> int:
-        return self.vision.patch_size
-
-    def context_length(self) -> int:
-        return self.text.context_length()
-
-    def resolve_input(self, shape: InputShape) -> ResolvedInput:
-        v = self.vision
-        x = image_input(shape, v.image_size, v.patch_size, [(1, "[CLS]")], patches="image_patches",
-                        tokens="image_tokens")
-        text = self.text.resolve_input(InputShape(batch=x.batch, seq_len=shape.seq_len or self.text.max_positions))
-        x.seq_len, x.notes = text.seq_len, text.notes
-        x.lengths["tokens"] = text.seq_len
-        x.lines = [f"text: {text.seq_len} tokens; image " + x.lines[0]]
-        x.tokens = max(text.seq_len, x.lengths["image_tokens"])
-        return x
 
 
 def text_from_hf(f) -> ArchConfig:

@@ -5,21 +5,13 @@ Counts match timm's `vit_*_224` models built with pretrained=False (their defaul
 
 from dataclasses import dataclass
 
-from tfcli.presets._text import check_attention, check_choices
-from tfcli.presets._vision import classifier, image_input, vit_tower
+from tfcli.presets._vision import PatchEncoderConfig, classifier, image_input, vit_tower
 from tfcli.registry import Family, FamilyFacts, Modality, Preset, Text, register
-from tfcli.spec import ArchConfig, InputShape, Layout, ResolvedInput, block_spec, divides, require
+from tfcli.spec import ArchConfig, InputShape, Layout, ResolvedInput, block_spec, require
 
 
 @dataclass
-class ViTConfig(ArchConfig):
-    image_size: int = 224  # the size the position table is learned for
-    patch_size: int = 16
-    in_channels: int = 3
-    d_model: int = 768
-    num_layers: int = 12
-    num_heads: int = 12
-    ffn_dim: int = 3072
+class ViTConfig(PatchEncoderConfig):
     num_classes: int = 1000  # 0: no head, the model returns the [CLS] feature
     pooler: bool = False  # transformers' ViTModel: dense + tanh over the final [CLS] (headless only)
     activation: str = "gelu"
@@ -27,14 +19,8 @@ class ViTConfig(ArchConfig):
 
     zero_ok = ("num_classes",)
 
-    @property
-    def grid(self) -> int:
-        return self.image_size // self.patch_size
-
     def check(self) -> None:
-        check_attention(self.family, self.d_model, self.num_heads)
-        check_choices(self.family, self.activation)
-        divides(self.family, "image_size", self.image_size, "patch_size", self.patch_size)
+        super().check()
         require(
             not (self.pooler and self.num_classes), self.family,
             f"'pooler' is the headless backbone's output (transformers ViTModel); set num_classes=0 "
@@ -47,12 +33,6 @@ class ViTConfig(ArchConfig):
         tower = vit_tower(patch_size=self.patch_size, in_channels=self.in_channels, grid=self.grid, block=block,
                           num_layers=self.num_layers)
         return classifier(tower, self.d_model, self.num_classes, self.pooler)
-
-    def default_input(self) -> InputShape:
-        return InputShape(image_size=self.image_size)
-
-    def image_step(self) -> int:
-        return self.patch_size
 
     def resolve_input(self, shape: InputShape) -> ResolvedInput:
         return image_input(shape, self.image_size, self.patch_size, [(1, "[CLS]")])
@@ -79,18 +59,22 @@ def from_hf(f) -> ArchConfig:
         )
     else:
         classes = 0
-    return ViTConfig(
+    return ViTConfig(**vit_fields(f), num_classes=classes, pooler=not classify)
+
+
+def vit_fields(f, activation: str = "gelu", norm_eps: float = 1e-12) -> dict:
+    """The ViT fields of a transformers ViT-shaped config (ViT, DeiT, SigLIP's image tower), at
+    transformers' defaults (the activation's and eps's are the family's)."""
+    return dict(
         image_size=f.square("image_size", 224, to="image_size"),
         patch_size=f.square("patch_size", 16, to="patch_size"),
         in_channels=f.int("num_channels", 3, to="in_channels"),
-        d_model=d,
+        d_model=f.int("hidden_size", 768, to="d_model"),
         num_layers=f.int("num_hidden_layers", 12, to="num_layers"),
         num_heads=f.int("num_attention_heads", 12, to="num_heads"),
         ffn_dim=f.int("intermediate_size", 3072, to="ffn_dim"),
-        num_classes=classes,
-        pooler=not classify,
-        activation=f.activation("hidden_act", "gelu"),
-        norm_eps=f.float("layer_norm_eps", 1e-12),
+        activation=f.activation("hidden_act", activation),
+        norm_eps=f.float("layer_norm_eps", norm_eps),
     )
 
 

@@ -26,6 +26,7 @@ from tfcli.spec.parts import (
     NormSpec,
     Part,
     PatchEmbed,
+    RelPosBias,
     StackSpec,
     Table,
     Use,
@@ -37,7 +38,7 @@ from tfcli.spec.tally import CATEGORIES, LABELS, Breakdown, Tally
 __all__ = [
     "ACTIVATIONS", "NORMS", "ArchConfig", "ResolvedSpec", "config_from_dict", "divides", "load_file", "one_of",
     "parse_override", "past_positions_note", "require", "InputShape", "ResolvedInput", "AttentionSpec",
-    "BlockSpec", "Counted", "FeedForwardSpec", "Layout", "Linear", "LMHeadSpec", "NormSpec", "Part", "PatchEmbed",
+    "BlockSpec", "Counted", "FeedForwardSpec", "Layout", "Linear", "LMHeadSpec", "NormSpec", "Part", "PatchEmbed", "RelPosBias",
     "StackSpec", "Table", "Use", "block_spec", "CATEGORIES", "LABELS", "Breakdown", "Tally",
     "MLASpec", "MoESpec",
 ]

@@ -131,6 +131,8 @@ class AttentionSpec(Part):
     qk_norm: NormSpec | None = None
     softcap: float = 0.0  # > 0: scores → cap·tanh(scores/cap) before the softmax (Gemma 2); no MACs
     rope_theta: float = 0.0  # > 0: this layer's own RoPE base (Gemma 3's local layers); 0: the model's
+    pooling: bool = False  # a learned query reads the sequence to pool it (SigLIP's head): not a decoder
+    k_bias: bool | None = None  # None: as qkv_bias; BEiT's q and v have biases, its k none
 
     @property
     def kv_heads(self) -> int:
@@ -165,12 +167,17 @@ class AttentionSpec(Part):
             return self.qk_norm, self.qk_norm
         return replace(self.qk_norm, dim=self.q_dim), replace(self.qk_norm, dim=self.kv_out)
 
+    @property
+    def has_k_bias(self) -> bool:
+        return self.qkv_bias if self.k_bias is None else self.k_bias
+
     def num_params(self) -> int:
         kv_in = self.kv_dim if self.cross else self.d_model
         norms = sum(n.num_params() for n in self.qk_norms) if self.qk_norm is not None else 0
         return (
             _linear_params(self.d_model, self.q_dim, self.qkv_bias)
-            + 2 * _linear_params(kv_in, self.kv_out, self.qkv_bias)
+            + _linear_params(kv_in, self.kv_out, self.has_k_bias)
+            + _linear_params(kv_in, self.kv_out, self.qkv_bias)
             + _linear_params(self.q_dim, self.d_model, self.has_out_bias)
             + norms
         )
@@ -185,6 +192,10 @@ class AttentionSpec(Part):
         if self.qk_norm is not None:  # per head or whole width: the same elements either way
             t.norm(rows * self.q_dim, times)
             t.norm((context if self.cross else rows) * self.kv_out, times)
+        if self.window and not self.cross:  # rows tile whole windows (Swin): scores per window, linear in rows
+            n = self.window**2
+            t.attention(self.num_heads, n, n, self.head_size, times=times, batch=t.batch * (rows // n), windowed=True)
+            return
         tk = context if self.cross else rows
         t.attention(self.num_heads, rows, tk, self.head_size, causal=self.causal, times=times,
                     sliding_window=0 if self.cross else self.sliding_window)
@@ -215,6 +226,25 @@ class FeedForwardSpec(Part):
 
 
 @dataclass(frozen=True)
+class RelPosBias(Part):
+    """A learned bias per head for each relative offset (Δy, Δx) between two tokens of a
+    `grid`×`grid` patch grid or window, added to the attention scores (BEiT, Swin): (2g−1)²
+    offsets, plus 3 for [CLS]→patch, patch→[CLS] and [CLS]→[CLS] when a [CLS] is attended.
+    Gathered and added, so no MACs."""
+
+    grid: int
+    num_heads: int
+    cls: bool = False
+
+    @property
+    def rows(self) -> int:
+        return (2 * self.grid - 1) ** 2 + (3 if self.cls else 0)
+
+    def num_params(self) -> int:
+        return self.rows * self.num_heads
+
+
+@dataclass(frozen=True)
 class BlockSpec(Part):
     """Self-attention, optional cross-attention, feed-forward; each a residual branch with its norm.
 
@@ -235,6 +265,7 @@ class BlockSpec(Part):
     branch_post_norm: bool = False
     parallel: bool = False  # attention and feed-forward read the same input, summed into one residual
     shared_norm: bool = False  # parallel branches read one norm (GPT-J, Phi, Falcon-7B) instead of two
+    rel_pos: RelPosBias | None = None  # BEiT: each block's own relative-position bias table
 
     @property
     def d_model(self) -> int:
@@ -250,7 +281,9 @@ class BlockSpec(Part):
     def num_params(self) -> int:
         cross = self.cross_attention.num_params() if self.cross_attention is not None else 0
         scales = 2 * self.d_model if self.layer_scale else 0
-        return self.attention.num_params() + cross + self.ffn.num_params() + self.num_norms * self.norm.num_params() + scales
+        rel = self.rel_pos.num_params() if self.rel_pos is not None else 0
+        return (self.attention.num_params() + cross + self.ffn.num_params() + self.num_norms * self.norm.num_params()
+                + scales + rel)
 
     def num_active_params(self) -> int:
         return self.num_params() - self.ffn.num_params() + self.ffn.num_active_params()
