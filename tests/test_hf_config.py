@@ -90,12 +90,12 @@ def test_mistral_notes_sliding_window(run_cli):
 
 def test_unknown_model_type(run_cli, tmp_path):
     f = tmp_path / "config.json"
-    f.write_text(json.dumps({"model_type": "whisper", "d_model": 384}))
+    f.write_text(json.dumps({"model_type": "xlnet", "d_model": 384}))
     code, out, err = run_cli("inspect", str(f))
     assert code == 2
     assert (
-        "model_type 'whisper' is not supported; supported: bart, bert, clip, clip_text_model, dinov2, "
-        "dinov2_with_registers, gpt2, llama, mistral, qwen2, sam, t5, vit" in err
+        "model_type 'xlnet' is not supported; supported: bart, bert, clip, clip_text_model, dinov2, "
+        "dinov2_with_registers, gpt2, llama, mistral, mt5, qwen2, sam, t5, vit" in err
     )
     assert len(err.strip().splitlines()) == 1
 
