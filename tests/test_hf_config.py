@@ -95,7 +95,7 @@ def test_unknown_model_type(run_cli, tmp_path):
     assert code == 2
     assert (
         "model_type 'xlnet' is not supported; supported: bart, bert, clip, clip_text_model, dinov2, "
-        "dinov2_with_registers, gpt2, llama, mistral, mt5, qwen2, sam, t5, vit" in err
+        "dinov2_with_registers, gpt2, llama, marian, mistral, mt5, pegasus, qwen2, sam, t5, vit, whisper" in err
     )
     assert len(err.strip().splitlines()) == 1
 

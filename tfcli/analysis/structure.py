@@ -82,7 +82,8 @@ def position_kind(module) -> str | None:
     if isinstance(module, LearnedPositions):
         return f"learned absolute ({module.max_positions})"
     if isinstance(module, SinusoidalPositions):
-        return "sinusoidal (fixed)"
+        stored = module.weight
+        return "sinusoidal (fixed)" if stored is None else f"sinusoidal (fixed, {stored.shape[0]} positions stored)"
     if isinstance(module, Rotary):
         return f"rotary (RoPE, θ={module.base:g})"
     if isinstance(module, T5RelativeBias):

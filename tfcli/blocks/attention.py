@@ -33,6 +33,7 @@ class Attention(nn.Module):
         out_bias: bool | None = None,
         scale: float | None = None,
         window: int = 0,
+        key_bias: bool = True,
     ):
         super().__init__()
         self.num_heads = num_heads
@@ -48,11 +49,15 @@ class Attention(nn.Module):
             # keys/values come from another sequence (and may differ from each other: SAM adds
             # positions to keys only), so they get their own projections
             self.q = nn.Linear(d_model, q_dim, bias=qkv_bias)
-            self.k = nn.Linear(kv_dim, kv_out, bias=qkv_bias)
+            self.k = nn.Linear(kv_dim, kv_out, bias=qkv_bias and key_bias)
             self.v = nn.Linear(kv_dim, kv_out, bias=qkv_bias)
         else:
             # self-attention: one matmul for Q, K and V
-            self.qkv = nn.Linear(d_model, q_dim + 2 * kv_out, bias=qkv_bias)
+            self.qkv = nn.Linear(d_model, q_dim + 2 * kv_out, bias=qkv_bias and key_bias)
+        self.qv_bias = None
+        if qkv_bias and not key_bias and not self.cross:
+            # Whisper: Q and V have biases, K none; the fused matmul then adds them here
+            self.qv_bias = nn.Parameter(torch.zeros(q_dim + kv_out))
         self.out = nn.Linear(q_dim, d_model, bias=qkv_bias if out_bias is None else out_bias)
 
     @classmethod
@@ -60,7 +65,7 @@ class Attention(nn.Module):
         return cls(
             spec.d_model, spec.num_heads, num_kv_heads=spec.num_kv_heads, head_dim=spec.head_dim,
             kv_dim=spec.kv_dim, causal=spec.causal, qkv_bias=spec.qkv_bias, out_bias=spec.out_bias,
-            scale=spec.scale, window=spec.window,
+            scale=spec.scale, window=spec.window, key_bias=spec.key_bias,
         )
 
     @property
@@ -92,6 +97,9 @@ class Attention(nn.Module):
             q, k, v = self.qkv(x).split(
                 [self.num_heads * hd, self.num_kv_heads * hd, self.num_kv_heads * hd], dim=-1
             )
+            if self.qv_bias is not None:
+                bq, bv = self.qv_bias.split([self.num_heads * hd, self.num_kv_heads * hd])
+                q, v = q + bq, v + bv
         else:
             # self-attention whose values differ from its queries/keys (SAM's two-way
             # transformer adds positions to Q and K only): the fused weight's V rows read `value`

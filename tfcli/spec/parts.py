@@ -116,6 +116,7 @@ class AttentionSpec(Part):
     out_bias: bool | None = None  # None: same as qkv_bias
     scale: float | None = None  # None: 1/sqrt(head_dim); T5 folds it into init (1.0)
     window: int = 0  # > 0: attends within windows of this side (SAM)
+    key_bias: bool = True  # False: K has no bias though Q and V do (Whisper)
 
     @property
     def kv_heads(self) -> int:
@@ -147,6 +148,7 @@ class AttentionSpec(Part):
             _linear_params(self.d_model, self.q_dim, self.qkv_bias)
             + 2 * _linear_params(kv_in, self.kv_out, self.qkv_bias)
             + _linear_params(self.q_dim, self.d_model, self.has_out_bias)
+            - (self.kv_out if self.qkv_bias and not self.key_bias else 0)
         )
 
     def add_macs(self, t, rows, context=None, times=1):
@@ -240,11 +242,12 @@ def block_spec(
     cross_dim: int | None = None,
     attn_scale: float | None = None,
     layer_scale: bool = False,
+    key_bias: bool = True,
 ) -> BlockSpec:
     """The usual block from flat hyper-parameters (what most families' configs hold)."""
     attention = AttentionSpec(
         d_model, num_heads, num_kv_heads, head_dim, causal=causal, qkv_bias=qkv_bias, out_bias=out_bias,
-        scale=attn_scale,
+        scale=attn_scale, key_bias=key_bias,
     )
     cross = replace(attention, kv_dim=cross_dim, causal=False) if cross_dim is not None else None
     return BlockSpec(
@@ -373,3 +376,22 @@ class Counted(Part):
 
     def num_params(self) -> int:
         return self.params
+
+
+@dataclass(frozen=True)
+class Conv1dSpec(Part):
+    """A 1-D convolution over a sequence (Whisper's audio stem): `rows` is its output length;
+    each output position is a (in_channels·kernel) → out_channels product."""
+
+    in_channels: int
+    out_channels: int
+    kernel: int
+    stride: int = 1
+    bias: bool = True
+    category: str = "convolution"
+
+    def num_params(self) -> int:
+        return _linear_params(self.in_channels * self.kernel, self.out_channels, self.bias)
+
+    def add_macs(self, t, rows, context=None, times=1):
+        t.linear(self.category, rows, self.in_channels * self.kernel, self.out_channels, times)
