@@ -43,6 +43,7 @@ HF_MATMUL_MACS = {
     # eager attention on CPU, 3000 frames + 128 decoder tokens: convolution 940,032,000 +
     # addmm 11,598,299,136 + mm 4,394,237,952 + bmm 7,552,155,648
     "whisper-tiny": 24_484_724_736,
+    "whisper-small": 214_937_862_144,  # convolution 3,207,168,000 of it
 }
 
 
@@ -266,6 +267,7 @@ def test_inspect_whisper_small_shows_audio_and_tokens(run_cli):
     assert "audio: 30 s = 3000 log-mel frames × 80 bins" in out
     assert "tokens: 1500 encoder (the stride-2 conv halves the frames) + 128 decoder" in out
     assert "241,734,912" in out
+    assert "audio encoder-decoder: 1-D convolutions over audio frames" in out  # read from the built modules
     code, out, err = run_cli("inspect", "openai/whisper-small", "--audio-seconds", "10", "--json")
     assert code == 0, err
     data = json.loads(out)

@@ -124,7 +124,7 @@ FAMILY = register(Family(
     "whisper",
     WhisperConfig,
     builder="tfcli.models.whisper:WhisperModel",
-    kind="encoder-decoder",
+    kind="audio encoder-decoder",
     modality=Modality.AUDIO,
     description="speech recognition: a conv front-end over log-mel frames, encoder-decoder Transformer",
     presets=(
