@@ -300,3 +300,12 @@ def test_whisper_forward_runs():
     assert model(**inputs).shape == (2, 3, 50)
     assert model.lm_head.proj.weight is model.tokens.weight
     assert model.encoder.layers[0].attn.qv_bias.shape == (32,)  # Q and V biases; K has none
+
+
+def test_past_the_stored_table_is_said(run_cli):
+    code, out, err = run_cli("flops", "opus-mt-en-de", "--seq-len", "600", "--json")
+    assert code == 0, err
+    assert "sequence length 600 exceeds the stored sinusoid table (512)" in out
+    from tfcli.spec import InputShape
+
+    assert presets()["pegasus-xsum"].config().resolve_input(InputShape(seq_len=512)).notes == []

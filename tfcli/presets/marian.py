@@ -6,7 +6,7 @@ from typing import ClassVar
 
 from tfcli.presets._text import SinusoidalSpec, check_attention, check_choices, encoder_decoder
 from tfcli.registry import Family, FamilyFacts, Modality, Preset, Text, register
-from tfcli.spec import ArchConfig, Layout, block_spec
+from tfcli.spec import ArchConfig, InputShape, Layout, ResolvedInput, block_spec
 
 
 @dataclass
@@ -30,6 +30,14 @@ class MarianConfig(ArchConfig):
     def check(self) -> None:
         check_attention(self.family, self.d_model, self.num_heads)
         check_choices(self.family, self.activation)
+
+    def resolve_input(self, shape: InputShape) -> ResolvedInput:
+        x = super().resolve_input(shape)
+        longest = max(x.seq_len or 0, x.tgt_len or 0)
+        if longest > self.max_positions:
+            x.notes.append(f"sequence length {longest} exceeds the stored sinusoid table ({self.max_positions}); "
+                           "positions past it wrap around (transformers' table has no row for them)")
+        return x
 
     def layout(self) -> Layout:
         d = self.d_model
