@@ -83,13 +83,13 @@ def test_field_mapping():
 
 def test_unknown_model_type(run_cli, tmp_path):
     f = tmp_path / "config.json"
-    f.write_text(json.dumps({"model_type": "whisper", "d_model": 384}))
+    f.write_text(json.dumps({"model_type": "xlnet", "d_model": 384}))
     code, out, err = run_cli("inspect", str(f))
     assert code == 2
     from tfcli.registry import HF_MAPPERS
 
     assert {"bart", "bert", "clip", "gpt2", "llama", "mistral", "qwen2", "sam", "t5", "vit"} <= set(HF_MAPPERS)
-    assert f"model_type 'whisper' is not supported; supported: {', '.join(sorted(HF_MAPPERS))}" in err
+    assert f"model_type 'xlnet' is not supported; supported: {', '.join(sorted(HF_MAPPERS))}" in err
     assert len(err.strip().splitlines()) == 1
 
 

@@ -61,6 +61,7 @@ CLASS_ZH = {
     "encoder-only": "僅 Encoder (Encoder-only)",
     "decoder-only": "僅 Decoder (Decoder-only)",
     "encoder-decoder": "Encoder-Decoder",
+    "audio encoder-decoder": "音訊 Encoder-Decoder（卷積前端 + Encoder-Decoder）",
     "dual-encoder": "雙 Encoder（雙分支 Encoder-only）",
     "causal-encoder": "因果遮罩 Encoder",
     "encoder + conditioned decoder": "Encoder + 條件 Decoder（Encoder-Decoder）",

@@ -103,6 +103,13 @@ def _conv_share(model) -> float:
     return report.by_category["convolution"] / max(report.total, 1)
 
 
+def _reads_a_signal(model) -> bool:
+    """A 1-D convolution turns a sampled signal (Whisper's log-mel frames) into the encoder's tokens."""
+    from torch import nn
+
+    return any(isinstance(m, nn.Conv1d) for m in model.modules())
+
+
 def _has_lm_head(model) -> bool:
     from tfcli.blocks.heads import LMHead
 
@@ -142,6 +149,12 @@ def classify(model) -> Classification:
         )
     elif conv:
         kind, summary = "conv-autoencoder", "convolutional network (attention only in a few blocks)"
+    elif causal and cross and _reads_a_signal(model):
+        kind, summary = (
+            "audio encoder-decoder",
+            "1-D convolutions over audio frames, a bidirectional encoder over them, and a causal decoder "
+            "that cross-attends to its output",
+        )
     elif causal and cross:
         kind, summary = (
             "encoder-decoder",

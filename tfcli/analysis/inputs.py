@@ -20,6 +20,12 @@ def check_options(spec: ResolvedSpec, shape: InputShape) -> None:
 
     config, name = spec.config, spec.name
     modality = family_of(config).modality
+    if shape.audio_seconds is not None and modality is not Modality.AUDIO:
+        raise InputShapeError(f"--audio-seconds is for audio models; {name} reads no audio")
+    if modality is Modality.AUDIO and (shape.seq_len is not None or shape.image_size is not None):
+        given = "--seq-len" if shape.seq_len is not None else "--image-size"
+        raise InputShapeError(f"{name} is an audio model: {given} does not apply; use --audio-seconds for the "
+                              "encoder's audio and --tgt-len for the decoder's tokens")
     if shape.prompt is not None and not model_class(config).takes_prompts:
         raise InputShapeError(f"--prompt is for SAM models; {name} takes no prompts")
     if shape.seq_len is not None and modality in NO_TOKENS:

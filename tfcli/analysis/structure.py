@@ -96,7 +96,8 @@ def position_kind(module) -> str | None:
     if isinstance(module, LearnedPositions):
         return f"learned absolute ({module.max_positions})"
     if isinstance(module, SinusoidalPositions):
-        return "sinusoidal (fixed)"
+        stored = module.weight
+        return "sinusoidal (fixed)" if stored is None else f"sinusoidal (fixed, {stored.shape[0]} positions stored)"
     if isinstance(module, Rotary):
         if module.rotary_dim < module.head_dim:  # GPT-NeoX, Phi, GPT-J turn only part of each head
             share = f"{100 * module.rotary_dim / module.head_dim:.3g}%"

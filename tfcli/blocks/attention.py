@@ -131,7 +131,7 @@ class Attention(nn.Module):
                 [self.num_heads * hd, self.num_kv_heads * hd], dim=-1
             )
             v = F.linear(value, w[n_qk:], None if b is None else b[n_qk:])
-        if self.q_bias is not None:  # BEiT: q and v biases, no k bias
+        if self.q_bias is not None:  # BEiT, Whisper: q and v biases, no k bias
             q, v = q + self.q_bias, v + self.v_bias
         if self.q_norm is not None and not self.qk_norm_per_head:  # OLMo 2: over the whole projection
             q, k = self.q_norm(q), self.k_norm(k)

@@ -35,23 +35,40 @@ class LearnedPositions(nn.Module):
 
 
 class SinusoidalPositions(nn.Module):
-    """Fixed sine/cosine encodings of the original Transformer; no parameters, any length."""
+    """Fixed sine/cosine encodings of the original Transformer; no parameters, any length.
+
+    `stored` > 0 keeps a table of that many positions as a frozen parameter, the way
+    transformers' Marian, Pegasus and Whisper hold it (so it counts in their totals);
+    positions past it wrap around, as LearnedPositions' do. `halves`: sines fill the
+    first half of the channels and cosines the second, instead of alternating."""
 
     category = "embeddings"
 
-    def __init__(self, dim: int, base: float = 10000.0):
+    def __init__(self, dim: int, base: float = 10000.0, stored: int = 0, halves: bool = False):
         super().__init__()
-        self.dim, self.base = dim, base
+        self.dim, self.base, self.halves = dim, base, halves
+        self.weight = None
+        if stored:
+            self.weight = nn.Parameter(self.table(stored), requires_grad=False)
 
-    def forward(self, seq_len: int, device=None, dtype=None) -> torch.Tensor:
+    def table(self, seq_len: int, device=None) -> torch.Tensor:
         pos = torch.arange(seq_len, device=device, dtype=torch.float32)[:, None]
         freq = torch.exp(
             torch.arange(0, self.dim, 2, device=device, dtype=torch.float32)
             * (-math.log(self.base) / self.dim)
         )
+        if self.halves:
+            return torch.cat([torch.sin(pos * freq), torch.cos(pos * freq)], dim=-1)  # (T, dim)
         pe = torch.zeros(seq_len, self.dim, device=device)
         pe[:, 0::2] = torch.sin(pos * freq)
         pe[:, 1::2] = torch.cos(pos * freq)
+        return pe  # (T, dim)
+
+    def forward(self, seq_len: int, device=None, dtype=None) -> torch.Tensor:
+        if self.weight is not None:
+            pe = self.weight[torch.arange(seq_len, device=self.weight.device) % self.weight.shape[0]]
+        else:
+            pe = self.table(seq_len, device)
         return pe.to(dtype) if dtype is not None else pe  # (T, dim)
 
 

@@ -24,6 +24,7 @@ def flops(
     tgt_len: int = o.TGT_LEN,
     image_size: int = o.IMAGE_SIZE,
     prompt: str = o.PROMPT,
+    audio_seconds: float = o.AUDIO_SECONDS,
     causal_half: bool = CAUSAL_HALF,
     depth: int = DEPTH,
     json_: bool = o.JSON,
@@ -31,7 +32,7 @@ def flops(
     """Count MACs and FLOPs of one forward pass of MODEL (meta device: no weights, seconds at 175B)."""
     from tfcli.errors import UsageError
 
-    shape = o.input_shape(batch, seq_len, tgt_len, image_size, prompt)
+    shape = o.input_shape(batch, seq_len, tgt_len, image_size, prompt, audio_seconds)
     o.at_least_zero(depth=depth)
     from tfcli.analysis.flops import METHODS
 

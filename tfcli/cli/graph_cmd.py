@@ -25,6 +25,7 @@ def graph(
     tgt_len: int = o.TGT_LEN,
     image_size: int = o.IMAGE_SIZE,
     prompt: str = o.PROMPT,
+    audio_seconds: float = o.AUDIO_SECONDS,
 ) -> None:
     """Draw MODEL's blocks with Graphviz: embeddings, positions, N× blocks, heads.
 
@@ -33,7 +34,7 @@ def graph(
     from tfcli.outputs import check_output_path
     from tfcli.render.graph import FORMATS
 
-    shape = o.input_shape(batch, seq_len, tgt_len, image_size, prompt)
+    shape = o.input_shape(batch, seq_len, tgt_len, image_size, prompt, audio_seconds)
     o.at_least_zero(depth=depth)
     if output.suffix.lower() not in FORMATS:
         raise UsageError(f"cannot tell the format of '{output}'; end it in {', '.join(FORMATS)}")

@@ -15,6 +15,7 @@ def inspect(
     tgt_len: int = o.TGT_LEN,
     image_size: int = o.IMAGE_SIZE,
     prompt: str = o.PROMPT,
+    audio_seconds: float = o.AUDIO_SECONDS,
     depth: int = o.DEPTH,
     json_: bool = o.JSON,
 ) -> None:
@@ -26,7 +27,7 @@ def inspect(
     from tfcli.render.inspect import render_inspection
 
     o.at_least_zero(depth=depth)
-    shape = o.input_shape(batch, seq_len, tgt_len, image_size, prompt)
+    shape = o.input_shape(batch, seq_len, tgt_len, image_size, prompt, audio_seconds)
     spec = resolve(model, set_)
     ins = inspect_model(spec, shape)
     if json_:

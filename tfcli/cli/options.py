@@ -23,6 +23,9 @@ BATCH = typer.Option(1, "--batch", "-b", help="Batch size.")
 SEQ_LEN = typer.Option(None, "--seq-len", "-n", help="Tokens per sequence (default: the family's).")
 TGT_LEN = typer.Option(None, "--tgt-len", help="Decoder tokens for encoder-decoders (default: --seq-len).")
 IMAGE_SIZE = typer.Option(None, "--image-size", help="Image side in pixels for vision models.")
+AUDIO_SECONDS = typer.Option(
+    None, "--audio-seconds", help="Seconds of audio for audio models (Whisper: default 30 s = 3000 log-mel frames)."
+)
 PROMPT = typer.Option(
     None, "--prompt", help="SAM prompts per image: points=N, box, mask (comma-separated; default points=1)."
 )
@@ -52,13 +55,19 @@ def at_least_zero(**values: int | None) -> None:
 
 def input_shape(
     batch: int = 1, seq_len: int | None = None, tgt_len: int | None = None, image_size: int | None = None,
-    prompt: str | None = None,
+    prompt: str | None = None, audio_seconds: float | None = None,
 ):
     """The input options as given (None: the family's default), each checked here once."""
+    import math
+
+    from tfcli.errors import UsageError
     from tfcli.spec import InputShape
 
     positive(batch=batch, seq_len=seq_len, tgt_len=tgt_len, image_size=image_size)
-    return InputShape(batch=batch, seq_len=seq_len, tgt_len=tgt_len, image_size=image_size, prompt=prompt)
+    if audio_seconds is not None and not (math.isfinite(audio_seconds) and audio_seconds > 0):
+        raise UsageError(f"--audio-seconds must be a positive number of seconds, got {audio_seconds:g}")
+    return InputShape(batch=batch, seq_len=seq_len, tgt_len=tgt_len, image_size=image_size, prompt=prompt,
+                      audio_seconds=audio_seconds)
 
 
 def parse_lengths(values: str | list[str] | None, option: str = "--seq-len") -> list[int] | None:

@@ -63,9 +63,16 @@ class PositionTable(Table):
 
 @dataclass(frozen=True)
 class SinusoidalSpec(Part):
-    """The original Transformer's fixed sine/cosine positions; no parameters."""
+    """The original Transformer's fixed sine/cosine positions; no parameters unless stored."""
 
     dim: int
+    # > 0: a table of this many rows kept as a frozen parameter, as transformers' Marian,
+    # Pegasus and Whisper keep it (counted in the total, not as trainable)
+    stored: int = 0
+    halves: bool = False  # sines in the first half of the channels, cosines in the second (not interleaved)
+
+    def num_params(self) -> int:
+        return self.stored * self.dim
 
 
 @dataclass(frozen=True)
@@ -97,13 +104,18 @@ def decoder_lm(
 def encoder_decoder(
     vocab_size: int, encoder: BlockSpec, decoder: BlockSpec, num_layers: int, num_decoder_layers: int,
     *, tied: bool = True, embed_norms: NormSpec | None = None, source_parts: dict[str, Part] | None = None,
-    target_parts: dict[str, Part] | None = None, lm_head: bool = True,
+    target_parts: dict[str, Part] | None = None, lm_head: bool = True, target_vocab: int | None = None,
 ) -> Layout:
     """One shared token table, the parts each stack's input goes through first (positions,
     biases: `source_parts` on the source tokens, `target_parts` on the target's), the encoder
-    over the source, the decoder over the target cross-attending to it, the LM head."""
+    over the source, the decoder over the target cross-attending to it, the LM head.
+    `target_vocab`: the decoder has a table of its own (Marian's separate vocabularies),
+    which the head projects to."""
     d = encoder.d_model
     layout = Layout().add("tokens", Table(vocab_size, d))
+    if target_vocab is not None:
+        layout.add("dec_tokens", Table(target_vocab, d), rows="target")
+        vocab_size = target_vocab
     for name, part in (source_parts or {}).items():
         layout.add(name, part)
     for name, part in (target_parts or {}).items():

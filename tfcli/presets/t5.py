@@ -57,8 +57,8 @@ class T5Config(ArchConfig):
         )
 
 
-def from_hf(f) -> ArchConfig:
-    f.architecture_is("T5ForConditionalGeneration")
+def from_hf(f, architecture: str = "T5ForConditionalGeneration") -> ArchConfig:
+    f.architecture_is(architecture)
     # "relu" (T5), "gated-gelu" (T5 v1.1, Flan-T5: GeGLU with the tanh GELU), "gated-silu"
     proj = f.data.get("feed_forward_proj") or "relu"
     parts = proj.split("-")
@@ -69,9 +69,9 @@ def from_hf(f) -> ArchConfig:
         raise f.fail("feed_forward_proj", f"'{proj}': activation '{act}' is not modelled")
     f.names["activation"] = "feed_forward_proj"
     layers = f.int("num_layers", to="num_layers")
-    # transformers 5 always ties T5's embeddings and keeps the flag only to decide
-    # whether to rescale decoder outputs; the v1.1 checkpoints ship a separate LM head,
-    # so tfcli follows the file (untied = one more vocab × d_model matrix)
+    # transformers 5 always ties T5's (and mT5's) embeddings and keeps the flag only to
+    # decide whether to rescale decoder outputs; the v1.1, Flan-T5 and mT5 checkpoints ship
+    # a separate LM head, so tfcli follows the file (untied = one more vocab × d_model matrix)
     return T5Config(
         vocab_size=f.int("vocab_size", to="vocab_size"),
         d_model=f.int("d_model", to="d_model"),
@@ -89,8 +89,22 @@ def from_hf(f) -> ArchConfig:
     )
 
 
+def from_hf_mt5(f) -> ArchConfig:
+    """mT5 is T5 v1.1 with a 250k multilingual vocabulary: the same modules."""
+    return from_hf(f, "MT5ForConditionalGeneration")
+
+
+def _v1_1(**sizes) -> T5Config:
+    """T5 v1.1 (and Flan-T5, mT5): gated GELU, no dropout in pre-training, a separate LM head."""
+    return T5Config(activation="gelu_tanh", gated=True, tie_embeddings=False, **sizes)
+
 
 _REF = "transformers T5ForConditionalGeneration ({}), shared embedding tied to the LM head"
+# transformers 5 ties every T5's head to the shared table whatever the file says, which
+# drops the checkpoint's own lm_head; 4.46 builds it as the checkpoint stores it
+_REF_UNTIED = "transformers 4.46.3 {} ({}) from its config.json, untied lm_head as in the checkpoint"
+_BASE = dict(d_model=768, num_layers=12, num_decoder_layers=12, num_heads=12, ffn_dim=2048)
+_SMALL = dict(d_model=512, num_layers=8, num_decoder_layers=8, num_heads=6, ffn_dim=1024)
 
 FAMILY = register(Family(
     "t5",
@@ -109,6 +123,15 @@ FAMILY = register(Family(
                lambda: T5Config(d_model=1024, num_layers=24, num_decoder_layers=24, num_heads=16, ffn_dim=4096),
                params=737_668_096, macs=96_901_267_456, aliases=("google-t5/t5-large",),
                reference=_REF.format("t5-large")),
+        Preset("t5-v1_1-base", lambda: _v1_1(**_BASE), params=247_577_856, macs=29_461_905_408,
+               aliases=("google/t5-v1_1-base",),
+               reference=_REF_UNTIED.format("T5ForConditionalGeneration", "google/t5-v1_1-base")),
+        Preset("flan-t5-base", lambda: _v1_1(**_BASE), params=247_577_856, macs=29_461_905_408,
+               aliases=("google/flan-t5-base", "flan-t5"),
+               reference=_REF_UNTIED.format("T5ForConditionalGeneration", "google/flan-t5-base")),
+        Preset("mt5-small", lambda: _v1_1(vocab_size=250112, **_SMALL), params=300_176_768, macs=22_344_237_056,
+               aliases=("google/mt5-small", "mt5"),
+               reference=_REF_UNTIED.format("MT5ForConditionalGeneration", "google/mt5-small")),
     ),
     facts=FamilyFacts(
             "T5",
@@ -120,5 +143,5 @@ FAMILY = register(Family(
                 "所有任務都寫成「輸入文字→輸出文字」，正是 Encoder-Decoder 的映射；相對位置偏置讓它能處理任意長度",
             ),
         ),
-    hf_mappers={"t5": from_hf},
+    hf_mappers={"t5": from_hf, "mt5": from_hf_mt5},
 ))

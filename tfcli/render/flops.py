@@ -36,6 +36,8 @@ def input_line(r: FlopsReport) -> str:
         parts.append(f"image-size {s.image_size}")
     if s.prompt:
         parts.append(f"prompt {s.prompt}")
+    if s.audio_seconds and "input_features" in r.inputs:
+        parts.append(f"audio-seconds {s.audio_seconds:g}")
     return f"{shapes}  ({', '.join(parts)})"
 
 

@@ -15,6 +15,7 @@ class InputShape:
     tgt_len: int | None = None
     image_size: int | None = None
     prompt: str | None = None  # SAM's prompts, e.g. "points=2,box" (--prompt)
+    audio_seconds: float | None = None  # seconds of audio for audio models (--audio-seconds)
 
 
 @dataclass
@@ -22,7 +23,8 @@ class ResolvedInput:
     """`config.resolve_input(shape)`: every length the model runs at, made once per command.
 
     `lengths` names the token counts the layout's parts run over ("tokens" is the main
-    stack; "target" an encoder-decoder's decoder; "patches", "one" for read-outs);
+    stack; "target" an encoder-decoder's decoder; "patches", "one" for read-outs;
+    "frames" an audio model's log-mel frames);
     `lines` are the inspect header's token-count lines; `notes` what every command says
     about how it reads the input (one wording, made here)."""
 
@@ -31,6 +33,7 @@ class ResolvedInput:
     tgt_len: int | None = None  # decoder tokens of an encoder-decoder
     image_size: int | None = None  # image side in pixels
     prompt: str | None = None
+    audio_seconds: float | None = None  # seconds of audio (Whisper: 30 s = 3000 log-mel frames)
     lengths: dict[str, int] = field(default_factory=dict)
     lines: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -38,4 +41,4 @@ class ResolvedInput:
 
     def shape(self) -> InputShape:
         """Back to options, every field filled (a model rebuilt per size reads these)."""
-        return InputShape(self.batch, self.seq_len, self.tgt_len, self.image_size, self.prompt)
+        return InputShape(self.batch, self.seq_len, self.tgt_len, self.image_size, self.prompt, self.audio_seconds)

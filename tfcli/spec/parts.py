@@ -132,7 +132,7 @@ class AttentionSpec(Part):
     softcap: float = 0.0  # > 0: scores → cap·tanh(scores/cap) before the softmax (Gemma 2); no MACs
     rope_theta: float = 0.0  # > 0: this layer's own RoPE base (Gemma 3's local layers); 0: the model's
     pooling: bool = False  # a learned query reads the sequence to pool it (SigLIP's head): not a decoder
-    k_bias: bool | None = None  # None: as qkv_bias; BEiT's q and v have biases, its k none
+    k_bias: bool | None = None  # None: as qkv_bias; BEiT's and Whisper's q and v have biases, their k none
 
     @property
     def kv_heads(self) -> int:
@@ -318,11 +318,12 @@ def block_spec(
     layer_scale: bool = False,
     parallel: bool = False,
     shared_norm: bool = False,
+    k_bias: bool | None = None,
 ) -> BlockSpec:
     """The usual block from flat hyper-parameters (what most families' configs hold)."""
     attention = AttentionSpec(
         d_model, num_heads, num_kv_heads, head_dim, causal=causal, qkv_bias=qkv_bias, out_bias=out_bias,
-        scale=attn_scale,
+        scale=attn_scale, k_bias=k_bias,
     )
     cross = replace(attention, kv_dim=cross_dim, causal=False) if cross_dim is not None else None
     return BlockSpec(
@@ -487,3 +488,22 @@ class Counted(Part):
 
     def num_params(self) -> int:
         return self.params
+
+
+@dataclass(frozen=True)
+class Conv1dSpec(Part):
+    """A 1-D convolution over a sequence (Whisper's audio stem): `rows` is its output length;
+    each output position is a (in_channels·kernel) → out_channels product."""
+
+    in_channels: int
+    out_channels: int
+    kernel: int
+    stride: int = 1
+    bias: bool = True
+    category: str = "convolution"
+
+    def num_params(self) -> int:
+        return _linear_params(self.in_channels * self.kernel, self.out_channels, self.bias)
+
+    def add_macs(self, t, rows, context=None, times=1):
+        t.linear(self.category, rows, self.in_channels * self.kernel, self.out_channels, times)

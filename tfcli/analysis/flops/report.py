@@ -58,6 +58,7 @@ class FlopsReport:
             "seq_len": self.shape.seq_len,
             "tgt_len": self.shape.tgt_len,
             "image_size": self.shape.image_size,
+            "audio_seconds": self.shape.audio_seconds,
             "convention": self.convention(),
             "causal_half": self.causal_half,
             "has_causal_attention": self.has_causal,

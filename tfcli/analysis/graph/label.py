@@ -31,6 +31,7 @@ def node_label(call: Call, classification, producers: set[str]) -> tuple[str, st
             "images": "Image", "pixel_values": "Image", "input_points": "Point prompts",
             "input_labels": "Point labels", "input_boxes": "Box prompts", "input_masks": "Mask prompt",
             "sample": "Noisy latent", "timestep": "Timestep", "encoder_hidden_states": "Text embeddings",
+            "input_features": "Log-Mel Spectrogram",
         }.get(call.name, call.name)
         return label, "input", _dims(call.shape)
     if call.kind == "output":
@@ -100,6 +101,9 @@ def node_label(call: Call, classification, producers: set[str]) -> tuple[str, st
     if isinstance(m, nn.Conv2d):
         k, st = m.kernel_size[0], m.stride[0]
         return f"Conv {k}×{k}", "module", f"{m.in_channels}→{m.out_channels}" + (f", stride {st}" if st > 1 else "")
+    if isinstance(m, nn.Conv1d):  # Whisper's audio stem
+        k, st = m.kernel_size[0], m.stride[0]
+        return f"Conv1D (k={k})", "module", f"{m.in_channels}→{m.out_channels}" + (f", stride {st}" if st > 1 else "")
     if isinstance(m, (nn.GELU, nn.ReLU, nn.SiLU, nn.Tanh)):
         return type(m).__name__, "module", ""
     leaf_name = call.path.rsplit(".", 1)[-1]
