@@ -93,10 +93,12 @@ def test_unknown_model_type(run_cli, tmp_path):
     f.write_text(json.dumps({"model_type": "whisper", "d_model": 384}))
     code, out, err = run_cli("inspect", str(f))
     assert code == 2
-    assert (
-        "model_type 'whisper' is not supported; supported: bart, bert, clip, clip_text_model, dinov2, "
-        "dinov2_with_registers, gpt2, llama, mistral, qwen2, sam, t5, vit" in err
-    )
+    from tfcli.registry import HF_MAPPERS
+
+    # every mapped model_type, sorted (the list grows with the families; these must be in it)
+    assert f"model_type 'whisper' is not supported; supported: {', '.join(sorted(HF_MAPPERS))}" in err
+    assert {"bart", "bert", "clip", "clip_text_model", "dinov2", "dinov2_with_registers", "gpt2", "llama",
+            "mistral", "qwen2", "sam", "t5", "vit"} <= set(HF_MAPPERS)
     assert len(err.strip().splitlines()) == 1
 
 

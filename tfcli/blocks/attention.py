@@ -33,6 +33,7 @@ class Attention(nn.Module):
         out_bias: bool | None = None,
         scale: float | None = None,
         window: int = 0,
+        local_window: int = 0,
     ):
         super().__init__()
         self.num_heads = num_heads
@@ -42,6 +43,7 @@ class Attention(nn.Module):
         self.cross = kv_dim is not None
         self.scale = scale
         self.window = window  # > 0: the block partitions tokens into windows of this side (SAM)
+        self.local_window = local_window  # > 0: each token sees ±local_window//2 tokens (ModernBERT)
         q_dim = self.num_heads * self.head_dim
         kv_out = self.num_kv_heads * self.head_dim
         if self.cross:
@@ -60,7 +62,7 @@ class Attention(nn.Module):
         return cls(
             spec.d_model, spec.num_heads, num_kv_heads=spec.num_kv_heads, head_dim=spec.head_dim,
             kv_dim=spec.kv_dim, causal=spec.causal, qkv_bias=spec.qkv_bias, out_bias=spec.out_bias,
-            scale=spec.scale, window=spec.window,
+            scale=spec.scale, window=spec.window, local_window=spec.local_window,
         )
 
     @property
@@ -109,6 +111,9 @@ class Attention(nn.Module):
             q, k = apply_rotary(q, k, *rope)
         if callable(attn_bias):  # biases computed from the queries (SAM's relative positions)
             attn_bias = attn_bias(q)
+        if self.local_window and attn_bias is None:  # a band: |i - j| <= local_window // 2
+            i = torch.arange(T, device=x.device)
+            attn_bias = (i[:, None] - torch.arange(S, device=x.device)[None, :]).abs() <= self.local_window // 2
         is_causal = self.causal
         if attn_bias is not None and is_causal:
             # SDPA takes a mask or is_causal, not both: fold the causal mask into the bias

@@ -116,6 +116,11 @@ class AttentionSpec(Part):
     out_bias: bool | None = None  # None: same as qkv_bias
     scale: float | None = None  # None: 1/sqrt(head_dim); T5 folds it into init (1.0)
     window: int = 0  # > 0: attends within windows of this side (SAM)
+    # > 0: bidirectional local attention, each token sees the tokens within ±local_window//2
+    # (ModernBERT's local layers, local_attention = 128). A band mask over the full score
+    # matrix, as SDPA computes it, so the scores are counted in full. Not Mistral's causal
+    # sliding_window (which looks back only); the two may be unified as one band at merge.
+    local_window: int = 0
 
     @property
     def kv_heads(self) -> int:
@@ -198,6 +203,7 @@ class BlockSpec(Part):
     cross_attention: AttentionSpec | None = None
     pre_norm: bool = True
     layer_scale: bool = False  # DINOv2: a learned per-channel scale on each branch
+    attn_norm: bool = True  # False: the attention branch reads x un-normalised (ModernBERT's first layer)
 
     @property
     def d_model(self) -> int:
@@ -205,7 +211,7 @@ class BlockSpec(Part):
 
     @property
     def num_norms(self) -> int:
-        return 3 if self.cross_attention is not None else 2
+        return (3 if self.cross_attention is not None else 2) - (0 if self.attn_norm else 1)
 
     def num_params(self) -> int:
         cross = self.cross_attention.num_params() if self.cross_attention is not None else 0
@@ -264,6 +270,8 @@ class StackSpec(Part):
     block: BlockSpec
     num_layers: int
     final_norm: bool | None = None  # None: as the blocks are pre-norm
+    # ALBERT: one block's parameters serve every layer; counted once, its MACs once per use
+    shared: bool = False
 
     @property
     def has_final_norm(self) -> bool:
@@ -274,7 +282,8 @@ class StackSpec(Part):
         return self.block.attention.causal
 
     def num_params(self) -> int:
-        return self.num_layers * self.block.num_params() + (self.block.norm.num_params() if self.has_final_norm else 0)
+        blocks = 1 if self.shared else self.num_layers
+        return blocks * self.block.num_params() + (self.block.norm.num_params() if self.has_final_norm else 0)
 
     def add_macs(self, t, rows, context=None, times=1):
         self.block.add_macs(t, rows, context, times * self.num_layers)
