@@ -267,3 +267,56 @@ def test_modernbert_refusals():
         _load("modernbert.json", mlp_bias=True)
     with pytest.raises(SpecError, match="'ModernBertForCausalLM' is not modelled"):
         _load("modernbert.json", architectures=["ModernBertForCausalLM"])
+
+
+# -- DeBERTa-v2 / v3 -----------------------------------------------------------------------
+
+DEBERTA_HEADS = {  # transformers' counts on microsoft/deberta-v3-base's config.json, 2 labels
+    "DebertaV2Model": 183_831_552, "DebertaV2ForSequenceClassification": 184_423_682,
+    "DebertaV2ForTokenClassification": 183_833_090, "DebertaV2ForQuestionAnswering": 183_833_090,
+}
+
+
+@pytest.mark.parametrize("arch", sorted(DEBERTA_HEADS))
+def test_deberta_heads_count_like_transformers(arch):
+    config = _load("deberta-v3.json", architectures=[arch])
+    assert config.num_params() == DEBERTA_HEADS[arch]
+    assert count_params(build_model(config)).total == DEBERTA_HEADS[arch]
+
+
+def test_deberta_file_is_the_preset_and_names_no_class():
+    spec = resolve(str(DATA / "deberta-v3.json"))  # no `architectures`: DebertaV2Model
+    assert spec.config == resolve("deberta-v3-base").config
+    c = spec.config
+    assert (c.head, c.span, c.share_att_key, c.c2p, c.p2c, c.position_biased_input) == ("none", 512, True, True, True, False)
+    assert resolve("deberta-v3-large").config.num_params() == 434_012_160  # DebertaV2Model at v3-large's sizes
+    # without shared keys each layer has its own position projections (2 × (768² + 768))
+    assert _load("deberta-v3.json", share_att_key=False).num_params() == 183_831_552 + 12 * 2 * (768 * 768 + 768)
+
+
+def test_deberta_relative_terms_are_counted():
+    """transformers' DebertaV2Model on CPU under FlopCounterMode at 128 tokens: 19,629,342,720
+    matmul MACs (norms excluded), the c2p / p2c score matmuls and the projections of the
+    512 relative rows included."""
+    c = resolve("deberta-v3-base").config
+    b = c.macs(c.resolve_input(InputShape()))
+    assert b.total() - b.macs["norms"] == 19_629_342_720
+    T, d, P = 128, 768, 512
+    plain = 12 * (2 * T * T * d)
+    assert b.macs["attn_scores"] == plain + 12 * 2 * T * P * d  # c2p + p2c
+    assert b.macs["attn_proj"] == 12 * (4 * T * d * d + 2 * P * d * d)  # Wq, Wk over the relative rows
+
+
+def test_deberta_forward_and_refusals():
+    import torch
+
+    tiny = _load("deberta-v3.json", hidden_size=32, num_attention_heads=4, num_hidden_layers=2, intermediate_size=64,
+                 vocab_size=100, position_buckets=8)
+    model = build_model(tiny, device="cpu")
+    assert model(torch.randint(0, 100, (2, 40))).shape == (2, 40, 32)  # distances past ±4 in log buckets
+    with pytest.raises(SpecError, match="'conv_kernel_size' = 3 is not modelled"):
+        _load("deberta-v3.json", conv_kernel_size=3)
+    with pytest.raises(SpecError, match="'pos_att_type' = 'p2p' is not modelled"):
+        _load("deberta-v3.json", pos_att_type="p2p")
+    with pytest.raises(SpecError, match="'DebertaV2ForMaskedLM' is not modelled"):
+        _load("deberta-v3.json", architectures=["DebertaV2ForMaskedLM"])

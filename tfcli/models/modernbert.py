@@ -4,7 +4,7 @@ local (banded) attention with their own RoPE theta, the final norm, and the head
 import torch
 from torch import nn
 
-from tfcli.blocks import Block, ClassifierHead, Rotary, TokenEmbedding
+from tfcli.blocks import Block, ClassifierHead, LMHead, Rotary, TokenEmbedding
 from tfcli.blocks.norms import make_norm
 from tfcli.models.base import TfcliModel, token_ids
 from tfcli.presets.modernbert import ModernBertConfig
@@ -28,22 +28,6 @@ class PredictionHead(nn.Module):
         return self.norm(self.act(self.dense(x)))
 
 
-class TiedDecoder(nn.Module):
-    """Logits through the token table's matrix, plus a bias of its own."""
-
-    category = "heads"
-
-    def __init__(self, d_model: int, vocab_size: int, bias: bool):
-        super().__init__()
-        self.proj = nn.Linear(d_model, vocab_size, bias=bias)
-
-    def tie(self, embedding: nn.Embedding) -> None:
-        self.proj.weight = embedding.weight
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.proj(x)
-
-
 class ModernBertModel(TfcliModel):
     def __init__(self, config: ModernBertConfig):
         super().__init__()
@@ -59,7 +43,7 @@ class ModernBertModel(TfcliModel):
         self.head = PredictionHead(c.d_model, c.activation, c.norm_eps) if "head" in layout else None
         self.decoder = None
         if "decoder" in layout:
-            self.decoder = TiedDecoder(c.d_model, c.vocab_size, c.decoder_bias)
+            self.decoder = LMHead(c.d_model, c.vocab_size, bias=c.decoder_bias)  # tied, with its own bias
             self.decoder.tie(self.tokens)
         self.classifier = None
         if "classifier" in layout:

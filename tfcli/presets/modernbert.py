@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 
 from tfcli.presets._text import RotarySpec, check_attention, check_choices, check_rope
 from tfcli.registry import Family, FamilyFacts, Modality, Preset, Text, register
-from tfcli.spec import ArchConfig, BlockSpec, Layout, Linear, NormSpec, Part, Table, block_spec, one_of
+from tfcli.spec import ArchConfig, BlockSpec, Layout, Linear, LMHeadSpec, NormSpec, Part, Table, block_spec, one_of
 
 # head → transformers class suffix
 MODERNBERT_HEADS = {
@@ -116,7 +116,7 @@ class ModernBertConfig(ArchConfig):
         if self.head == "masked-lm":
             layout.add("head", PredictionHeadSpec(d))
             # the decoder is the token table (tied), plus its own bias
-            layout.add("decoder", MLMDecoderSpec(d, self.vocab_size, self.decoder_bias))
+            layout.add("decoder", LMHeadSpec(d, self.vocab_size, tied=True, bias=self.decoder_bias))
         elif self.head in ("sequence-classification", "multiple-choice"):  # one pooled vector
             layout.add("head", PredictionHeadSpec(d), rows="one")
             n = self.num_labels if self.head == "sequence-classification" else 1
@@ -125,21 +125,6 @@ class ModernBertConfig(ArchConfig):
             layout.add("head", PredictionHeadSpec(d))
             layout.add("classifier", Linear(d, self.num_labels))
         return layout
-
-
-@dataclass(frozen=True)
-class MLMDecoderSpec(Part):
-    """The vocabulary projection tied to the token table: its bias only."""
-
-    d_model: int
-    vocab_size: int
-    bias: bool = True
-
-    def num_params(self) -> int:
-        return self.vocab_size if self.bias else 0
-
-    def add_macs(self, t, rows, context=None, times=1):
-        t.linear("heads", rows, self.d_model, self.vocab_size, times)
 
 
 def _rope_theta(f, kind: str, old: str, default: float) -> float:

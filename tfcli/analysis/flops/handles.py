@@ -24,7 +24,7 @@ DATA_OPS = {
     "new_empty", "new_zeros", "new_ones", "new_full", "fill_", "zero_", "dropout", "eq", "lt",
     "gt", "le", "ge", "ne", "where", "clamp", "clamp_min", "clamp_max", "floor_divide",
     "remainder", "roll", "pad", "constant_pad_nd", "unbind", "_unsafe_index", "scalar_tensor",
-    "as_strided", "bitwise_not", "logical_not", "__and__", "__or__", "any", "all", "floor",
+    "as_strided", "bitwise_not", "logical_not", "__and__", "__or__", "bitwise_and", "any", "all", "floor",
     "long", "float", "int", "bool", "native_dropout", "item", "_local_scalar_dense",
     "expand_as", "randn_like", "rand_like", "randn", "rand", "normal", "linspace", "argmax", "argmin",
     "upsample_nearest1d", "upsample_nearest2d", "upsample_nearest3d", "_upsample_nearest_exact2d",
@@ -39,6 +39,7 @@ ELEMENTWISE_OPS = {
     "mish", "_safe_softmax", "logsumexp", "cumsum", "cumprod", "addcmul", "lerp", "linalg_vector_norm",
     "norm", "upsample_bilinear2d", "upsample_bicubic2d", "_upsample_bicubic2d_aa", "adaptive_avg_pool2d", "avg_pool2d",
     "max_pool2d", "grid_sampler", "grid_sampler_2d", "native_layer_norm", "native_group_norm",
+    "sign", "ceil",  # DeBERTa's log-bucketed relative distances
 }
 
 
