@@ -241,6 +241,11 @@ def test_modernbert_alternates_global_and_local_layers():
     assert not blocks[0].attn_norm and all(b.attn_norm for b in blocks[1:])  # the first layer reads the embedding norm
     ffn = blocks[0].ffn
     assert (ffn.gated, ffn.bias, blocks[0].attention.qkv_bias) == (True, False, False)
+    from tfcli.analysis.classify import classify
+
+    cls = classify(build_model(c))
+    assert cls.kind == "encoder-only"
+    assert cls.stacks[0].describe() == "layers: 22 × bidirectional self-attention (14 local, ±64 tokens)"
 
 
 def test_modernbert_local_layers_see_a_band():
@@ -305,6 +310,9 @@ def test_deberta_relative_terms_are_counted():
     plain = 12 * (2 * T * T * d)
     assert b.macs["attn_scores"] == plain + 12 * 2 * T * P * d  # c2p + p2c
     assert b.macs["attn_proj"] == 12 * (4 * T * d * d + 2 * P * d * d)  # Wq, Wk over the relative rows
+    from tfcli.analysis.structure import read_structure
+
+    assert read_structure(build_model(c)).positions == ["relative, disentangled (512 rows)"]
 
 
 def test_deberta_forward_and_refusals():

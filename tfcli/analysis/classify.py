@@ -15,12 +15,16 @@ class StackFact:
     layers: int
     attention: list[str]  # kinds in one block, e.g. ["causal", "cross"]
     windowed_layers: int = 0
+    local_layers: int = 0  # layers attending within a band of neighbours (ModernBERT's local layers)
+    local_window: int = 0
 
     def describe(self) -> str:
         kinds = " + ".join(
             "cross-attention" if k == "cross" else f"{k} self-attention" for k in self.attention
         )
         win = f" ({self.windowed_layers} windowed)" if self.windowed_layers else ""
+        if self.local_layers:
+            win += f" ({self.local_layers} local, ±{self.local_window // 2} tokens)"
         return f"{self.path}: {self.layers} × {kinds}{win}"
 
 
@@ -66,7 +70,9 @@ def stack_facts(model) -> list[StackFact]:
             1 for block in module
             if any(isinstance(m, Attention) and m.window for m in block.modules())
         )
-        facts.append(StackFact(path, len(module), kinds, windowed))
+        local = [m.local_window for block in module for m in block.modules()
+                 if isinstance(m, Attention) and getattr(m, "local_window", 0)]
+        facts.append(StackFact(path, len(module), kinds, windowed, len(local), max(local, default=0)))
     return _merge_indexed(facts)
 
 
@@ -81,7 +87,8 @@ def _merge_indexed(facts: list[StackFact]) -> list[StackFact]:
             m = merged[key]
             m.path, m.layers, m.windowed_layers = pattern, m.layers + f.layers, m.windowed_layers + f.windowed_layers
         else:
-            merged[key] = StackFact(f.path, f.layers, list(f.attention), f.windowed_layers)
+            merged[key] = StackFact(f.path, f.layers, list(f.attention), f.windowed_layers, f.local_layers,
+                                    f.local_window)
     return list(merged.values())
 
 

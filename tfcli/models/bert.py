@@ -14,6 +14,13 @@ from tfcli.presets.bert import BertConfig, DenseHeadSpec
 from tfcli.spec import ResolvedInput
 
 
+def classifier_from_spec(head):
+    """A classifier part → its module: a dense → act → out head, or one linear layer."""
+    if isinstance(head, DenseHeadSpec):
+        return DenseHead(head.d_model, head.n_out, head.activation)
+    return ClassifierHead(head.n_in, head.n_out)
+
+
 class BertModel(TfcliModel):
     def __init__(self, config: BertConfig):
         super().__init__()
@@ -38,10 +45,7 @@ class BertModel(TfcliModel):
             if use.name == "classifier":
                 head = use.part
                 self.classifier_reads = use.rows
-                if isinstance(head, DenseHeadSpec):
-                    self.classifier = DenseHead(head.d_model, head.n_out, head.activation)
-                else:
-                    self.classifier = ClassifierHead(head.n_in, head.n_out)
+                self.classifier = classifier_from_spec(head)
 
     def inputs_for(self, x: ResolvedInput, device):
         return {"input_ids": token_ids(x.batch, x.seq_len, self.config.vocab_size, device)}

@@ -7,11 +7,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from tfcli.blocks import Attention, Block, ClassifierHead, TokenEmbedding
-from tfcli.blocks.heads import DenseHead
+from tfcli.blocks import Attention, Block, TokenEmbedding
 from tfcli.blocks.norms import make_norm
 from tfcli.models.base import TfcliModel, token_ids
-from tfcli.presets.bert import DenseHeadSpec
+from tfcli.models.bert import classifier_from_spec
 from tfcli.presets.deberta_v2 import DebertaV2Config, DisentangledAttentionSpec
 from tfcli.spec import ResolvedInput
 
@@ -109,13 +108,7 @@ class DebertaV2Model(TfcliModel):
             block.attn = DisentangledAttention(stack.block.attention, c.position_buckets,
                                                c.max_relative_positions or c.max_positions)
             self.layers.append(block)
-        self.classifier = None
-        if "classifier" in layout:
-            head = layout["classifier"]
-            if isinstance(head, DenseHeadSpec):
-                self.classifier = DenseHead(head.d_model, head.n_out, head.activation)
-            else:
-                self.classifier = ClassifierHead(head.n_in, head.n_out)
+        self.classifier = classifier_from_spec(layout["classifier"]) if "classifier" in layout else None
 
     def inputs_for(self, x: ResolvedInput, device):
         return {"input_ids": token_ids(x.batch, x.seq_len, self.config.vocab_size, device)}
