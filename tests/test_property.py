@@ -125,6 +125,32 @@ STRATEGIES["siglip"] = st.fixed_dictionaries(dict(
         lambda t: dict(t, projection_size=t["d_model"])),
     vision=st.fixed_dictionaries(dict(VISION, ffn_dim=st.integers(4, 48), in_channels=st.just(3))),
 )).map(lambda f: dict(f, vision=dict(f["vision"], d_model=f["text"]["d_model"])))
+# issue 12's encoders: BERT's fields and each family's own heads and switches
+BERTLIKE = dict(TEXT, max_positions=st.integers(8, 32), num_labels=st.integers(1, 5))
+_heads = lambda *names: st.sampled_from(names)  # noqa: E731
+for _fam in ("roberta", "xlm-roberta"):
+    STRATEGIES[_fam] = st.fixed_dictionaries(dict(
+        BERTLIKE, type_vocab_size=st.integers(0, 2), position_offset=st.integers(0, 2), pooler=st.booleans(),
+        head=_heads("none", "masked-lm", "sequence-classification", "token-classification", "question-answering",
+                    "multiple-choice")))
+STRATEGIES["distilbert"] = st.fixed_dictionaries(dict(
+    BERTLIKE, head=_heads("none", "masked-lm", "sequence-classification", "token-classification",
+                          "question-answering", "multiple-choice")))
+STRATEGIES["electra"] = st.fixed_dictionaries(dict(
+    BERTLIKE, embed_dim=st.sampled_from([0, 8, 16]),
+    head=_heads("none", "pretraining", "masked-lm", "sequence-classification", "token-classification")))
+STRATEGIES["albert"] = st.fixed_dictionaries(dict(
+    BERTLIKE, embed_dim=st.sampled_from([0, 8, 16]), pooler=st.booleans(),
+    head=_heads("none", "pretraining", "masked-lm", "sequence-classification", "token-classification")))
+STRATEGIES["modernbert"] = st.fixed_dictionaries(dict(
+    TEXT, num_labels=st.integers(1, 5), global_every=st.integers(1, 3), local_window=st.sampled_from([2, 4, 8]),
+    decoder_bias=st.booleans(), pooling=st.sampled_from(["mean", "cls"]),
+    head=_heads("none", "masked-lm", "sequence-classification", "token-classification", "multiple-choice")))
+STRATEGIES["deberta-v2"] = st.fixed_dictionaries(dict(
+    BERTLIKE, type_vocab_size=st.integers(0, 2), position_buckets=st.sampled_from([0, 4, 8]),
+    c2p=st.booleans(), p2c=st.booleans(), share_att_key=st.booleans(), norm_rel_ebd=st.booleans(),
+    position_biased_input=st.booleans(),
+    head=_heads("none", "sequence-classification", "token-classification", "question-answering")))
 # the UNet's own property test (tests/test_diffusion.py) draws matching level layouts;
 # "sd" only wires a text encoder, a UNet and a VAE, each drawn on its own
 COVERED_ELSEWHERE = {"sd-unet", "sd"}

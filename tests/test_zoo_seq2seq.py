@@ -287,7 +287,6 @@ def test_flops_and_graph_take_audio_seconds(run_cli, tmp_path):
 
 
 def test_whisper_forward_runs():
-    import torch
 
     from tfcli.build import build_model
     from tfcli.spec import InputShape

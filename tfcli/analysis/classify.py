@@ -16,6 +16,8 @@ class StackFact:
     attention: list[str]  # kinds in one block, e.g. ["causal", "cross"]
     windowed_layers: int = 0
     sliding_layers: dict[int, int] = field(default_factory=dict)  # window → layers attending within it
+    local_layers: int = 0  # layers attending within a band of neighbours (ModernBERT's local layers)
+    local_window: int = 0
 
     def describe(self) -> str:
         kinds = " + ".join(
@@ -24,6 +26,8 @@ class StackFact:
         win = f" ({self.windowed_layers} windowed)" if self.windowed_layers else ""
         slide = "".join(f" (sliding window {w} on {n} of {self.layers} layers)"
                         for w, n in sorted(self.sliding_layers.items()))
+        if self.local_layers:
+            win += f" ({self.local_layers} local, ±{self.local_window // 2} tokens)"
         return f"{self.path}: {self.layers} × {kinds}{win}{slide}"
 
 
@@ -75,7 +79,9 @@ def stack_facts(model) -> list[StackFact]:
                        if isinstance(m, Attention) and getattr(m, "sliding_window", 0)}
             for w in windows:
                 sliding[w] = sliding.get(w, 0) + 1
-        facts.append(StackFact(path, len(module), kinds, windowed, sliding))
+        local = [m.local_window for block in module for m in block.modules()
+                 if isinstance(m, Attention) and getattr(m, "local_window", 0)]
+        facts.append(StackFact(path, len(module), kinds, windowed, sliding, len(local), max(local, default=0)))
     return _merge_indexed(facts)
 
 
@@ -92,7 +98,8 @@ def _merge_indexed(facts: list[StackFact]) -> list[StackFact]:
             for w, n in f.sliding_layers.items():
                 m.sliding_layers[w] = m.sliding_layers.get(w, 0) + n
         else:
-            merged[key] = StackFact(f.path, f.layers, list(f.attention), f.windowed_layers, dict(f.sliding_layers))
+            merged[key] = StackFact(f.path, f.layers, list(f.attention), f.windowed_layers, dict(f.sliding_layers),
+                                    f.local_layers, f.local_window)
     return list(merged.values())
 
 

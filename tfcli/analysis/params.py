@@ -54,16 +54,19 @@ def count_params(model) -> ParamReport:
     cats = module_categories(model)
     by_category = dict.fromkeys(CATEGORIES, 0)
     owner: dict[int, str] = {}
+    owner_module: dict[int, int] = {}
     tied: list[str] = []
     total = trainable = 0
     for mod_name, module in model.named_modules(remove_duplicate=False):
         for p_name, p in module.named_parameters(recurse=False):
             full = f"{mod_name}.{p_name}" if mod_name else p_name
             if id(p) in owner:
-                if owner[id(p)] != full and full not in tied:
+                # the same module reached again (a layer shared across depth) shares, it does not tie
+                if owner_module[id(p)] != id(module) and owner[id(p)] != full and full not in tied:
                     tied.append(f"{full} = {owner[id(p)]}")
                 continue
             owner[id(p)] = full
+            owner_module[id(p)] = id(module)
             n = p.numel()
             total += n
             trainable += n if p.requires_grad else 0

@@ -116,6 +116,8 @@ def position_kind(module) -> str | None:
         return f"learned absolute ({module.weight.shape[1]}×{module.weight.shape[2]} grid)"
     if name == "RandomFourierPositions":  # SAM's prompt and image coordinates
         return "random Fourier features"
+    if name == "RelativeTable":  # DeBERTa's relative distances, read by every layer's c2p / p2c terms
+        return f"relative, disentangled ({module.weight.shape[0]} rows)"
     return None
 
 

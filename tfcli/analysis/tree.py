@@ -13,6 +13,7 @@ class TreeNode:
     output_shape: list[int] | None = None
     repeat: int = 1
     tied: bool = False  # holds a weight owned elsewhere
+    shared: bool = False  # a repeat of ONE module run `repeat` times (ALBERT): its parameters count once
     children: list["TreeNode"] = field(default_factory=list)
 
     def to_dict(self) -> dict:
@@ -23,6 +24,7 @@ class TreeNode:
             "output_shape": self.output_shape,
             "repeat": self.repeat,
             "tied": self.tied,
+            "shared": self.shared,
             "children": [c.to_dict() for c in self.children],
         }
 
@@ -96,7 +98,8 @@ def build_tree(model, shapes: dict[str, list[int] | None]) -> TreeNode:
         children = []
         for name, child in module.named_children():
             if isinstance(child, nn.ModuleList):
-                children += [(f"{name}.{i}", c) for i, c in child.named_children()]
+                # every index, the same module at several included (a shared layer: named_children would hide it)
+                children += [(f"{name}.{i}", c) for i, c in child._modules.items()]
             else:
                 children.append((name, child))
         i = 0
@@ -122,6 +125,7 @@ def build_tree(model, shapes: dict[str, list[int] | None]) -> TreeNode:
                 last = children[j - 1][0]
                 sub.name = f"{name}–{last.rsplit('.', 1)[-1]}"
                 sub.repeat = j - i
+                sub.shared = all(children[k][1] is child for k in range(i, j))
                 sub.output_shape = shapes.get(f"{path}.{last}" if path else last, sub.output_shape)
             result.children.append(sub)
             i = j

@@ -40,6 +40,7 @@ class Attention(nn.Module):
         window: int = 0,
         pooling: bool = False,
         k_bias: bool | None = None,
+        local_window: int = 0,
     ):
         super().__init__()
         self.num_heads = num_heads
@@ -51,6 +52,7 @@ class Attention(nn.Module):
         self.window = window  # > 0: the block partitions tokens into windows of this side (SAM)
         self.pooling = pooling  # cross-attention from a learned probe that pools (SigLIP), not a decoder's
         self.q_bias = self.v_bias = None  # separate q and v biases when k has none (BEiT)
+        self.local_window = local_window  # > 0: each token sees ±local_window//2 tokens (ModernBERT)
         q_dim = self.num_heads * self.head_dim
         kv_out = self.num_kv_heads * self.head_dim
         if self.cross:
@@ -80,6 +82,7 @@ class Attention(nn.Module):
             spec.d_model, spec.num_heads, num_kv_heads=spec.num_kv_heads, head_dim=spec.head_dim,
             kv_dim=spec.kv_dim, causal=spec.causal, qkv_bias=spec.qkv_bias, out_bias=spec.out_bias,
             scale=spec.scale, window=spec.window, pooling=spec.pooling, k_bias=spec.k_bias,
+            local_window=spec.local_window,
         )
         m.sliding_window, m.softcap = spec.sliding_window, spec.softcap
         if spec.qk_norms is not None:
@@ -148,6 +151,9 @@ class Attention(nn.Module):
             q, k = apply_rotary(q, k, *rope)
         if callable(attn_bias):  # biases computed from the queries (SAM's relative positions)
             attn_bias = attn_bias(q)
+        if self.local_window and attn_bias is None:  # a band: |i - j| <= local_window // 2
+            i = torch.arange(T, device=x.device)
+            attn_bias = (i[:, None] - torch.arange(S, device=x.device)[None, :]).abs() <= self.local_window // 2
         is_causal = self.causal
         if attn_bias is not None and is_causal:
             # SDPA takes a mask or is_causal, not both: fold the causal mask into the bias

@@ -56,16 +56,16 @@ class Block(nn.Module):
             self.rel_pos = None
             return
 
-        def sublayer(norm_name: str, name: str, module: nn.Module) -> None:
+        def sublayer(norm_name: str, name: str, module: nn.Module, norm: bool = True) -> None:
             # registered in the order forward runs them, so the layer tree reads like the
             # block: norm → attention for pre-norm, attention → norm for post-norm
-            pair = [(norm_name, make_norm(spec.norm)), (name, module)]
+            pair = [(norm_name, make_norm(spec.norm) if norm else nn.Identity()), (name, module)]
             for attr, mod in pair if spec.pre_norm else reversed(pair):
                 setattr(self, attr, mod)
             if spec.pre_norm and spec.branch_post_norm:  # the sandwich's second norm
                 setattr(self, norm_name.replace("_norm", "_post_norm"), make_norm(spec.norm))
 
-        sublayer("attn_norm", "attn", attention_from(spec.attention))
+        sublayer("attn_norm", "attn", attention_from(spec.attention), spec.attn_norm)
         if spec.cross_attention is not None:
             sublayer("cross_norm", "cross_attn", Attention.from_spec(spec.cross_attention))
         else:
@@ -116,7 +116,10 @@ class Stack(nn.Module):
 
     def __init__(self, spec: StackSpec):
         super().__init__()
-        self.layers = nn.ModuleList(Block(block) for block in spec.blocks())
+        if spec.shared:  # one block run num_layers times (ALBERT): the list holds it at every index
+            self.layers = nn.ModuleList([Block(spec.block)] * spec.num_layers)
+        else:
+            self.layers = nn.ModuleList(Block(block) for block in spec.blocks())
         self.norm = make_norm(spec.block.norm) if spec.has_final_norm else None
 
     def forward(self, x, context=None, *, attn_bias=None, cross_bias=None, rope=None):

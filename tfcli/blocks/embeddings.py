@@ -13,6 +13,13 @@ class TokenEmbedding(nn.Embedding):
     category = "embeddings"
 
 
+class EmbeddingProjection(nn.Linear):
+    """Narrow embeddings projected up to the encoder's width (ALBERT's factorised embeddings,
+    ELECTRA-small's embeddings_project)."""
+
+    category = "embeddings"
+
+
 class LearnedPositions(nn.Module):
     """A learned absolute position table (BERT, GPT-2, BART, CLIP text).
 

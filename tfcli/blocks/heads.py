@@ -53,17 +53,37 @@ class MLMHead(nn.Module):
 
     category = "heads"
 
-    def __init__(self, d_model: int, vocab_size: int, activation: str = "gelu", eps: float = 1e-12):
+    def __init__(self, d_model: int, vocab_size: int, activation: str = "gelu", eps: float = 1e-12,
+                 embed_dim: int | None = None):
         super().__init__()
         from tfcli.blocks.mlp import activation_fn
 
-        self.dense = nn.Linear(d_model, d_model)
+        e = embed_dim or d_model  # ALBERT, ELECTRA's generator: back down to the embedding width
+        self.dense = nn.Linear(d_model, e)
         self.act = activation_fn(activation)
-        self.norm = nn.LayerNorm(d_model, eps=eps)
-        self.decoder = nn.Linear(d_model, vocab_size)
+        self.norm = nn.LayerNorm(e, eps=eps)
+        self.decoder = nn.Linear(e, vocab_size)
 
     def tie(self, embedding: nn.Embedding) -> None:
         self.decoder.weight = embedding.weight
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.decoder(self.norm(self.act(self.dense(x))))  # (B, T, vocab)
+
+
+class DenseHead(nn.Module):
+    """dense d→d, activation, then d→n_out: RoBERTa's / ELECTRA's classification head over
+    the first token, DistilBERT's pre_classifier + classifier, ELECTRA's discriminator."""
+
+    category = "heads"
+
+    def __init__(self, d_model: int, n_out: int, activation: str = "tanh"):
+        super().__init__()
+        from tfcli.blocks.mlp import activation_fn
+
+        self.dense = nn.Linear(d_model, d_model)
+        self.act = torch.tanh if activation == "tanh" else activation_fn(activation)
+        self.out = nn.Linear(d_model, n_out)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.out(self.act(self.dense(x)))

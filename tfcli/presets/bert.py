@@ -2,6 +2,7 @@
 heads transformers puts on it (the class a checkpoint's `architectures` names)."""
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 from tfcli.presets._text import check_attention, check_choices
 from tfcli.registry import Family, FamilyFacts, Modality, Preset, Text, register
@@ -23,93 +24,164 @@ HEADS = {
 
 @dataclass(frozen=True)
 class MLMHeadSpec(Part):
-    """dense d→d, activation, LayerNorm, then the vocabulary projection: tied to the token
-    table, with its own bias."""
+    """dense d→e, activation, LayerNorm over e, then the vocabulary projection e→vocab: tied
+    to the token table, with its own bias. e is the embedding width (BERT: d; ALBERT and the
+    ELECTRA generator project back down to their narrower embeddings)."""
 
     d_model: int
     vocab_size: int
     norm_eps: float = 1e-12
+    embed_dim: int = 0  # 0: d_model
+
+    @property
+    def width(self) -> int:
+        return self.embed_dim or self.d_model
 
     def num_params(self) -> int:
-        return self.d_model * self.d_model + self.d_model + 2 * self.d_model + self.vocab_size
+        e = self.width
+        return self.d_model * e + e + 2 * e + self.vocab_size
+
+    def add_macs(self, t, rows, context=None, times=1):
+        t.linear("heads", rows, self.d_model, self.width, times)
+        t.norm(rows * self.width, times)
+        t.linear("heads", rows, self.width, self.vocab_size, times)
+
+
+@dataclass(frozen=True)
+class DenseHeadSpec(Part):
+    """dense d→d, activation, then d→n_out: RoBERTa's and ELECTRA's classification heads
+    (tanh, gelu), DistilBERT's pre_classifier + classifier (relu), ELECTRA's discriminator."""
+
+    d_model: int
+    n_out: int
+    activation: str = "tanh"
+
+    def num_params(self) -> int:
+        return self.d_model * self.d_model + self.d_model + self.d_model * self.n_out + self.n_out
 
     def add_macs(self, t, rows, context=None, times=1):
         t.linear("heads", rows, self.d_model, self.d_model, times)
-        t.norm(rows * self.d_model, times)
-        t.linear("heads", rows, self.d_model, self.vocab_size, times)
+        t.linear("heads", rows, self.d_model, self.n_out, times)
+
+
+# heads whose classifier reads one vector per sequence (the pooled or the first state)
+SEQUENCE_HEADS = {"sequence-classification": None, "next-sentence": 2, "pretraining": 2, "multiple-choice": 1}
 
 
 @dataclass
 class BertConfig(ArchConfig):
+    """BERT and the encoders built like it (RoBERTa, DistilBERT, ELECTRA, ALBERT subclass it):
+    token + position (+ segment) tables, a LayerNorm, a post-norm bidirectional stack, the
+    pooler and the task head `head` names."""
+
     vocab_size: int = 30522
     d_model: int = 768
     num_layers: int = 12
     num_heads: int = 12
     ffn_dim: int = 3072
     max_positions: int = 512
-    type_vocab_size: int = 2  # segment A/B embeddings
+    type_vocab_size: int = 2  # segment A/B embeddings; 0: no segment table (DistilBERT)
     activation: str = "gelu"
     norm_eps: float = 1e-12
     pooler: bool = True  # dense + tanh over the final [CLS] state
     head: str = "none"  # a task head (see HEADS); "none" is transformers' BertModel
-    num_labels: int = 2  # classes of a classification head
+    num_labels: int = 2  # classes of a classification head (and QA's start/end outputs)
+    embed_dim: int = 0  # width of the embedding tables; 0: d_model (ALBERT, ELECTRA: narrower, projected up)
+    position_offset: int = 0  # rows before position 0 (RoBERTa: padding_idx + 1 = 2)
 
     learned_positions = True
+    zero_ok = ("embed_dim", "position_offset", "type_vocab_size")
+    # head → (transformers class suffix, whether that class keeps the pooler)
+    HEADS: ClassVar[dict[str, tuple[str, bool]]] = HEADS
+    # the activation of a dense → act → out classifier over the first state, for the heads
+    # whose class has no pooler (RoBERTa tanh, ELECTRA gelu, DistilBERT relu); "" = never
+    dense_head: ClassVar[str] = ""
+    mlm_activation: ClassVar[str] = ""  # "": the encoder's activation
+    shared_layers: ClassVar[bool] = False  # ALBERT: one layer's parameters at every depth
+    # outputs of the sequence-level heads (None: num_labels)
+    SEQUENCE_OUTPUTS: ClassVar[dict[str, int | None]] = SEQUENCE_HEADS
+
+    @property
+    def embed_width(self) -> int:
+        return self.embed_dim or self.d_model
 
     def check(self) -> None:
         check_attention(self.family, self.d_model, self.num_heads)
         check_choices(self.family, self.activation)
-        one_of(self.family, "head", self.head, tuple(HEADS))
+        one_of(self.family, "head", self.head, tuple(self.HEADS))
+        reads_pooled = [h for h, (_, pooled) in self.HEADS.items() if pooled and h in self.SEQUENCE_OUTPUTS]
         require(
-            self.pooler or self.head not in ("sequence-classification", "pretraining", "next-sentence", "multiple-choice"),
+            self.pooler or self.head not in reads_pooled,
             self.family, f"the '{self.head}' head reads the pooled [CLS] state: set pooler=true",
         )
+        require(self.pooler is False or self.HEADS["none"][1], self.family,
+                f"transformers' {self.family} has no pooler: set pooler=false")
+
+    def block(self):
+        return block_spec(self.d_model, self.num_heads, self.ffn_dim, activation=self.activation,
+                          norm_eps=self.norm_eps, pre_norm=False)
 
     def layout(self) -> Layout:
-        d = self.d_model
-        block = block_spec(d, self.num_heads, self.ffn_dim, activation=self.activation,
-                           norm_eps=self.norm_eps, pre_norm=False)
+        d, e = self.d_model, self.embed_width
         layout = (
             Layout()
-            .add("tokens", Table(self.vocab_size, d))
-            .add("positions", Table(self.max_positions, d))
-            .add("segments", Table(self.type_vocab_size, d))
-            .add("embed_norm", NormSpec("layer", d, self.norm_eps))
-            .add("encoder", StackSpec(block, self.num_layers))
+            .add("tokens", Table(self.vocab_size, e))
+            .add("positions", Table(self.max_positions + self.position_offset, e))
         )
+        if self.type_vocab_size:
+            layout.add("segments", Table(self.type_vocab_size, e))
+        layout.add("embed_norm", NormSpec("layer", e, self.norm_eps))
+        if e != d:  # factorised embeddings: projected up to the encoder's width
+            layout.add("embed_proj", Linear(e, d, category="embeddings"))
+        layout.add("encoder", StackSpec(self.block(), self.num_layers, shared=self.shared_layers))
+        self.add_heads(layout)
+        return layout
+
+    def add_heads(self, layout: Layout) -> None:
+        d = self.d_model
         if self.pooler:
             layout.add("pooler", Linear(d, d), rows="one")  # [CLS] only
         if self.head in ("masked-lm", "pretraining"):
-            layout.add("mlm_head", MLMHeadSpec(d, self.vocab_size, self.norm_eps))
-        labels = {"sequence-classification": self.num_labels, "next-sentence": 2, "pretraining": 2,
-                  "multiple-choice": 1}
-        if self.head in labels:  # reads the pooled [CLS]
-            layout.add("classifier", Linear(d, labels[self.head]), rows="one")
+            e = self.embed_width if self.embed_width != d else 0
+            layout.add("mlm_head", MLMHeadSpec(d, self.vocab_size, self.norm_eps, e))
+        if self.head in self.SEQUENCE_OUTPUTS:  # one vector per sequence
+            n = self.SEQUENCE_OUTPUTS[self.head] or self.num_labels
+            if self.HEADS[self.head][1]:  # the class keeps the pooler and classifies its output
+                layout.add("classifier", Linear(d, n), rows="one")
+            else:  # no pooler: a dense head over the first token's state
+                layout.add("classifier", DenseHeadSpec(d, n, self.dense_head), rows="one")
         if self.head in ("token-classification", "question-answering"):  # every token
-            out = self.num_labels if self.head == "token-classification" else 2  # start/end logits
-            layout.add("classifier", Linear(d, out))
-        return layout
+            layout.add("classifier", Linear(d, self.num_labels))  # QA: num_labels = 2 (start, end)
 
 
-def from_hf(f) -> ArchConfig:
-    f.expect("position_embedding_type", "absolute", "tfcli's BERT has learned absolute positions")
-    f.expect("add_cross_attention", False, "tfcli's BERT is an encoder")
-    f.expect("is_decoder", False, "tfcli's BERT is an encoder")
-    head = f.head_from_architecture("Bert", {suffix: h for h, (suffix, _) in HEADS.items()}, default="none")
-    return BertConfig(
+def bert_fields(f, cls: type[BertConfig], prefix: str, name: str, **fixed) -> BertConfig:
+    """The fields BERT-like config.json files share (BERT, RoBERTa, XLM-R, ELECTRA, ALBERT),
+    the head `architectures` names (`<prefix><suffix>`), and the family's own `fixed` values."""
+    f.expect("position_embedding_type", "absolute", f"tfcli's {name} has learned absolute positions")
+    f.expect("add_cross_attention", False, f"tfcli's {name} is an encoder")
+    f.expect("is_decoder", False, f"tfcli's {name} is an encoder")
+    heads = cls.HEADS
+    head = f.head_from_architecture(prefix, {suffix: h for h, (suffix, _) in heads.items()}, default="none")
+    values = dict(
         vocab_size=f.int("vocab_size", to="vocab_size"),
         d_model=f.int("hidden_size", to="d_model"),
         num_layers=f.int("num_hidden_layers", to="num_layers"),
         num_heads=f.int("num_attention_heads", to="num_heads"),
         ffn_dim=f.int("intermediate_size", to="ffn_dim"),
         max_positions=f.int("max_position_embeddings", 512, to="max_positions"),
-        type_vocab_size=f.int("type_vocab_size", 2, to="type_vocab_size"),
+        type_vocab_size=f.int("type_vocab_size", 2, to="type_vocab_size", zero_ok=True),
         activation=f.activation("hidden_act", "gelu"),
         norm_eps=f.float("layer_norm_eps", 1e-12),
-        pooler=HEADS[head][1],
+        pooler=heads[head][1],
         head=head,
         num_labels=f.num_labels(),
     )
+    values.update(fixed)
+    return cls(**values)
+
+
+def from_hf(f) -> ArchConfig:
+    return bert_fields(f, BertConfig, "Bert", "BERT")
 
 
 _REF = "transformers BertModel with pooler ({})"

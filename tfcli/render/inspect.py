@@ -50,11 +50,13 @@ def _label(node: TreeNode) -> str:
     params = ""
     if node.params or node.tied:
         params = human(node.params) if node.params else "0"
-        if node.repeat > 1:
+        if node.repeat > 1 and not node.shared:
             params = f"{params} × {node.repeat} = {human(node.params * node.repeat)}"
         if node.tied:
             params += " [magenta](tied)[/]"
     rep = f" [bold]× {node.repeat}[/]" if node.repeat > 1 else ""
+    if node.shared:  # one module run repeat times: its parameters once
+        rep = f" [bold]shared × {node.repeat}[/]"
     return (
         f"[bold]{node.name}[/]{rep} [dim]{node.type}[/]  [green]{params}[/]  "
         f"[blue]{shape_str(node.output_shape)}[/]"

@@ -133,6 +133,11 @@ class AttentionSpec(Part):
     rope_theta: float = 0.0  # > 0: this layer's own RoPE base (Gemma 3's local layers); 0: the model's
     pooling: bool = False  # a learned query reads the sequence to pool it (SigLIP's head): not a decoder
     k_bias: bool | None = None  # None: as qkv_bias; BEiT's and Whisper's q and v have biases, their k none
+    # > 0: bidirectional local attention, each token sees the tokens within ±local_window//2
+    # (ModernBERT's local layers, local_attention = 128). A band mask over the full score
+    # matrix, as SDPA computes it, so the scores are counted in full. Not Mistral's causal
+    # sliding_window (which looks back only); the two may be unified as one band at merge.
+    local_window: int = 0
 
     @property
     def kv_heads(self) -> int:
@@ -266,6 +271,7 @@ class BlockSpec(Part):
     parallel: bool = False  # attention and feed-forward read the same input, summed into one residual
     shared_norm: bool = False  # parallel branches read one norm (GPT-J, Phi, Falcon-7B) instead of two
     rel_pos: RelPosBias | None = None  # BEiT: each block's own relative-position bias table
+    attn_norm: bool = True  # False: the attention branch reads x un-normalised (ModernBERT's first layer)
 
     @property
     def d_model(self) -> int:
@@ -276,7 +282,8 @@ class BlockSpec(Part):
         if self.parallel and self.shared_norm:
             return 1
         branches = 3 if self.cross_attention is not None else 2
-        return branches * (2 if self.pre_norm and self.branch_post_norm else 1)
+        norms = branches * (2 if self.pre_norm and self.branch_post_norm else 1)
+        return norms - (0 if self.attn_norm else 1)  # ModernBERT's first layer: no attention norm
 
     def num_params(self) -> int:
         cross = self.cross_attention.num_params() if self.cross_attention is not None else 0
@@ -348,6 +355,8 @@ class StackSpec(Part):
     # one block per layer when they differ (Gemma 2's alternating sliding/global layers);
     # empty: num_layers × block. `block` is then the first layer's (its norm is the final one)
     layer_blocks: tuple[BlockSpec, ...] = ()
+    # ALBERT: one block's parameters serve every layer; counted once, its MACs once per use
+    shared: bool = False
 
     @property
     def has_final_norm(self) -> bool:
@@ -372,10 +381,14 @@ class StackSpec(Part):
 
     def num_params(self) -> int:
         final = self.block.norm.num_params() if self.has_final_norm else 0
+        if self.shared:  # ALBERT: one block's parameters serve every layer
+            return self.block.num_params() + final
         return sum(n * b.num_params() for b, n in self.block_counts()) + final
 
     def num_active_params(self) -> int:
         final = self.block.norm.num_params() if self.has_final_norm else 0
+        if self.shared:
+            return self.block.num_active_params() + final
         return sum(n * b.num_active_params() for b, n in self.block_counts()) + final
 
     def add_macs(self, t, rows, context=None, times=1):

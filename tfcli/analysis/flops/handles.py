@@ -41,6 +41,7 @@ ELEMENTWISE_OPS = {
     "norm", "upsample_bilinear2d", "upsample_bicubic2d", "_upsample_bicubic2d_aa", "adaptive_avg_pool2d", "avg_pool2d",
     "max_pool2d", "grid_sampler", "grid_sampler_2d", "native_layer_norm", "native_group_norm",
     "index_add", "index_add_",  # mixture of experts: summing each token's weighted expert outputs
+    "sign", "ceil",  # DeBERTa's log-bucketed relative distances
 }
 
 
