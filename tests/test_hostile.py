@@ -290,7 +290,9 @@ VALUES = st.one_of(
 )
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+# 30 examples in CI; benchmarks/hostile_property.py runs many more (TFCLI_HOSTILE_EXAMPLES)
+@settings(max_examples=int(os.environ.get("TFCLI_HOSTILE_EXAMPLES", "30")), deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(name=st.sampled_from(CHEAP), key=st.sampled_from(["num_layers", "d_model", "num_heads", "ffn_dim",
                                                           "vocab_size", "norm_eps", "activation", "max_positions",
                                                           "patch_size", "image_size", "bogus", "text.num_layers"]),

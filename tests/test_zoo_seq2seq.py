@@ -309,3 +309,15 @@ def test_past_the_stored_table_is_said(run_cli):
     from tfcli.spec import InputShape
 
     assert presets()["pegasus-xsum"].config().resolve_input(InputShape(seq_len=512)).notes == []
+
+
+def test_complexity_sweeps_audio_seconds():
+    """Whisper reads audio, so complexity sweeps seconds (50 encoder tokens each), not --seq-len."""
+    from tfcli.analysis.complexity import complexity_report
+    from tfcli.catalog import resolve
+
+    r = complexity_report(resolve("whisper-tiny"), None, None)
+    assert r.mode == "audio" and [p.x for p in r.points][:3] == [1, 2, 4]
+    assert [p.tokens for p in r.points][:3] == [50, 100, 200]
+    assert r.points[0].scores < r.points[-1].scores
+    assert r.to_dict()["points"][0]["audio_seconds"] == 1

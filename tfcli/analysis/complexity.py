@@ -92,7 +92,7 @@ class ComplexityReport:
             "crossover_image_size": self.crossover.image_size,
             "points": [
                 {
-                    ("image_size" if self.mode == "image" else "seq_len"): p.x,
+                    {"image": "image_size", "audio": "audio_seconds"}.get(self.mode, "seq_len"): p.x,
                     "tokens": p.tokens,
                     "macs": {"attn_scores": p.scores, "attn_proj": p.proj, "feed_forward": p.ffn,
                              "other": p.other, "total": p.total},
@@ -169,9 +169,12 @@ def _model_subject(spec: ResolvedSpec, batch: int, notes: list[str]) -> _Subject
     many target tokens as source tokens)."""
     config = spec.config
     layout = config.layout()
-    mode = "image" if config.default_input().image_size else "tokens"
+    default = config.default_input()
+    mode = "image" if default.image_size else "audio" if default.audio_seconds else "tokens"
 
     def shape(x: int) -> InputShape:
+        if mode == "audio":  # seconds of audio: the encoder's tokens grow with them (Whisper: 50 a second)
+            return InputShape(batch=batch, audio_seconds=x)
         return InputShape(batch=batch, image_size=x) if mode == "image" else InputShape(batch=batch, seq_len=x)
 
     return _Subject(spec.name, config.family, "analytic", mode, config.num_params(), layout.generates(),
@@ -202,11 +205,11 @@ def complexity_report(
 
     from tfcli.errors import TfcliError
 
-    step = 1 if mode == "tokens" else spec.config.image_step()
+    step = spec.config.image_step() if mode == "image" else 1
     search = evaluate if step == 1 else (lambda k: evaluate(k * step))  # image sides: whole patches
-    hi = (1 << 24) if mode == "tokens" else max(1, (1 << 15) // step)
+    hi = {"tokens": 1 << 24, "audio": 3600}.get(mode) or max(1, (1 << 15) // step)
     if xs is None:
-        first = 128 if mode == "tokens" else (spec.config.default_input().image_size)
+        first = {"tokens": 128, "audio": 1}.get(mode) or spec.config.default_input().image_size
         cross_guess = None
         if method == "analytic":  # cheap: find the crossover first so the sweep reaches past it
             try:
@@ -214,7 +217,8 @@ def complexity_report(
             except TfcliError:
                 cross_guess = None
         cross_guess = cross_guess * step if cross_guess else None
-        stop = max_x or max(8192 if mode == "tokens" else 8 * first, _next_pow2(2 * (cross_guess or 0)))
+        floor = {"tokens": 8192, "audio": 32}.get(mode) or 8 * first
+        stop = max_x or max(floor, _next_pow2(2 * (cross_guess or 0)))
         stop = min(stop, 1 << 20)
         xs = _sweep(first, stop) or [stop]
     points = [_point(x, evaluate(x), batch, nbytes, causal_half) for x in xs]
@@ -230,13 +234,22 @@ def complexity_report(
     if mode == "image":
         side = cross * step if cross else None
         result = Crossover(tokens=evaluate(side).tokens if side else None, image_size=side)
+    elif mode == "audio":
+        result = Crossover(tokens=evaluate(cross).tokens if cross else None)
+        if cross:
+            notes.append(f"crossover at {cross} s of audio ({result.tokens} encoder tokens)")
     else:
         result = Crossover(tokens=cross, exact=exact_root(evaluate, causal_half) if method == "analytic" else None)
 
     if subject.shape is not None:  # what the family says about the longest input (its position table)
         notes.extend(spec.config.resolve_input(subject.shape(max(xs))).notes)
     if mode == "image":
-        notes.append("tokens grow with the square of the image side, attention scores with its fourth power")
+        last = points[-1] if points else None
+        if last is not None and last.windowed and last.windowed == last.scores:  # every score inside windows (Swin)
+            notes.append("tokens grow with the square of the image side, and so do the attention scores: "
+                         "every layer attends within fixed windows")
+        else:
+            notes.append("tokens grow with the square of the image side, attention scores with its fourth power")
     return ComplexityReport(
         name=subject.name, family=subject.family, mode=mode, method=method, batch=batch, dtype=dtype,
         causal_half=causal_half, params=subject.params, points=points, crossover=result,

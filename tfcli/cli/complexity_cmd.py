@@ -77,6 +77,8 @@ def complexity(
             raise UsageError("--d-model/--heads/--ffn describe a bare block; leave them out when naming a model")
         spec = resolve(model, set_)
         is_image = spec.config.default_input().image_size is not None
+        if spec.config.default_input().audio_seconds is not None and (lengths or sides):
+            raise UsageError(f"{spec.name} reads audio: the sweep doubles from 1 s; --max N sets the last second")
         if is_image and lengths:
             raise UsageError(f"{spec.name} is a vision model: sweep --image-size, not --seq-len")
         if not is_image and sides:

@@ -23,7 +23,7 @@ TERMINAL = {"scores": ("█", "red"), "proj": ("▓", "dark_orange"), "ffn": ("�
 
 
 def _x_label(r: ComplexityReport) -> str:
-    return "image side" if r.mode == "image" else "seq len"
+    return {"image": "image side", "audio": "audio s"}.get(r.mode, "seq len")
 
 
 def render_complexity(r: ComplexityReport, console) -> None:
@@ -155,7 +155,7 @@ def _layout(r: ComplexityReport, width: int = 760, height: int = 460):
         x = px(cross)
         lines.append(([(x, top), (x, height - bottom)], "#555555", 1, True))
         texts.append((x + 4, top + 12, f"crossover {cross}", "start", "#555555"))
-    axis = "image side (pixels)" if r.mode == "image" else "sequence length (tokens)"
+    axis = {"image": "image side (pixels)", "audio": "audio (seconds)"}.get(r.mode, "sequence length (tokens)")
     texts.append(((left + width - right) / 2, height - 20, axis, "middle", "#000000"))
     texts.append((left, top - 16, f"{r.name}: MACs per forward pass (log-log)", "start", "#000000"))
     return width, height, lines, texts
