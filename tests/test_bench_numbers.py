@@ -38,16 +38,15 @@ def test_every_family_counts_a_true_unit(name):
     """Text: batch × tokens (encoder + decoder ones for encoder-decoders); anything that
     takes images (ViT, DINOv2, CLIP, SAM, the VAE, the UNet's latents, SD): one per sample."""
     model = meta(name)
-    shape = InputShape(batch=3)
-    count = count_items(model.example_inputs(shape, "meta"))
+    x = model.config.resolve_input(InputShape(batch=3))
+    count = count_items(model.example_inputs(x, "meta"), x)
     if FAMILIES[model.config.family].modality == "text":
         seq = model.config.default_input().seq_len or 128
         sides = 2 if hasattr(model.config, "num_decoder_layers") else 1
         assert (count.unit, count.items) == ("tokens", 3 * seq * sides)
     elif FAMILIES[model.config.family].modality == "audio":
-        # Whisper: only its decoder takes token ids (the encoder reads log-mel frames), so
-        # bench counts those; audio seconds per second would be the truer unit (bench's to add)
-        assert (count.unit, count.items) == ("tokens", 3 * model.config.default_input().tgt_len)
+        # Whisper: seconds of audio (30 each), not the decoder's token ids riding along
+        assert (count.unit, count.items) == ("audio_seconds", 3 * 30)
     else:
         assert (count.unit, count.items) == ("images", 3)
 

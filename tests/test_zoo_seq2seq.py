@@ -321,3 +321,17 @@ def test_complexity_sweeps_audio_seconds():
     assert [p.tokens for p in r.points][:3] == [50, 100, 200]
     assert r.points[0].scores < r.points[-1].scores
     assert r.to_dict()["points"][0]["audio_seconds"] == 1
+
+
+def test_bench_counts_audio_seconds(run_cli):
+    """Whisper's throughput is seconds of audio per second, its length column the audio's."""
+    import json
+
+    tiny = ["--set", "d_model=16", "--set", "num_heads=2", "--set", "ffn_dim=32", "--set", "num_layers=1",
+            "--set", "num_decoder_layers=1", "--set", "vocab_size=50", "--set", "num_mel_bins=4"]
+    code, out, err = run_cli("bench", "whisper-tiny", *tiny, "--audio-seconds", "2", "--tgt-len", "8",
+                             "--iters", "2", "--warmup", "1", "--min-time", "0", "--json")
+    assert code == 0, err
+    (p,) = json.loads(out)["results"][0]["points"]
+    assert (p["audio_seconds"], p["items"], p["unit"]) == (2.0, 2.0, "audio_seconds")
+    assert p["audio_seconds_per_s"] > 0

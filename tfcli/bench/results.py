@@ -18,7 +18,7 @@ class Point:
     status: str = "ok"  # ok | oom | skipped
     stats: Stats | None = None
     items: int = 0  # per pass, in `unit` (tfcli.bench.throughput.count_items)
-    unit: str = "tokens"  # tokens | images | samples
+    unit: str = "tokens"  # tokens | images | audio_seconds | samples
     throughput: float | None = None  # items per second at the median
     flops: int | None = None
     tflops: float | None = None  # achieved, at the median
@@ -28,9 +28,12 @@ class Point:
     estimate: int | None = None
     backends: list[str] = field(default_factory=list)
     message: str = ""
+    audio_seconds: float | None = None  # audio models: the encoder's input, in seconds
 
     @property
     def length(self) -> int | None:
+        if self.seq_len is None and self.audio_seconds is not None:
+            return self.audio_seconds
         return self.seq_len if self.seq_len is not None else self.image_size
 
     def to_dict(self) -> dict:

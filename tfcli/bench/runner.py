@@ -99,9 +99,10 @@ def _bench(spec, shapes: list, opts: BenchOptions, on_point: Callable[[Point], N
             on_point(point)
 
     for shape, est, fit in zip(shapes, estimates, fits):
-        point = Point(shape.batch, shape.seq_len, shape.tgt_len, shape.image_size, estimate=est.total)
+        point = Point(shape.batch, shape.seq_len, shape.tgt_len, shape.image_size, estimate=est.total,
+                      audio_seconds=shape.audio_seconds)
         meta_inputs = cast_inputs(meta_model.example_inputs(shape, "meta"), opts.dtype)
-        count = count_items(meta_inputs)
+        count = count_items(meta_inputs, shape)
         point.items, point.unit = count.items, count.unit
         for note in (*shape.notes, count.note):
             if note and note not in result.notes:

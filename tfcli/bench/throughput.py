@@ -13,13 +13,19 @@ from dataclasses import dataclass
 @dataclass
 class ItemCount:
     items: int  # per pass
-    unit: str  # "tokens" | "images" | "samples"
+    unit: str  # "tokens" | "images" | "audio_seconds" | "samples"
     note: str | None = None  # what is and is not counted, when the table cannot say it
 
 
-def count_items(inputs: dict) -> ItemCount:
-    """Items per pass of forward(**inputs); shapes only, so meta tensors do."""
+def count_items(inputs: dict, x=None) -> ItemCount:
+    """Items per pass of forward(**inputs); shapes only, so meta tensors do. Audio is
+    counted in seconds, from the resolved input `x` (what a spectrogram's frames stand for)."""
     import torch
+
+    if x is not None and getattr(x, "audio_seconds", None):
+        return ItemCount(x.batch * x.audio_seconds, "audio_seconds",
+                         "audio seconds/s: seconds of audio transcribed per second (a real-time factor); "
+                         "the decoder's tokens ride along uncounted")
 
     tensors = {k: v for k, v in inputs.items() if torch.is_tensor(v)}
     images = [k for k, v in tensors.items() if v.is_floating_point() and v.dim() == 4]

@@ -25,6 +25,7 @@ def bench(
     seq_len: list[str] = o.SEQ_LENS,
     tgt_len: int = o.TGT_LEN,
     image_size: int = o.IMAGE_SIZE,
+    audio_seconds: float = o.AUDIO_SECONDS,
     warmup: int = typer.Option(3, "--warmup", help="Untimed passes first (the first also compiles)."),
     iters: int = typer.Option(None, "--iters", help="Timed passes (default: as many as fill --min-time)."),
     min_time: float = typer.Option(1.0, "--min-time", help="Seconds of timed passes per length (at least 10 passes)."),
@@ -75,7 +76,7 @@ def bench(
         if not json_:
             err.print(f"[dim]no model named; benchmarking {DEFAULT_MODEL}[/]")
     specs = [resolve(name, set_) for name in names]
-    runs = [(spec, _inputs(spec, batch, lengths, tgt_len, image_size)) for spec in specs]  # all checked first
+    runs = [(spec, _inputs(spec, batch, lengths, tgt_len, image_size, audio_seconds)) for spec in specs]  # all checked first
 
     results: list[b.BenchResult] = []
     interrupted = False
@@ -130,11 +131,12 @@ def bench(
         raise ResourceError("every run ran out of memory; try a smaller --batch or --seq-len")
 
 
-def _inputs(spec, batch, lengths, tgt_len, image_size):
+def _inputs(spec, batch, lengths, tgt_len, image_size, audio_seconds=None):
     """One resolved input per length (checked against what the model reads), made here once."""
     from tfcli.analysis.inputs import resolve_input
 
-    return [resolve_input(spec, o.input_shape(batch, n, tgt_len, image_size)) for n in lengths]
+    return [resolve_input(spec, o.input_shape(batch, n, tgt_len, image_size, audio_seconds=audio_seconds))
+            for n in lengths]
 
 
 def _on_sigterm_interrupt():

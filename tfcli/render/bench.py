@@ -41,6 +41,8 @@ def settings_grid(r: BenchResult) -> Table:
 
 
 def _length(p: Point) -> str:
+    if p.audio_seconds is not None and p.seq_len is None:
+        return f"{p.audio_seconds:g} s→{p.tgt_len}"
     if p.image_size is not None and p.seq_len is None:
         return f"{p.image_size}px"
     if p.tgt_len is not None and p.tgt_len != p.seq_len:
@@ -61,7 +63,7 @@ def results_table(results: list[BenchResult]) -> Table:
     t.add_column("batch", justify="right")
     for col in ("median", "p10", "p90", "min"):
         t.add_column(col, justify="right", style="bold" if col == "median" else None)
-    t.add_column(f"{unit}/s" if unit else "throughput", justify="right")
+    t.add_column(f"{unit.replace('_', ' ')}/s" if unit else "throughput", justify="right")
     t.add_column("TFLOP/s", justify="right")
     if any(r.settings.peak_tflops for r in results):
         t.add_column("% peak", justify="right")
@@ -81,7 +83,7 @@ def results_table(results: list[BenchResult]) -> Table:
                 t.add_row(*row)
                 continue
             s = p.stats
-            row += [ms(s.median), ms(s.p10), ms(s.p90), ms(s.min), rate(p.throughput) + ("" if unit else f" {p.unit}/s")]
+            row += [ms(s.median), ms(s.p10), ms(s.p90), ms(s.min), rate(p.throughput) + ("" if unit else f" {p.unit.replace('_', ' ')}/s")]
             row.append(f"{p.tflops:.3g}" if p.tflops is not None else "-")
             if any(x.settings.peak_tflops for x in results):
                 row.append(f"{100 * p.peak_fraction:.1f}%" if p.peak_fraction is not None else "-")
