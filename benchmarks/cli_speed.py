@@ -1,7 +1,8 @@
 """Wall time and peak memory of the commands that must be fast (no-model commands, meta-device inspect).
 
-Each command runs 5 times in a fresh process; prints the median wall time and the peak
-resident memory of the slowest run. Usage: python benchmarks/cli_speed.py
+Each command runs 5 times in a fresh process; prints the median wall time, the ratio to
+`python -c "import torch"` (the floor of any torch command, measured the same way) and the
+peak resident memory of the slowest run. Usage: python benchmarks/cli_speed.py
 """
 
 import os
@@ -19,14 +20,18 @@ COMMANDS = [
     ["inspect", "sam-h"],
     ["inspect", "sd15"],
     ["inspect", "vit-b16"],
+    ["inspect", "mixtral-8x7b"],
+    ["inspect", "deepseek-v3"],
 ]
+IMPORT_TORCH = ["-c", "import torch"]
 
 
 def run(args: list[str]) -> tuple[float, float]:
     """Wall seconds and this child's own peak resident memory in MiB (os.wait4's rusage)."""
     start = time.perf_counter()
     child = subprocess.Popen(
-        [sys.executable, "-m", "tfcli", *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        [sys.executable, *(args if args == IMPORT_TORCH else ["-m", "tfcli", *args])],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     _, status, usage = os.wait4(child.pid, 0)
     wall = time.perf_counter() - start
@@ -36,12 +41,15 @@ def run(args: list[str]) -> tuple[float, float]:
 
 
 def main() -> None:
-    print(f"{'command':32} {'median s':>9} {'peak RSS MiB':>13}")
+    floor = statistics.median(run(IMPORT_TORCH)[0] for _ in range(5))
+    print(f"{'command':32} {'median s':>9} {'× import torch':>15} {'peak RSS MiB':>13}")
+    label = 'python -c "import torch"'
+    print(f"{label:32} {floor:9.2f} {1.0:15.2f}")
     for args in COMMANDS:
         runs = [run(args) for _ in range(5)]
         median = statistics.median(w for w, _ in runs)
         peak = max(m for _, m in runs)
-        print(f"{'tfcli ' + ' '.join(args):32} {median:9.2f} {peak:13.0f}")
+        print(f"{'tfcli ' + ' '.join(args):32} {median:9.2f} {median / floor:15.2f} {peak:13.0f}")
 
 
 if __name__ == "__main__":
