@@ -187,8 +187,10 @@ def test_phi3_is_the_llama_layout_under_its_own_name(run_cli, capsys):
     longrope = _load("phi-3-mini-4k.json", max_position_embeddings=131072,
                      rope_scaling={"type": "longrope", "long_factor": [1.0] * 48, "short_factor": [1.0] * 48})
     err = capsys.readouterr().err
-    assert "rope_scaling type 'longrope'" in err and "parameters and MACs unaffected" in err
+    assert "'longrope' RoPE scaling changes the rotation angles only" in err and "parameters and MACs unaffected" in err
     assert longrope.num_params() == 3_821_079_552
+    with pytest.raises(SpecError, match="field 'rope_scaling' has rope_type 'wavy'"):  # every family: one rule
+        _load("phi-3-mini-4k.json", rope_scaling={"type": "wavy"})
     with pytest.raises(SpecError, match="'attention_bias' = True is not modelled"):
         _load("phi-3-mini-4k.json", attention_bias=True)
 

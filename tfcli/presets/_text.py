@@ -161,9 +161,28 @@ def rope_parameter(f, key: str, legacy: str, default: float, *, to: str | None =
     return f.float(legacy, default, to=to)
 
 
-def note_rope_scaling(f) -> None:
-    rope = f.data.get("rope_scaling") or f.data.get("rope_parameters") or {}
-    kind = rope.get("rope_type", rope.get("type")) if isinstance(rope, dict) else None
-    if kind not in (None, "default"):
-        f.notes.append(f"rope_scaling type {kind!r}: changes how positions are rotated, not the shapes "
-                       "(parameters and MACs unaffected)")
+def rope_theta(f, default: float = 10000.0) -> float:
+    """The RoPE base: transformers 5's rope_parameters.rope_theta, else the 4.x field."""
+    return rope_parameter(f, "rope_theta", "rope_theta", default)
+
+
+# rope_scaling / rope_parameters types transformers knows: they change which angles RoPE
+# uses (longer contexts), never a shape or a MAC
+ROPE_TYPES = ("default", "linear", "dynamic", "yarn", "longrope", "llama3", "su", "ntk")
+
+
+def rope_scaling_note(f) -> None:
+    """Note a known rope_scaling (behaviour only); refuse a type tfcli does not know."""
+    for field in ("rope_scaling", "rope_parameters"):
+        rope = f.data.get(field)
+        if not isinstance(rope, dict):
+            continue
+        # Gemma 3 keeps one set per layer type: {"full_attention": {...}, "sliding_attention": {...}}
+        for params in [v for v in rope.values() if isinstance(v, dict)] or [rope]:
+            kind = params.get("rope_type", params.get("type", "default"))
+            if kind not in ROPE_TYPES:
+                raise f.fail(field, f"has rope_type '{kind}', which tfcli does not know; known: {', '.join(ROPE_TYPES)}")
+            if kind != "default":
+                f.note(field, f"'{kind}' RoPE scaling changes the rotation angles only (parameters and MACs unaffected)")
+                break
+

@@ -7,7 +7,7 @@ import math
 from dataclasses import dataclass
 
 from tfcli.presets._text import (
-    AlibiSpec, check_attention, check_choices, check_rope, decoder_lm, note_rope_scaling, rope_parameter, rotary,
+    AlibiSpec, check_attention, check_choices, check_rope, decoder_lm, rope_scaling_note, rope_theta, rotary,
 )
 from tfcli.registry import Family, FamilyFacts, Modality, Preset, Text, register
 from tfcli.spec import ArchConfig, Layout, block_spec, require
@@ -59,7 +59,7 @@ class FalconConfig(ArchConfig):
 def from_hf(f) -> ArchConfig:
     f.architecture_is("FalconForCausalLM")
     f.expect("apply_residual_connection_post_layernorm", False, "tfcli's Falcon adds the block input to the residual")
-    note_rope_scaling(f)
+    rope_scaling_note(f)
     d, heads = f.int("hidden_size", to="d_model"), f.int("num_attention_heads", to="num_heads")
     new_arch = f.bool("new_decoder_architecture", False)
     parallel = f.bool("parallel_attn", True)
@@ -80,7 +80,7 @@ def from_hf(f) -> ArchConfig:
         max_positions=f.int("max_position_embeddings", 2048, to="max_positions"),
         activation=f.activation("activation", "gelu"),
         norm_eps=f.float("layer_norm_epsilon", 1e-5),
-        rope_theta=rope_parameter(f, "rope_theta", "rope_theta", 10000.0),
+        rope_theta=rope_theta(f),
         parallel=parallel,
         shared_norm=parallel and norms == 1,
         bias=f.bool("bias", False),

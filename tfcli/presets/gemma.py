@@ -4,8 +4,8 @@ embeddings scaled by sqrt(d_model), RMSNorms applied as (1 + w), and the LM head
 import math
 from dataclasses import dataclass, replace
 
-from tfcli.presets._text import RotarySpec, decoder_lm
-from tfcli.presets.llama import LlamaConfig, rope_scaling_note, rope_theta
+from tfcli.presets._text import RotarySpec, decoder_lm, rope_scaling_note, rope_theta
+from tfcli.presets.llama import LlamaConfig
 from tfcli.registry import Family, FamilyFacts, Modality, Preset, Text, register
 from tfcli.spec import ArchConfig, BlockSpec, Layout
 

@@ -5,7 +5,7 @@ everywhere, and an untied output matrix (`embed_out`)."""
 from dataclasses import dataclass
 
 from tfcli.presets._text import (
-    check_attention, check_choices, check_rotary, decoder_lm, note_rope_scaling, rope_parameter, rotary,
+    check_attention, check_choices, check_rotary, decoder_lm, rope_parameter, rope_scaling_note, rotary,
 )
 from tfcli.registry import Family, FamilyFacts, Modality, Preset, Text, register
 from tfcli.spec import ArchConfig, Layout, block_spec
@@ -46,7 +46,7 @@ class GPTNeoXConfig(ArchConfig):
 
 def from_hf(f) -> ArchConfig:
     f.architecture_is("GPTNeoXForCausalLM")
-    note_rope_scaling(f)
+    rope_scaling_note(f)
     d, heads = f.int("hidden_size", to="d_model"), f.int("num_attention_heads", to="num_heads")
     return GPTNeoXConfig(
         vocab_size=f.int("vocab_size", to="vocab_size"),

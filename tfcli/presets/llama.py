@@ -3,7 +3,9 @@
 from dataclasses import dataclass
 from typing import ClassVar
 
-from tfcli.presets._text import RotarySpec, check_attention, check_choices, check_rope, decoder_lm
+from tfcli.presets._text import (  # noqa: F401 - rope_theta, rope_scaling_note: what the Llama-like records read
+    RotarySpec, check_attention, check_choices, check_rope, decoder_lm, rope_scaling_note, rope_theta,
+)
 from tfcli.registry import Family, FamilyFacts, Modality, Preset, Text, register
 from tfcli.spec import ArchConfig, BlockSpec, Layout, StackSpec, block_spec
 
@@ -53,33 +55,6 @@ class LlamaConfig(ArchConfig):
     def layout(self) -> Layout:
         return decoder_lm(self.vocab_size, self.stack(), self.num_layers, tied=self.tie_embeddings,
                           positions=RotarySpec(self.head_size, self.rope_theta))
-
-
-def rope_theta(f, default: float = 10000.0) -> float:
-    rope = f.data.get("rope_parameters") or {}  # transformers 5 moves rope_theta here
-    theta = rope.get("rope_theta") if isinstance(rope, dict) else None
-    return float(theta) if theta else f.float("rope_theta", default)
-
-
-# rope_scaling / rope_parameters types transformers knows: they change which angles RoPE
-# uses (longer contexts), never a shape or a MAC
-ROPE_TYPES = ("default", "linear", "dynamic", "yarn", "longrope", "llama3", "su", "ntk")
-
-
-def rope_scaling_note(f) -> None:
-    """Note a known rope_scaling (behaviour only); refuse a type tfcli does not know."""
-    for field in ("rope_scaling", "rope_parameters"):
-        rope = f.data.get(field)
-        if not isinstance(rope, dict):
-            continue
-        # Gemma 3 keeps one set per layer type: {"full_attention": {...}, "sliding_attention": {...}}
-        for params in [v for v in rope.values() if isinstance(v, dict)] or [rope]:
-            kind = params.get("rope_type", params.get("type", "default"))
-            if kind not in ROPE_TYPES:
-                raise f.fail(field, f"has rope_type '{kind}', which tfcli does not know; known: {', '.join(ROPE_TYPES)}")
-            if kind != "default":
-                f.note(field, f"'{kind}' RoPE scaling changes the rotation angles only (parameters and MACs unaffected)")
-                break
 
 
 def head_dim(f, d: int, heads: int) -> int | None:

@@ -3,7 +3,8 @@ last `sliding_window` tokens, so score cost and KV cache stop growing with the s
 
 from dataclasses import dataclass, replace
 
-from tfcli.presets.llama import LlamaConfig, head_dim, rope_scaling_note, rope_theta
+from tfcli.presets._text import rope_scaling_note, rope_theta
+from tfcli.presets.llama import LlamaConfig, head_dim
 from tfcli.registry import Family, FamilyFacts, Modality, Preset, Text, register
 from tfcli.spec import ArchConfig, BlockSpec, InputShape, ResolvedInput
 from tfcli.spec.tally import band_blocks

@@ -3,7 +3,8 @@ of experts: a router picks the top 2 of 8 SwiGLU experts for every token."""
 
 from dataclasses import dataclass, replace
 
-from tfcli.presets.llama import LlamaConfig, rope_theta
+from tfcli.presets._text import rope_theta
+from tfcli.presets.llama import LlamaConfig
 from tfcli.registry import Family, FamilyFacts, Modality, Preset, Text, register
 from tfcli.spec import ArchConfig, Layout, MoESpec, require
 

@@ -3,7 +3,8 @@ with queries and keys RMS-normed over their whole projection width before RoPE."
 
 from dataclasses import dataclass, replace
 
-from tfcli.presets.llama import LlamaConfig, head_dim, rope_scaling_note, rope_theta
+from tfcli.presets._text import rope_scaling_note, rope_theta
+from tfcli.presets.llama import LlamaConfig, head_dim
 from tfcli.registry import Family, FamilyFacts, Modality, Preset, Text, register
 from tfcli.spec import ArchConfig, BlockSpec, NormSpec, StackSpec
 

@@ -5,7 +5,7 @@ projection, GELU (tanh) MLP, a final LayerNorm and an untied LM head with a bias
 from dataclasses import dataclass
 
 from tfcli.presets._text import (
-    check_attention, check_choices, check_rotary, decoder_lm, note_rope_scaling, rope_parameter, rotary,
+    check_attention, check_choices, check_rotary, decoder_lm, rope_parameter, rope_scaling_note, rope_theta, rotary,
 )
 from tfcli.registry import Family, FamilyFacts, Modality, Preset, Text, register
 from tfcli.spec import ArchConfig, Layout, block_spec
@@ -45,7 +45,7 @@ class PhiConfig(ArchConfig):
 def from_hf(f) -> ArchConfig:
     f.architecture_is("PhiForCausalLM")
     f.expect("qk_layernorm", False, "tfcli's Phi has no query/key LayerNorms")
-    note_rope_scaling(f)
+    rope_scaling_note(f)
     d, heads = f.int("hidden_size", to="d_model"), f.int("num_attention_heads", to="num_heads")
     if f.data.get("head_dim") is not None and heads and d % heads == 0:
         f.expect("head_dim", d // heads, "tfcli's Phi uses hidden_size / num_attention_heads")
@@ -59,7 +59,7 @@ def from_hf(f) -> ArchConfig:
         max_positions=f.int("max_position_embeddings", 2048, to="max_positions"),
         activation=f.activation("hidden_act", "gelu_new"),
         norm_eps=f.float("layer_norm_eps", 1e-5),
-        rope_theta=rope_parameter(f, "rope_theta", "rope_theta", 10000.0),
+        rope_theta=rope_theta(f),
         rotary_fraction=rope_parameter(f, "partial_rotary_factor", "partial_rotary_factor", 0.5,
                                        to="rotary_fraction"),
         tie_embeddings=f.bool("tie_word_embeddings", False),

@@ -5,7 +5,7 @@ layout builds it unchanged."""
 
 from dataclasses import dataclass
 
-from tfcli.presets._text import note_rope_scaling, rope_parameter
+from tfcli.presets._text import rope_parameter, rope_scaling_note, rope_theta
 from tfcli.presets.llama import LlamaConfig
 from tfcli.registry import Family, FamilyFacts, Modality, Preset, Text, register
 from tfcli.spec import ArchConfig
@@ -31,7 +31,7 @@ def from_hf(f) -> ArchConfig:
     f.architecture_is("Phi3ForCausalLM")
     f.expect("attention_bias", False, "Phi3ForCausalLM has no biases")
     # Phi-3.5 / 128k: longrope rescales the rotation frequencies per position range
-    note_rope_scaling(f)
+    rope_scaling_note(f)
     if rope_parameter(f, "partial_rotary_factor", "partial_rotary_factor", 1.0) != 1.0:
         f.notes.append("partial_rotary_factor: RoPE turns part of each head (behaviour only; parameters and MACs "
                        "unaffected)")
@@ -50,7 +50,7 @@ def from_hf(f) -> ArchConfig:
         max_positions=f.int("max_position_embeddings", 4096, to="max_positions"),
         activation=f.activation("hidden_act", "silu"),
         norm_eps=f.float("rms_norm_eps", 1e-5),
-        rope_theta=rope_parameter(f, "rope_theta", "rope_theta", 10000.0),
+        rope_theta=rope_theta(f),
         tie_embeddings=f.bool("tie_word_embeddings", False),
     )
 

@@ -3,7 +3,8 @@ projections carry biases and whose output projection does not; the small ones ti
 
 from dataclasses import dataclass
 
-from tfcli.presets.llama import LlamaConfig, rope_theta
+from tfcli.presets._text import rope_theta
+from tfcli.presets.llama import LlamaConfig
 from tfcli.registry import Family, FamilyFacts, Modality, Preset, Text, register
 from tfcli.spec import ArchConfig
 

@@ -3,7 +3,8 @@ keys are RMS-normed per head before RoPE, with a head size decoupled from d_mode
 
 from dataclasses import dataclass, replace
 
-from tfcli.presets.llama import LlamaConfig, rope_scaling_note, rope_theta
+from tfcli.presets._text import rope_scaling_note, rope_theta
+from tfcli.presets.llama import LlamaConfig
 from tfcli.registry import Family, FamilyFacts, Modality, Preset, Text, register
 from tfcli.spec import ArchConfig, BlockSpec, NormSpec
 

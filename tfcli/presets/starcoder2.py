@@ -3,7 +3,8 @@ but LayerNorm, a plain GELU (tanh) MLP and biases on every linear."""
 
 from dataclasses import dataclass, replace
 
-from tfcli.presets.llama import head_dim, rope_scaling_note, rope_theta
+from tfcli.presets._text import rope_scaling_note, rope_theta
+from tfcli.presets.llama import head_dim
 from tfcli.presets.mistral import MistralConfig
 from tfcli.registry import Family, FamilyFacts, Modality, Preset, Text, register
 from tfcli.spec import ArchConfig, BlockSpec, block_spec
