@@ -65,26 +65,34 @@ def head_dim(f, d: int, heads: int) -> int | None:
     return None if value * heads == d else value
 
 
-def from_hf(f) -> ArchConfig:
-    f.expect("attention_bias", False, "tfcli's Llama has no biases")
-    f.expect("mlp_bias", False, "tfcli's Llama has no biases")
-    f.architecture_is("LlamaForCausalLM")
-    rope_scaling_note(f)
+def llama_fields(f, *, max_positions: int, norm_eps: float = 1e-6, norm_field: str = "rms_norm_eps",
+                 activation: str = "silu", theta: float = 10000.0, tied: bool = False) -> dict:
+    """The fields a Llama-shaped config.json shares (Llama, Mistral, Mixtral, Qwen2/3, OLMo 2,
+    StarCoder2, Phi-3), read once; the keywords are the defaults transformers uses when a
+    field is absent, which differ by family."""
     d, heads = f.int("hidden_size", to="d_model"), f.int("num_attention_heads", to="num_heads")
-    return LlamaConfig(
+    return dict(
         vocab_size=f.int("vocab_size", to="vocab_size"),
         d_model=d,
         num_layers=f.int("num_hidden_layers", to="num_layers"),
         num_heads=heads,
         num_kv_heads=f.int("num_key_value_heads", heads, to="num_kv_heads"),  # null means MHA
         ffn_dim=f.int("intermediate_size", to="ffn_dim"),
-        max_positions=f.int("max_position_embeddings", 2048, to="max_positions"),
-        activation=f.activation("hidden_act", "silu"),
-        norm_eps=f.float("rms_norm_eps", 1e-6),
-        rope_theta=rope_theta(f),
-        tie_embeddings=f.bool("tie_word_embeddings", False),
-        head_dim=head_dim(f, d, heads),
+        max_positions=f.int("max_position_embeddings", max_positions, to="max_positions"),
+        activation=f.activation("hidden_act", activation),
+        norm_eps=f.float(norm_field, norm_eps),
+        rope_theta=rope_theta(f, theta),
+        tie_embeddings=f.bool("tie_word_embeddings", tied),
     )
+
+
+def from_hf(f) -> ArchConfig:
+    f.expect("attention_bias", False, "tfcli's Llama has no biases")
+    f.expect("mlp_bias", False, "tfcli's Llama has no biases")
+    f.architecture_is("LlamaForCausalLM")
+    rope_scaling_note(f)
+    fields = llama_fields(f, max_positions=2048)
+    return LlamaConfig(**fields, head_dim=head_dim(f, fields["d_model"], fields["num_heads"]))
 
 
 _REF = "transformers LlamaForCausalLM ({})"

@@ -3,8 +3,7 @@ of experts: a router picks the top 2 of 8 SwiGLU experts for every token."""
 
 from dataclasses import dataclass, replace
 
-from tfcli.presets._text import rope_theta
-from tfcli.presets.llama import LlamaConfig
+from tfcli.presets.llama import LlamaConfig, llama_fields
 from tfcli.registry import Family, FamilyFacts, Modality, Preset, Text, register
 from tfcli.spec import ArchConfig, Layout, MoESpec, require
 
@@ -35,25 +34,16 @@ class MixtralConfig(LlamaConfig):
 
 def from_hf(f) -> ArchConfig:
     f.architecture_is("MixtralForCausalLM")
-    d, heads = f.int("hidden_size", to="d_model"), f.int("num_attention_heads", to="num_heads")
-    if f.data.get("head_dim") is not None and heads and d % heads == 0:
+    fields = llama_fields(f, max_positions=131072, norm_eps=1e-5, theta=1_000_000.0)
+    d, heads = fields["d_model"], fields["num_heads"]
+    if f.data.get("head_dim") is not None and d % heads == 0:
         f.expect("head_dim", d // heads, "tfcli's Mixtral uses hidden_size / num_attention_heads")
     if f.data.get("sliding_window") is not None:
         f.note("sliding_window", "not modelled; attention is built dense (parameters unaffected, FLOPs at long lengths overstated)")
     if f.data.get("router_jitter_noise"):
         f.note("router_jitter_noise", "training-time noise on the router logits; no effect on shapes or FLOPs")
     return MixtralConfig(
-        vocab_size=f.int("vocab_size", to="vocab_size"),
-        d_model=d,
-        num_layers=f.int("num_hidden_layers", to="num_layers"),
-        num_heads=heads,
-        num_kv_heads=f.int("num_key_value_heads", heads, to="num_kv_heads"),
-        ffn_dim=f.int("intermediate_size", to="ffn_dim"),
-        max_positions=f.int("max_position_embeddings", 131072, to="max_positions"),
-        activation=f.activation("hidden_act", "silu"),
-        norm_eps=f.float("rms_norm_eps", 1e-5),
-        rope_theta=rope_theta(f, 1_000_000.0),
-        tie_embeddings=f.bool("tie_word_embeddings", False),
+        **fields,
         num_experts=f.int("num_local_experts", 8, to="num_experts"),
         top_k=f.int("num_experts_per_tok", 2, to="top_k"),
     )

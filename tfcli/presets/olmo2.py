@@ -3,8 +3,8 @@ with queries and keys RMS-normed over their whole projection width before RoPE."
 
 from dataclasses import dataclass, replace
 
-from tfcli.presets._text import rope_scaling_note, rope_theta
-from tfcli.presets.llama import LlamaConfig, head_dim
+from tfcli.presets._text import rope_scaling_note
+from tfcli.presets.llama import LlamaConfig, head_dim, llama_fields
 from tfcli.registry import Family, FamilyFacts, Modality, Preset, Text, register
 from tfcli.spec import ArchConfig, BlockSpec, NormSpec, StackSpec
 
@@ -32,21 +32,8 @@ def from_hf(f) -> ArchConfig:
     f.architecture_is("Olmo2ForCausalLM")
     f.expect("attention_bias", False, "tfcli's OLMo 2 has no biases")
     rope_scaling_note(f)
-    d, heads = f.int("hidden_size", to="d_model"), f.int("num_attention_heads", to="num_heads")
-    return Olmo2Config(
-        vocab_size=f.int("vocab_size", to="vocab_size"),
-        d_model=d,
-        num_layers=f.int("num_hidden_layers", to="num_layers"),
-        num_heads=heads,
-        num_kv_heads=f.int("num_key_value_heads", heads, to="num_kv_heads"),
-        ffn_dim=f.int("intermediate_size", to="ffn_dim"),
-        max_positions=f.int("max_position_embeddings", 4096, to="max_positions"),
-        activation=f.activation("hidden_act", "silu"),
-        norm_eps=f.float("rms_norm_eps", 1e-6),
-        rope_theta=rope_theta(f),
-        tie_embeddings=f.bool("tie_word_embeddings", False),
-        head_dim=head_dim(f, d, heads),
-    )
+    fields = llama_fields(f, max_positions=4096)
+    return Olmo2Config(**fields, head_dim=head_dim(f, fields["d_model"], fields["num_heads"]))
 
 
 FAMILY = register(Family(

@@ -5,8 +5,8 @@ layout builds it unchanged."""
 
 from dataclasses import dataclass
 
-from tfcli.presets._text import rope_parameter, rope_scaling_note, rope_theta
-from tfcli.presets.llama import LlamaConfig
+from tfcli.presets._text import rope_parameter, rope_scaling_note
+from tfcli.presets.llama import LlamaConfig, llama_fields
 from tfcli.registry import Family, FamilyFacts, Modality, Preset, Text, register
 from tfcli.spec import ArchConfig
 
@@ -37,22 +37,11 @@ def from_hf(f) -> ArchConfig:
                        "unaffected)")
     f.note("sliding_window", "not modelled; attention is built dense (parameters unaffected, FLOPs at long "
            "lengths overstated)")
-    d, heads = f.int("hidden_size", to="d_model"), f.int("num_attention_heads", to="num_heads")
-    if f.data.get("head_dim") is not None and heads and d % heads == 0:
+    fields = llama_fields(f, max_positions=4096, norm_eps=1e-5)
+    d, heads = fields["d_model"], fields["num_heads"]
+    if f.data.get("head_dim") is not None and d % heads == 0:
         f.expect("head_dim", d // heads, "tfcli's Phi-3 uses hidden_size / num_attention_heads")
-    return Phi3Config(
-        vocab_size=f.int("vocab_size", to="vocab_size"),
-        d_model=d,
-        num_layers=f.int("num_hidden_layers", to="num_layers"),
-        num_heads=heads,
-        num_kv_heads=f.int("num_key_value_heads", heads, to="num_kv_heads"),  # null means MHA
-        ffn_dim=f.int("intermediate_size", to="ffn_dim"),
-        max_positions=f.int("max_position_embeddings", 4096, to="max_positions"),
-        activation=f.activation("hidden_act", "silu"),
-        norm_eps=f.float("rms_norm_eps", 1e-5),
-        rope_theta=rope_theta(f),
-        tie_embeddings=f.bool("tie_word_embeddings", False),
-    )
+    return Phi3Config(**fields)
 
 
 _REF = "transformers Phi3ForCausalLM (microsoft/{})"

@@ -3,8 +3,7 @@ projections carry biases and whose output projection does not; the small ones ti
 
 from dataclasses import dataclass
 
-from tfcli.presets._text import rope_theta
-from tfcli.presets.llama import LlamaConfig
+from tfcli.presets.llama import LlamaConfig, llama_fields
 from tfcli.registry import Family, FamilyFacts, Modality, Preset, Text, register
 from tfcli.spec import ArchConfig
 
@@ -32,20 +31,7 @@ def from_hf(f) -> ArchConfig:
     if f.data.get("use_sliding_window"):
         raise f.fail("use_sliding_window", "= true is not modelled yet (tfcli builds dense attention)")
     f.expect("use_mrope", False, "multimodal RoPE (Qwen2-VL) is not modelled")
-    d, heads = f.int("hidden_size", to="d_model"), f.int("num_attention_heads", to="num_heads")
-    return Qwen2Config(
-        vocab_size=f.int("vocab_size", to="vocab_size"),
-        d_model=d,
-        num_layers=f.int("num_hidden_layers", to="num_layers"),
-        num_heads=heads,
-        num_kv_heads=f.int("num_key_value_heads", heads, to="num_kv_heads"),
-        ffn_dim=f.int("intermediate_size", to="ffn_dim"),
-        max_positions=f.int("max_position_embeddings", 32768, to="max_positions"),
-        activation=f.activation("hidden_act", "silu"),
-        norm_eps=f.float("rms_norm_eps", 1e-6),
-        rope_theta=rope_theta(f, 10000.0),
-        tie_embeddings=f.bool("tie_word_embeddings", False),
-    )
+    return Qwen2Config(**llama_fields(f, max_positions=32768))
 
 
 _REF = "transformers Qwen2ForCausalLM ({})"

@@ -3,8 +3,8 @@ keys are RMS-normed per head before RoPE, with a head size decoupled from d_mode
 
 from dataclasses import dataclass, replace
 
-from tfcli.presets._text import rope_scaling_note, rope_theta
-from tfcli.presets.llama import LlamaConfig
+from tfcli.presets._text import rope_scaling_note
+from tfcli.presets.llama import LlamaConfig, llama_fields
 from tfcli.registry import Family, FamilyFacts, Modality, Preset, Text, register
 from tfcli.spec import ArchConfig, BlockSpec, NormSpec
 
@@ -37,19 +37,8 @@ def from_hf(f) -> ArchConfig:
     if f.data.get("use_sliding_window"):
         raise f.fail("use_sliding_window", "= true is not modelled yet (tfcli builds Qwen3 with dense attention)")
     rope_scaling_note(f)
-    d, heads = f.int("hidden_size", to="d_model"), f.int("num_attention_heads", to="num_heads")
     return Qwen3Config(
-        vocab_size=f.int("vocab_size", to="vocab_size"),
-        d_model=d,
-        num_layers=f.int("num_hidden_layers", to="num_layers"),
-        num_heads=heads,
-        num_kv_heads=f.int("num_key_value_heads", heads, to="num_kv_heads"),
-        ffn_dim=f.int("intermediate_size", to="ffn_dim"),
-        max_positions=f.int("max_position_embeddings", 32768, to="max_positions"),
-        activation=f.activation("hidden_act", "silu"),
-        norm_eps=f.float("rms_norm_eps", 1e-6),
-        rope_theta=rope_theta(f),
-        tie_embeddings=f.bool("tie_word_embeddings", False),
+        **llama_fields(f, max_positions=32768),
         head_dim=f.int("head_dim", 128, to="head_dim"),  # transformers' default when absent
     )
 

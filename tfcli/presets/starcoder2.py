@@ -3,8 +3,8 @@ but LayerNorm, a plain GELU (tanh) MLP and biases on every linear."""
 
 from dataclasses import dataclass, replace
 
-from tfcli.presets._text import rope_scaling_note, rope_theta
-from tfcli.presets.llama import head_dim
+from tfcli.presets._text import rope_scaling_note
+from tfcli.presets.llama import head_dim, llama_fields
 from tfcli.presets.mistral import MistralConfig
 from tfcli.registry import Family, FamilyFacts, Modality, Preset, Text, register
 from tfcli.spec import ArchConfig, BlockSpec, block_spec
@@ -42,20 +42,12 @@ def from_hf(f) -> ArchConfig:
     f.expect("mlp_type", "default", "tfcli builds StarCoder2's plain c_fc → GELU → c_proj MLP")
     f.expect("norm_type", "layer_norm", "tfcli builds StarCoder2 with LayerNorm")
     rope_scaling_note(f)
-    d, heads = f.int("hidden_size", to="d_model"), f.int("num_attention_heads", to="num_heads")
+    # transformers' Starcoder2Config defaults: LayerNorm's epsilon, GELU (tanh), a tied head
+    fields = llama_fields(f, max_positions=4096, norm_eps=1e-5, norm_field="norm_epsilon",
+                          activation="gelu_pytorch_tanh", tied=True)
     return Starcoder2Config(
-        vocab_size=f.int("vocab_size", to="vocab_size"),
-        d_model=d,
-        num_layers=f.int("num_hidden_layers", to="num_layers"),
-        num_heads=heads,
-        num_kv_heads=f.int("num_key_value_heads", heads, to="num_kv_heads"),
-        ffn_dim=f.int("intermediate_size", to="ffn_dim"),
-        max_positions=f.int("max_position_embeddings", 4096, to="max_positions"),
-        activation=f.activation("hidden_act", "gelu_pytorch_tanh"),
-        norm_eps=f.float("norm_epsilon", 1e-5),
-        rope_theta=rope_theta(f),
-        tie_embeddings=f.bool("tie_word_embeddings", True),  # transformers' Starcoder2Config default
-        head_dim=head_dim(f, d, heads),
+        **fields,
+        head_dim=head_dim(f, fields["d_model"], fields["num_heads"]),
         sliding_window=f.int("sliding_window", 0, to="sliding_window", zero_ok=True),
         bias=f.bool("use_bias", True),
     )
