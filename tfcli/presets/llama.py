@@ -86,6 +86,19 @@ def llama_fields(f, *, max_positions: int, norm_eps: float = 1e-6, norm_field: s
     )
 
 
+def expect_plain_head_dim(f, fields: dict, who: str) -> None:
+    """Families built with head size hidden_size / heads refuse a config.json that says otherwise."""
+    d, heads = fields["d_model"], fields["num_heads"]
+    if f.data.get("head_dim") is not None and d % heads == 0:
+        f.expect("head_dim", d // heads, f"tfcli's {who} uses hidden_size / num_attention_heads")
+
+
+def note_dense_window(f) -> None:
+    """A sliding_window these families' builds do not apply (transformers' own default is dense)."""
+    f.note("sliding_window", "not modelled; attention is built dense (parameters unaffected, FLOPs at long "
+           "lengths overstated)")
+
+
 def from_hf(f) -> ArchConfig:
     f.expect("attention_bias", False, "tfcli's Llama has no biases")
     f.expect("mlp_bias", False, "tfcli's Llama has no biases")

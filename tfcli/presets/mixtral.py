@@ -3,7 +3,7 @@ of experts: a router picks the top 2 of 8 SwiGLU experts for every token."""
 
 from dataclasses import dataclass, replace
 
-from tfcli.presets.llama import LlamaConfig, llama_fields
+from tfcli.presets.llama import LlamaConfig, expect_plain_head_dim, llama_fields, note_dense_window
 from tfcli.registry import Family, FamilyFacts, Modality, Preset, Text, register
 from tfcli.spec import ArchConfig, Layout, MoESpec, require
 
@@ -35,11 +35,8 @@ class MixtralConfig(LlamaConfig):
 def from_hf(f) -> ArchConfig:
     f.architecture_is("MixtralForCausalLM")
     fields = llama_fields(f, max_positions=131072, norm_eps=1e-5, theta=1_000_000.0)
-    d, heads = fields["d_model"], fields["num_heads"]
-    if f.data.get("head_dim") is not None and d % heads == 0:
-        f.expect("head_dim", d // heads, "tfcli's Mixtral uses hidden_size / num_attention_heads")
-    if f.data.get("sliding_window") is not None:
-        f.note("sliding_window", "not modelled; attention is built dense (parameters unaffected, FLOPs at long lengths overstated)")
+    expect_plain_head_dim(f, fields, "Mixtral")
+    note_dense_window(f)
     if f.data.get("router_jitter_noise"):
         f.note("router_jitter_noise", "training-time noise on the router logits; no effect on shapes or FLOPs")
     return MixtralConfig(

@@ -5,8 +5,9 @@ projection, GELU (tanh) MLP, a final LayerNorm and an untied LM head with a bias
 from dataclasses import dataclass
 
 from tfcli.presets._text import (
-    check_attention, check_choices, check_rotary, decoder_lm, rope_parameter, rope_scaling_note, rope_theta, rotary,
+    check_attention, check_choices, check_rotary, decoder_lm, rope_parameter, rope_scaling_note, rotary,
 )
+from tfcli.presets.llama import expect_plain_head_dim, llama_fields
 from tfcli.registry import Family, FamilyFacts, Modality, Preset, Text, register
 from tfcli.spec import ArchConfig, Layout, block_spec
 
@@ -46,23 +47,12 @@ def from_hf(f) -> ArchConfig:
     f.architecture_is("PhiForCausalLM")
     f.expect("qk_layernorm", False, "tfcli's Phi has no query/key LayerNorms")
     rope_scaling_note(f)
-    d, heads = f.int("hidden_size", to="d_model"), f.int("num_attention_heads", to="num_heads")
-    if f.data.get("head_dim") is not None and heads and d % heads == 0:
-        f.expect("head_dim", d // heads, "tfcli's Phi uses hidden_size / num_attention_heads")
+    fields = llama_fields(f, max_positions=2048, norm_eps=1e-5, norm_field="layer_norm_eps", activation="gelu_new")
+    expect_plain_head_dim(f, fields, "Phi")
     return PhiConfig(
-        vocab_size=f.int("vocab_size", to="vocab_size"),
-        d_model=d,
-        num_layers=f.int("num_hidden_layers", to="num_layers"),
-        num_heads=heads,
-        num_kv_heads=f.int("num_key_value_heads", heads, to="num_kv_heads"),  # null means MHA
-        ffn_dim=f.int("intermediate_size", to="ffn_dim"),
-        max_positions=f.int("max_position_embeddings", 2048, to="max_positions"),
-        activation=f.activation("hidden_act", "gelu_new"),
-        norm_eps=f.float("layer_norm_eps", 1e-5),
-        rope_theta=rope_theta(f),
+        **fields,
         rotary_fraction=rope_parameter(f, "partial_rotary_factor", "partial_rotary_factor", 0.5,
                                        to="rotary_fraction"),
-        tie_embeddings=f.bool("tie_word_embeddings", False),
     )
 
 

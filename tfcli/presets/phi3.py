@@ -6,7 +6,7 @@ layout builds it unchanged."""
 from dataclasses import dataclass
 
 from tfcli.presets._text import rope_parameter, rope_scaling_note
-from tfcli.presets.llama import LlamaConfig, llama_fields
+from tfcli.presets.llama import LlamaConfig, expect_plain_head_dim, llama_fields, note_dense_window
 from tfcli.registry import Family, FamilyFacts, Modality, Preset, Text, register
 from tfcli.spec import ArchConfig
 
@@ -35,12 +35,9 @@ def from_hf(f) -> ArchConfig:
     if rope_parameter(f, "partial_rotary_factor", "partial_rotary_factor", 1.0) != 1.0:
         f.notes.append("partial_rotary_factor: RoPE turns part of each head (behaviour only; parameters and MACs "
                        "unaffected)")
-    f.note("sliding_window", "not modelled; attention is built dense (parameters unaffected, FLOPs at long "
-           "lengths overstated)")
+    note_dense_window(f)
     fields = llama_fields(f, max_positions=4096, norm_eps=1e-5)
-    d, heads = fields["d_model"], fields["num_heads"]
-    if f.data.get("head_dim") is not None and d % heads == 0:
-        f.expect("head_dim", d // heads, "tfcli's Phi-3 uses hidden_size / num_attention_heads")
+    expect_plain_head_dim(f, fields, "Phi-3")
     return Phi3Config(**fields)
 
 
