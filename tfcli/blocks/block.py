@@ -50,11 +50,14 @@ class Block(nn.Module):
         self.pre_norm = spec.pre_norm
         self.branch_post_norm = spec.branch_post_norm
         self.parallel = spec.parallel
-        d = spec.d_model
         if spec.parallel:
             self._parallel_branches(spec)
-            self.rel_pos = None
-            return
+        else:
+            self._sequential_branches(spec)
+        self.rel_pos = RelativePositionBias.from_spec(spec.rel_pos) if spec.rel_pos is not None else None
+
+    def _sequential_branches(self, spec: BlockSpec) -> None:
+        d = spec.d_model
 
         def sublayer(norm_name: str, name: str, module: nn.Module, norm: bool = True) -> None:
             # registered in the order forward runs them, so the layer tree reads like the
@@ -75,7 +78,6 @@ class Block(nn.Module):
             self.attn_scale, self.ffn_scale = LayerScale(d), LayerScale(d)
         else:
             self.attn_scale = self.ffn_scale = None
-        self.rel_pos = RelativePositionBias.from_spec(spec.rel_pos) if spec.rel_pos is not None else None
 
     def _parallel_branches(self, spec: BlockSpec) -> None:
         if spec.cross_attention is not None or spec.layer_scale or not spec.pre_norm:
