@@ -109,13 +109,15 @@ def test_yaml_keys_must_be_strings(run_cli, tmp_path):
         ("ffn_dim=9223372036854775808", "'ffn_dim' must be at most 2,147,483,647"),
         ("num_layers=100000", "'num_layers' must be at most 512 (layers)"),
         ("num_layers=1e30", "'num_layers' must be at most 512 (layers)"),
+        ("layers_per_block=1000", "'layers_per_block' must be at most 512 (layers)"),
         ("norm_eps=.nan", "'norm_eps' must be a finite number, got nan"),
         ("norm_eps=.inf", "'norm_eps' must be a finite number, got inf"),
         ("norm_eps=-1e-5", "'norm_eps' must be positive, got -1e-05"),
     ],
 )
 def test_set_values_outside_the_policy(run_cli, value, message):
-    assert message in one_line(*run_cli("inspect", "gpt2", "--set", value))
+    model = "sd15-unet" if value.startswith("layers_per_block") else "gpt2"  # the UNet's depth per level
+    assert message in one_line(*run_cli("inspect", model, "--set", value))
 
 
 def test_set_reads_decimal_and_exponent_numbers(run_cli):

@@ -48,7 +48,7 @@ def complexity(
     if plot is not None:  # before any counting: a bad path costs nothing
         from tfcli.outputs import check_output_path
 
-        check_output_path(plot, "--plot", (".svg", ".png"))
+        plot = check_output_path(plot, "--plot", (".svg", ".png"))
     lengths = o.parse_lengths(seq_len, "--seq-len")
     sides = o.parse_lengths(image_size, "--image-size")
     if (lengths or sides) and max_ is not None:

@@ -211,10 +211,10 @@ def _png(r: ComplexityReport, path: Path) -> None:
     write_atomic(path, buffer.getvalue())
 
 
-def write_plot(r: ComplexityReport, path: str) -> str:
-    from tfcli.outputs import check_output_path, write_atomic
+def write_plot(r: ComplexityReport, target: Path) -> str:
+    """Write the plot to `target`, a path the command checked before counting (tfcli.outputs)."""
+    from tfcli.outputs import write_atomic
 
-    target = check_output_path(path, "--plot", (".svg", ".png"))
     if target.suffix.lower() == ".svg":
         write_atomic(target, _svg(r))
     else:

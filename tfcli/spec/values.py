@@ -42,4 +42,4 @@ def number_problem(name: str, value: Any, *, zero_ok: bool = False) -> str | Non
 
 
 def is_depth(name: str) -> bool:
-    return name.endswith("layers") or name.endswith("depth") or name.endswith("_layers_per_block")
+    return name.endswith("layers") or name.endswith("depth") or name.endswith("layers_per_block")
