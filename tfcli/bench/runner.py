@@ -64,7 +64,7 @@ def _bench(spec, shapes: list, opts: BenchOptions, on_point: Callable[[Point], N
     import torch
 
     from tfcli.build import build_model
-    from tfcli.render.fmt import human_bytes as hb
+    from tfcli.humanize import human_bytes as hb
 
     config = spec.config
     device = opts.device
