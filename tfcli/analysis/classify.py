@@ -76,11 +76,11 @@ def stack_facts(model) -> list[StackFact]:
         sliding: dict[int, int] = {}
         for block in module:
             windows = {m.sliding_window for m in block.modules()
-                       if isinstance(m, Attention) and getattr(m, "sliding_window", 0)}
+                       if isinstance(m, Attention) and m.sliding_window}
             for w in windows:
                 sliding[w] = sliding.get(w, 0) + 1
         local = [m.local_window for block in module for m in block.modules()
-                 if isinstance(m, Attention) and getattr(m, "local_window", 0)]
+                 if isinstance(m, Attention) and m.local_window]
         facts.append(StackFact(path, len(module), kinds, windowed, sliding, len(local), max(local, default=0)))
     return _merge_indexed(facts)
 

@@ -23,7 +23,12 @@ from tfcli.spec.tally import band_blocks
 
 class Attention(nn.Module):
     category = "attention"
-    pooling = False  # a learned query pooling the sequence (SigLIP); subclasses (MLA) keep the default
+    # what the analysis reads off a built attention (classify, structure, flops); set by
+    # from_spec, and these defaults hold for subclasses that build their own (MLA)
+    pooling = False  # a learned query pooling the sequence (SigLIP)
+    window = 0  # SAM / Swin: attends within 2-D windows of this side
+    sliding_window = 0  # causal band of this many keys (Mistral, Gemma 2)
+    local_window = 0  # bidirectional band of ±local_window//2 tokens (ModernBERT)
 
     def __init__(
         self,
@@ -70,7 +75,6 @@ class Attention(nn.Module):
                 self.v_bias = nn.Parameter(torch.zeros(kv_out))
         self.out = nn.Linear(q_dim, d_model, bias=qkv_bias if out_bias is None else out_bias)
         # the decoder-zoo variants, set from an AttentionSpec (from_spec): see its fields
-        self.sliding_window = 0
         self.softcap = 0.0
         self.q_norm = self.k_norm = None
         self.qk_norm_per_head = True

@@ -29,10 +29,12 @@ def attention_calls(model, inputs: dict[str, Any]) -> list[AttentionCall]:
     """Every call of a tfcli Attention module in one meta forward: who, what shape, causal."""
     import torch
 
+    from tfcli.blocks import Attention
+
     calls: list[AttentionCall] = []
     hooks = []
     for name, module in model.named_modules():
-        if hasattr(module, "num_heads") and hasattr(module, "causal") and hasattr(module, "head_dim"):
+        if isinstance(module, Attention):
 
             def pre(mod, args, kwargs, name=name):
                 x = args[0]
@@ -40,8 +42,7 @@ def attention_calls(model, inputs: dict[str, Any]) -> list[AttentionCall]:
                 tk = ctx.shape[1] if (mod.cross and ctx is not None) else x.shape[1]
                 calls.append(AttentionCall(name, x.shape[0], mod.num_heads, x.shape[1], tk,
                                            mod.head_dim, bool(mod.causal and not mod.cross),
-                                           int(getattr(mod, "window", 0) or 0),
-                                           0 if mod.cross else int(getattr(mod, "sliding_window", 0) or 0)))
+                                           mod.window, 0 if mod.cross else mod.sliding_window))
 
             hooks.append(module.register_forward_pre_hook(pre, with_kwargs=True))
     try:
