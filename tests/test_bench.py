@@ -321,3 +321,19 @@ def test_vision_model_reports_images_per_second(run_cli):
     assert p["images_per_s"] == pytest.approx(2 / p["stats"]["median"])
     code, _, err = run_cli("bench", "vit-b16", "--seq-len", "128")
     assert code == 2 and "vision model: --seq-len does not apply" in err
+
+
+def test_gpu_table_keys_and_cuda_names():
+    from tfcli.errors import UsageError
+    from tfcli.gpus import gpu_by_cuda_name, gpu_by_key
+
+    h100 = gpu_by_key("H100-80G")
+    assert (h100.memory, h100.bandwidth, h100.peak("bf16")) == (80 * 10**9, 3.35e12, 989.4)
+    assert gpu_by_key("a100").key == "a100-80g"
+    assert gpu_by_cuda_name("NVIDIA A100-SXM4-40GB").key == "a100-40g"
+    assert gpu_by_cuda_name("NVIDIA GH200 480GB").key == "gh200"
+    assert gpu_by_cuda_name("NVIDIA A10G").key == "a10g"
+    assert gpu_by_cuda_name("NVIDIA L40S").key == "l40s"
+    assert gpu_by_cuda_name("Some Future GPU") is None
+    with pytest.raises(UsageError, match="unknown --gpu 'h100-8g'; did you mean h100-80g?"):
+        gpu_by_key("h100-8g")

@@ -1,5 +1,5 @@
 """Devices and dtypes: validating --device/--dtype/--attn before anything is built,
-naming the device, and the vendors' data-sheet peaks."""
+naming the device, and its data-sheet peak (tfcli.gpus)."""
 
 from __future__ import annotations
 
@@ -12,29 +12,6 @@ DTYPES = {"fp32": "float32", "bf16": "bfloat16", "fp16": "float16"}
 DTYPE_ALIASES = {"float32": "fp32", "float": "fp32", "bfloat16": "bf16", "float16": "fp16", "half": "fp16"}
 DTYPE_BYTES = {"fp32": 4, "bf16": 2, "fp16": 2}
 ATTN_BACKENDS = ("auto", "math", "flash", "efficient")
-
-# Peak dense (no 2:4 sparsity) TFLOP/s from the vendors' data sheets. "fp32" is the plain
-# FP32 rate: PyTorch runs fp32 matmuls without TF32 unless
-# torch.set_float32_matmul_precision("high") is set, in which case "tf32" applies.
-# Consumer cards list fp16/bf16 with fp32 accumulation, which is what PyTorch uses.
-# First match wins, so the specific names come before the general ones.
-PEAK_TFLOPS: list[tuple[str, dict[str, float]]] = [
-    ("H100 NVL", {"fp32": 60.0, "tf32": 417.5, "bf16": 835.0, "fp16": 835.0}),
-    ("H100 PCIe", {"fp32": 51.2, "tf32": 378.0, "bf16": 756.0, "fp16": 756.0}),
-    ("H100", {"fp32": 66.9, "tf32": 494.7, "bf16": 989.4, "fp16": 989.4}),  # SXM5 ("H100 80GB HBM3")
-    ("H200", {"fp32": 66.9, "tf32": 494.7, "bf16": 989.4, "fp16": 989.4}),
-    ("GH200", {"fp32": 66.9, "tf32": 494.7, "bf16": 989.4, "fp16": 989.4}),
-    ("A100", {"fp32": 19.5, "tf32": 156.0, "bf16": 312.0, "fp16": 312.0}),
-    ("A10G", {"fp32": 31.2, "tf32": 35.0, "bf16": 70.0, "fp16": 70.0}),
-    ("A10", {"fp32": 31.2, "tf32": 62.5, "bf16": 125.0, "fp16": 125.0}),
-    ("L40S", {"fp32": 91.6, "tf32": 183.0, "bf16": 362.1, "fp16": 362.1}),
-    ("L4", {"fp32": 30.3, "tf32": 60.0, "bf16": 121.0, "fp16": 121.0}),
-    ("V100", {"fp32": 15.7, "fp16": 125.0}),
-    ("T4", {"fp32": 8.1, "fp16": 65.0}),
-    ("RTX 4090", {"fp32": 82.6, "tf32": 82.6, "bf16": 165.2, "fp16": 165.2}),
-    ("RTX 3090", {"fp32": 35.6, "tf32": 35.6, "bf16": 71.0, "fp16": 71.0}),
-]
-
 
 def parse_dtype(text: str) -> str:
     key = text.strip().lower()
@@ -126,13 +103,13 @@ def peak_tflops(name: str, dtype: str) -> float | None:
     """The data-sheet peak for this GPU and dtype, or None for an unknown card."""
     import torch
 
+    from tfcli.gpus import gpu_by_cuda_name
+
     key = dtype
     if dtype == "fp32" and torch.get_float32_matmul_precision() != "highest":
         key = "tf32"
-    for pattern, peaks in PEAK_TFLOPS:
-        if pattern.lower() in name.lower():
-            return peaks.get(key)
-    return None
+    gpu = gpu_by_cuda_name(name)
+    return gpu.peak(key) if gpu is not None else None
 
 
 def native_low_precision(capability: str | None) -> bool:
