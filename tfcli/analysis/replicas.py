@@ -32,8 +32,8 @@ def _internals() -> frozenset[str]:
     return _MODULE_INTERNALS
 
 
-class _Unlike:
-    """A setting no two modules share (an object the fingerprint cannot compare)."""
+class _Unlike(Exception):
+    """A setting the fingerprint cannot compare: its module has no equal."""
 
 
 def _setting(value) -> Any:
@@ -46,18 +46,27 @@ def _setting(value) -> Any:
     if isinstance(value, dict):
         return ("dict", tuple((k, _setting(v)) for k, v in value.items()))
     if isinstance(value, torch.Tensor):  # a plain tensor attribute: on meta only its shape matters
-        return ("tensor", tuple(value.shape), value.dtype) if value.device.type == "meta" else _Unlike()
+        if value.device.type != "meta":
+            raise _Unlike
+        return ("tensor", tuple(value.shape), value.dtype)
     code = getattr(value, "__code__", None)
     if code is not None and not getattr(value, "__closure__", None):  # a function or lambda: its code
         return ("code", code)
     if callable(value) and getattr(value, "__module__", None) and getattr(value, "__qualname__", None):
         return ("callable", value.__module__, value.__qualname__)  # a builtin such as F.gelu
-    return _Unlike()
+    raise _Unlike
 
 
-def fingerprint(module) -> tuple:
+def fingerprint(module) -> tuple | None:
     """Everything a block's forward can depend on apart from its inputs' values; equal
-    fingerprints mean the blocks compute alike. An unknown setting makes it unique."""
+    fingerprints mean the blocks compute alike. None: a setting it cannot compare."""
+    try:
+        return _fingerprint(module)
+    except _Unlike:
+        return None
+
+
+def _fingerprint(module) -> tuple:
     internals = _internals()
     parts = []
     for path, m in module.named_modules(remove_duplicate=False):
@@ -68,14 +77,6 @@ def fingerprint(module) -> tuple:
         nones = tuple(n for n, p in (*m._parameters.items(), *m._buffers.items()) if p is None)
         parts.append((path, type(m), settings, params, buffers, nones))
     return tuple(parts)
-
-
-def _unlike_anywhere(fp) -> bool:
-    if isinstance(fp, _Unlike):
-        return True
-    if isinstance(fp, tuple):
-        return any(_unlike_anywhere(x) for x in fp)
-    return False
 
 
 def _signature(value, keep: list) -> Any:
@@ -185,7 +186,7 @@ class Replicas:
                 if not child._modules or seen[id(child)] > 1:  # leaves gain nothing; shared blocks are one module
                     continue
                 fp = fingerprint(child)
-                if _unlike_anywhere(fp):
+                if fp is None:
                     continue
                 child_path = f"{path}.{name}" if path else name
                 if fp in first:
@@ -261,9 +262,12 @@ class Replicas:
         """Facts keyed by module path (the prototype and everything under it) copied to each
         replica that replayed (`value(fact, new path)` makes each copy); nested replicas first,
         so a prototype holding replicas of its own is complete before it is copied."""
+        under: dict[str, list[str]] = {}  # a prototype's keys, complete once its inner copies are made
         for r, p in sorted(self.replayed, key=lambda rp: -rp[0].count(".")):
-            prefix = p + "."
-            for key in [k for k in facts if k == p or k.startswith(prefix)]:
+            if p not in under:
+                prefix = p + "."
+                under[p] = [k for k in facts if k == p or k.startswith(prefix)]
+            for key in under[p]:
                 path = r + key[len(p):]
                 facts[path] = value(facts[key], path)
         return facts
