@@ -234,6 +234,21 @@ def _factory(size, *, dtype=None, device=None, **kwargs):
     return _empty(list(size), dtype or torch.get_default_dtype())
 
 
+def _new(x, size, *, dtype=None, device=None, **kwargs):
+    """new_empty, new_zeros, new_ones: `size`, x's dtype and device unless given."""
+    if device is not None and torch.device(device) != META:
+        return NotImplemented
+    return _empty(list(size), dtype or x.dtype)
+
+
+def _new_full(x, size, fill_value, *, dtype=None, device=None, **kwargs):
+    return _new(x, size, dtype=dtype, device=device)
+
+
+def _scalar_tensor(value, *, dtype=None, device=None, **kwargs):
+    return _factory([], dtype=dtype, device=device)
+
+
 def _full(size, fill_value, *, dtype=None, device=None, **kwargs):
     if dtype is None:  # full infers its dtype from the fill value
         dtype = (torch.bool if isinstance(fill_value, bool) else torch.int64 if isinstance(fill_value, int)
@@ -323,28 +338,39 @@ def _cat(tensors, dim=0):
     dtype = parts[0].dtype
     for t in parts[1:]:
         dtype = torch.promote_types(dtype, t.dtype)
-    formats = {_memory_format(t) for t in parts}  # one format shared by all is kept, as torch's
+    formats = {_memory_format(t) for t in tensors}  # one format shared by all is kept, as torch's
     layout = formats.pop() if len(formats) == 1 else torch.contiguous_format
     return torch.empty(shape, dtype=dtype, device=META, memory_format=layout)
 
 
 def _memory_format(t: torch.Tensor):
-    if t.dim() == 4 and t.is_contiguous(memory_format=torch.channels_last) and not t.is_contiguous():
-        return torch.channels_last
-    if t.dim() == 5 and t.is_contiguous(memory_format=torch.channels_last_3d) and not t.is_contiguous():
-        return torch.channels_last_3d
-    return torch.contiguous_format
+    """Tensor.suggest_memory_format(): channels-last when the strides read NHWC (NDHWC)."""
+    shape, strides = t.shape, t.stride()
+    order = {4: (1, 3, 2, 0), 5: (1, 4, 3, 2, 0)}.get(t.dim())
+    if order is None or strides[1] == 0:
+        return torch.contiguous_format
+    smallest = 0
+    for d in order:
+        if shape[d] == 0 or strides[d] < smallest or (d == 0 and smallest == strides[1]):
+            return torch.contiguous_format
+        smallest = strides[d] * shape[d]
+    return torch.channels_last if t.dim() == 4 else torch.channels_last_3d
 
 
 def _stack(tensors, dim=0):
-    if not all(t.is_contiguous() for t in tensors):
-        return NotImplemented
-    shape = list(tensors[0].shape)
-    shape.insert(dim % (len(shape) + 1), len(tensors))
-    dtype = tensors[0].dtype
-    for t in tensors[1:]:
-        dtype = torch.promote_types(dtype, t.dtype)
-    return _empty(shape, dtype)
+    """As torch's: inside the shape, a cat along `dim` viewed with the new axis; at its end,
+    a cat of the inputs unsqueezed."""
+    d = dim % (tensors[0].dim() + 1)
+    if d < tensors[0].dim():
+        shape = list(tensors[0].shape)
+        shape.insert(d, len(tensors))
+        out = _cat(tensors, d)
+        return NotImplemented if out is NotImplemented else out.view(shape)
+    return _cat([t.unsqueeze(d) for t in tensors], d)
+
+
+def _unsafe_view(x, size):
+    return x.view(size)  # on meta an alias costs nothing; view's C++ kernel checks the size
 
 
 def _repeat(x, repeats):
@@ -500,17 +526,19 @@ RULES: dict[Any, Any] = {
     aten.layer_norm: _same, aten.rms_norm: _same, aten.group_norm: _same,
     # same shape as the input
     aten._softmax: _softmax, aten._log_softmax: _softmax, aten.softmax: _softmax_int,
-    aten.log_softmax: _softmax_int, aten._safe_softmax: _softmax_int, aten.cumsum: _cumsum,
+    aten.log_softmax: _softmax_int, aten._safe_softmax: _softmax_int, aten.cumsum: _cumsum, aten.cumprod: _cumsum,
     aten.triu: _same, aten.tril: _same, aten.roll: _same, aten.contiguous: _contiguous,
     aten.masked_fill: _masked_fill,
     aten.zeros_like: _like, aten.ones_like: _like, aten.empty_like: _like,
     aten.scatter: _into_self, aten.index_add: _into_self,
     # factories on the meta device
-    aten.zeros: _factory, aten.ones: _factory, aten.full: _full,
+    aten.zeros: _factory, aten.ones: _factory, aten.full: _full, aten.scalar_tensor: _scalar_tensor,
+    aten.new_empty: _new, aten.new_zeros: _new, aten.new_ones: _new, aten.new_full: _new_full,
     aten.arange: _arange, aten.linspace: _linspace,
     # gathering and joining
     aten.embedding: _embedding, aten.cat: _cat, aten.stack: _stack, aten.index: _index,
-    aten.index_select: _index_select, aten.gather: _gather,
+    aten.index_select: _index_select, aten.gather: _gather, aten._unsafe_index: _index,
+    aten._unsafe_view: _unsafe_view,
     aten.repeat: _repeat,
     aten.repeat_interleave: _repeat_interleave,
     aten.upsample_nearest2d: _upsample_nearest,
@@ -522,7 +550,8 @@ RULES: dict[Any, Any] = {
 # overloads whose arguments the rules above do not read (out= variants, a Tensor where a
 # number is expected): they keep torch's kernel
 _SKIP_OVERLOADS = {"out", "values", "grad_input", "Tensor_out", "dimname", "names", "names_dim"}
-_REDUCE_ALL = {aten.max, aten.min}  # max.default: the whole tensor, no indices
+_REDUCE_ALL = {aten.max, aten.min}
+_UNTAGGED_POINTWISE = {aten.floor_divide}  # elementwise, though torch does not tag it so  # max.default: the whole tensor, no indices
 
 
 _PYTHON_META: set | None = None
@@ -607,7 +636,7 @@ class MetaShapes(TorchDispatchMode):
                 out = NotImplemented
             if out is not NotImplemented:
                 return out
-        elif torch.Tag.pointwise in func.tags and _python_meta(func):
+        elif (torch.Tag.pointwise in func.tags or func._overloadpacket in _UNTAGGED_POINTWISE) and _python_meta(func):
             if all(_is_meta(a) or not isinstance(a, torch.Tensor) or a.dim() == 0 for a in _flat(args, kwargs)):
                 out = _pointwise(func, args, kwargs)
                 if out is not NotImplemented:

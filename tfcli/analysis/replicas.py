@@ -37,10 +37,15 @@ class _Unlike(Exception):
 
 
 def _setting(value) -> Any:
+    import dataclasses
+    import enum
+
     import torch
 
-    if value is None or isinstance(value, (bool, int, float, str, complex, torch.dtype, torch.device)):
+    if value is None or isinstance(value, (bool, int, float, str, complex, torch.dtype, torch.device, enum.Enum)):
         return value
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):  # a spec kept whole (MLA's)
+        return (type(value), tuple(_setting(getattr(value, f.name)) for f in dataclasses.fields(value)))
     if isinstance(value, (tuple, list)):
         return (type(value).__name__, tuple(_setting(v) for v in value))
     if isinstance(value, dict):
