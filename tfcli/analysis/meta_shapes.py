@@ -194,8 +194,8 @@ def _pointwise(func, args, kwargs):
     shape = broadcast(*(t.shape for t in tensors))
     if func._schema.is_mutable:  # in place (add_, masked_fill_): the result is self
         self = args[0]
-        if list(self.shape) != shape:
-            return NotImplemented
+        if not func._schema.name.endswith("_") or list(self.shape) != shape:
+            return NotImplemented  # an out= variant, or a broadcast torch refuses
         return self
     return _empty_elementwise(shape, pointwise_dtype(func, args, kwargs), tensors)
 
@@ -319,8 +319,12 @@ def _sdpa(q, k, v, *args, **kwargs):
 
 
 def _sdpa_cpu(q, k, v, *args, **kwargs):
-    """The CPU flash kernel's (output, logsumexp)."""
-    return _sdpa(q, k, v), _empty(list(q.shape[:-1]), torch.float32)
+    """The CPU flash kernel's (output laid out as the query, logsumexp), as torch's meta kernel."""
+    if v.shape[-1] != q.shape[-1]:
+        return NotImplemented
+    B, H, T = q.shape[:3]
+    stats = torch.float32 if q.dtype in (torch.float16, torch.bfloat16) else q.dtype
+    return _preserved(q, q.dtype), _empty([B, T, H], stats).transpose(1, 2)
 
 
 def _embedding(weight, indices, *args, **kwargs):
@@ -547,11 +551,11 @@ RULES: dict[Any, Any] = {
     aten.argmin: _argmax, aten.any: _any, aten.all: _any, aten.linalg_vector_norm: _vector_norm,
     aten.max: _max_dim, aten.min: _max_dim, aten.topk: _topk, aten.sort: _sort,
 }
-# overloads whose arguments the rules above do not read (out= variants, a Tensor where a
-# number is expected): they keep torch's kernel
-_SKIP_OVERLOADS = {"out", "values", "grad_input", "Tensor_out", "dimname", "names", "names_dim"}
-_REDUCE_ALL = {aten.max, aten.min}
-_UNTAGGED_POINTWISE = {aten.floor_divide}  # elementwise, though torch does not tag it so  # max.default: the whole tensor, no indices
+# overloads whose arguments the rules above do not read (dimension names) keep torch's kernel,
+# as do out= variants (their schemas mutate)
+_SKIP_OVERLOADS = {"dimname", "names", "names_dim"}
+_REDUCE_ALL = {aten.max, aten.min}  # only their .dim overloads reduce along a dim and return indices
+_UNTAGGED_POINTWISE = {aten.floor_divide}  # elementwise, though torch does not tag it so
 
 
 _PYTHON_META: set | None = None
@@ -584,7 +588,7 @@ def _python_meta(func) -> bool:
 def _rule(func):
     packet = func._overloadpacket
     rule = RULES.get(packet)
-    if rule is None or func._overloadname in _SKIP_OVERLOADS or func._overloadname.endswith("_out"):
+    if rule is None or func._overloadname in _SKIP_OVERLOADS or func._schema.is_mutable:
         return None
     if packet in _REDUCE_ALL and func._overloadname != "dim":
         return None
