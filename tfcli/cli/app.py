@@ -25,7 +25,7 @@ app = typer.Typer(
 
 # each module registers its command(s) on `app` when imported
 COMMAND_MODULES = [
-    "list_cmd", "inspect_cmd", "flops_cmd", "complexity_cmd", "bench_cmd", "compare_cmd", "families_cmd", "graph_cmd",
+    "list_cmd", "inspect_cmd", "flops_cmd", "complexity_cmd", "bench_cmd", "compare_cmd", "families_cmd", "graph_cmd", "memory_cmd",
 ]
 
 

@@ -34,7 +34,7 @@ class BartConfig(ArchConfig):
                          pre_norm=False)
         dec = block_spec(d, self.num_heads, self.ffn_dim, activation=self.activation, norm_eps=self.norm_eps,
                          pre_norm=False, causal=True, cross_dim=d)
-        positions = Table(self.max_positions + self.position_offset, d)  # 2 rows kept before position 0
+        positions = Table(self.max_positions + self.position_offset, d, lookup="positions")  # 2 rows kept before position 0
         return encoder_decoder(
             self.vocab_size, enc, dec, self.num_layers, self.num_decoder_layers,
             source_parts={"enc_positions": positions}, target_parts={"dec_positions": positions},

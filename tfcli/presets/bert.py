@@ -46,6 +46,11 @@ class MLMHeadSpec(Part):
         t.norm(rows * self.width, times)
         t.linear("heads", rows, self.width, self.vocab_size, times)
 
+    def add_saved(self, s, rows, context=None, times=1):
+        # the dense's input, its output (the activation's), the norm's input and stats, its output
+        s.add("heads", times * rows * (self.d_model + 3 * self.width))
+        s.add("heads", times * rows * 2, "stat")
+
 
 @dataclass(frozen=True)
 class DenseHeadSpec(Part):
@@ -126,7 +131,7 @@ class BertConfig(ArchConfig):
         layout = (
             Layout()
             .add("tokens", Table(self.vocab_size, e))
-            .add("positions", Table(self.max_positions + self.position_offset, e))
+            .add("positions", Table(self.max_positions + self.position_offset, e, lookup="positions"))
         )
         if self.type_vocab_size:
             layout.add("segments", Table(self.type_vocab_size, e))

@@ -43,7 +43,7 @@ class CLIPTextConfig(ArchConfig):
         return (
             Layout()
             .add("tokens", Table(self.vocab_size, d))
-            .add("positions", Table(self.max_positions, d))
+            .add("positions", Table(self.max_positions, d, lookup="positions"))
             .add("encoder", StackSpec(block, self.num_layers), rows=tokens)
         )
 

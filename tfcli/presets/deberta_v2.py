@@ -112,7 +112,7 @@ class DebertaV2Config(ArchConfig):
         block = BlockSpec(attention, FeedForwardSpec(d, self.ffn_dim, self.activation), norm, pre_norm=False)
         layout = Layout().add("tokens", Table(self.vocab_size, d))
         if self.position_biased_input:
-            layout.add("positions", Table(self.max_positions, d))
+            layout.add("positions", Table(self.max_positions, d, lookup="positions"))
         if self.type_vocab_size:
             layout.add("segments", Table(self.type_vocab_size, d))
         layout.add("embed_norm", norm)

@@ -29,7 +29,7 @@ class GPTConfig(ArchConfig):
         block = block_spec(self.d_model, self.num_heads, self.ffn_dim, activation=self.activation,
                            norm_eps=self.norm_eps, causal=True)
         return decoder_lm(self.vocab_size, block, self.num_layers, tied=self.tie_embeddings,
-                          positions=Table(self.max_positions, self.d_model))
+                          positions=Table(self.max_positions, self.d_model, lookup="positions"))
 
 
 def from_hf(f) -> ArchConfig:

@@ -43,7 +43,7 @@ class OPTConfig(ArchConfig):
         layout = Layout().add("tokens", Table(self.vocab_size, e))
         if e != d:
             layout.add("project_in", Linear(e, d, bias=False, category="embeddings"))
-        layout.add("positions", PositionTable(self.max_positions + POSITION_OFFSET, d, offset=POSITION_OFFSET))
+        layout.add("positions", PositionTable(self.max_positions + POSITION_OFFSET, d, lookup="positions", offset=POSITION_OFFSET))
         # the final LayerNorm exists only in pre-norm stacks (StackSpec's default)
         layout.add("decoder", StackSpec(block, self.num_layers), generates=True)
         if e != d:

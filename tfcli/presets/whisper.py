@@ -85,7 +85,7 @@ class WhisperConfig(ArchConfig):
         layout.add("enc_positions", SinusoidalSpec(d, stored=self.max_source_positions, halves=True))
         layout.add("encoder", StackSpec(enc, self.num_layers))
         layout.add("tokens_table", Table(self.vocab_size, d), rows="target")
-        layout.add("dec_positions", Table(self.max_target_positions, d), rows="target")
+        layout.add("dec_positions", Table(self.max_target_positions, d, lookup="positions"), rows="target")
         layout.add("decoder", StackSpec(dec, self.num_decoder_layers), rows="target", context="tokens",
                    generates=True)
         return layout.add("lm_head", LMHeadSpec(d, self.vocab_size, tied=True), rows="target")  # proj_out
