@@ -29,7 +29,7 @@ from dataclasses import dataclass, field, replace
 
 from tfcli.spec import InputShape, ResolvedInput, ResolvedSpec
 from tfcli.spec.moe import MLASpec, MoESpec
-from tfcli.spec.parts import LMHeadSpec, StackSpec
+from tfcli.spec.parts import Counted, LMHeadSpec, StackSpec
 from tfcli.spec.saved import SavedTally
 
 GROUP_SIZE = 128
@@ -87,7 +87,7 @@ class MemoryReport:
     formats: list[WeightFormat]
     kv_cache_bytes: int | None  # None: not a generating decoder
     kv_per_token_bytes: int
-    prefill_bytes: int
+    prefill_bytes: int | None  # None: not modelled for this family
     inference_total_bytes: int
     max_context: int | None = None  # tokens that fit at --batch (None: no device, or no token input)
     max_batch: int | None = None
@@ -165,10 +165,13 @@ def _blocks(spec: ResolvedSpec):
                 yield use, block
 
 
-def prefill_bytes(spec: ResolvedSpec, x: ResolvedInput, act: int) -> int:
+def prefill_bytes(spec: ResolvedSpec, x: ResolvedInput, act: int) -> int | None:
     """Activations a forward without gradients holds at its widest point: the residual stream,
     one block's widest intermediates (Q/K/V and the attention output, or the FFN's hidden
-    units), the score matrices where attention runs outside the fused kernel, and the logits."""
+    units), the score matrices where attention runs outside the fused kernel, and the logits.
+    None where parts are the family's own (a UNet keeps every level's skip alive: not modelled)."""
+    if any(isinstance(u.part, Counted) for u in spec.config.layout()):
+        return None
     widest = 0
     for use, block in _blocks(spec):
         rows = x.lengths[use.rows]
@@ -310,11 +313,14 @@ def memory_report(spec: ResolvedSpec, shape: InputShape, x: ResolvedInput, *, dt
     kv, kv_token = kv_cache_bytes(spec, x, act)
     prefill = prefill_bytes(spec, x, act)
     report = MemoryReport(spec.name, spec.config.num_params(), x, dtype, device_name, device_bytes, formats, kv,
-                          kv_token, prefill, weights + (kv or 0) + prefill,
+                          kv_token, prefill, weights + (kv or 0) + (prefill or 0),
                           trained_context=getattr(spec.config, "max_positions", None))
+    if prefill is None:
+        report.notes.append(f"{spec.family}'s inference activations are not modelled (its levels are its own): "
+                            "the inference total is weights only, and no largest batch is given")
     # the longest context is a generating decoder's question (an encoder's is its position table)
     reads_tokens = spec.config.layout().generates() and x.seq_len is not None
-    if device_bytes is not None:
+    if device_bytes is not None and prefill is not None:
         def inference_fits(tokens: int | None, batch: int) -> bool:
             at = _at(spec, shape, tokens, batch)
             return weights + (kv_cache_bytes(spec, at, act)[0] or 0) + prefill_bytes(spec, at, act) <= device_bytes
@@ -322,9 +328,9 @@ def memory_report(spec: ResolvedSpec, shape: InputShape, x: ResolvedInput, *, dt
         if reads_tokens:
             report.max_context = _largest(lambda t: inference_fits(t, x.batch), 1, LONGEST)
         report.max_batch = _largest(lambda b: inference_fits(x.seq_len if reads_tokens else None, b), 1, 1 << 20)
-        if weights > device_bytes:
-            report.notes.append(f"the {dtype} weights alone exceed the device; a smaller format "
-                                "(int8, int4) or --tp across devices is needed")
+    if device_bytes is not None and weights > device_bytes:
+        report.notes.append(f"the {dtype} weights alone exceed the device; a smaller format "
+                            "(int8, int4) or --tp across devices is needed")
     tally, saved = saved_bytes(spec, x, act)
     report.saved_bytes = saved
     if saved is not None:
@@ -335,9 +341,18 @@ def memory_report(spec: ResolvedSpec, shape: InputShape, x: ResolvedInput, *, dt
     loss = loss_bytes(spec, x)
     plan = dict(dtype=dtype, optimizer=optimizer)
     report.plan = training_plan(spec, saved, loss, dp=dp, tp=tp, pp=pp, zero=zero, **plan)
-    checkpointed = None if saved is None else checkpointed_bytes(spec, x, act, saved)
-    report.plan_checkpointed = training_plan(spec, checkpointed, loss, dp=dp, tp=tp, pp=pp, zero=zero,
-                                             checkpointing=True, **plan)
+    stacks = any(isinstance(u.part, StackSpec) for u in spec.config.layout())
+    if saved is not None and stacks:
+        checkpointed = checkpointed_bytes(spec, x, act, saved)
+        report.plan_checkpointed = training_plan(spec, checkpointed, loss, dp=dp, tp=tp, pp=pp, zero=zero,
+                                                 checkpointing=True, **plan)
+    elif saved is not None:
+        report.notes.append("checkpointing is modelled per transformer block; this family's levels are its own")
     if device_bytes is not None and saved is not None and report.plan.total_bytes > device_bytes:
         report.fits_with = fitting_degrees(spec, saved, loss, device_bytes, **plan)
+        if report.plan_checkpointed is not None and len(report.fits_with) < 2:
+            act = report.plan_checkpointed.activations_bytes
+            report.fits_with += [f"{d} with activation checkpointing"
+                                 for d in fitting_degrees(spec, act, loss, device_bytes, **plan)
+                                 if d not in report.fits_with]
     return report

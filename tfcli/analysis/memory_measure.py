@@ -60,13 +60,13 @@ def measure_saved(spec: ResolvedSpec, x: ResolvedInput, device: str = "cpu", dty
         running.pop()
 
     hooks = [h for m in model.modules() for h in (m.register_forward_pre_hook(enter), m.register_forward_hook(leave))]
-    saved: dict[int, tuple[int, str]] = {}
+    saved: dict[int, tuple[int, str, object]] = {}
 
     def pack(t):
         storage = t.untyped_storage()
         ptr = storage.data_ptr()
-        if ptr not in own and ptr not in saved:
-            saved[ptr] = (storage.nbytes(), running[-1])
+        if ptr not in own and ptr not in saved:  # the storage is held here, so no later one reuses its address
+            saved[ptr] = (storage.nbytes(), running[-1], storage)
         return t
 
     cuda = device.startswith("cuda")
@@ -91,7 +91,7 @@ def measure_saved(spec: ResolvedSpec, x: ResolvedInput, device: str = "cpu", dty
     del out
     by_category: Counter = Counter()
     by_module: Counter = Counter()
-    for nbytes, module in saved.values():
+    for nbytes, module, _ in saved.values():
         by_category[categories.get(module, "other")] += nbytes
         by_module[module] += nbytes
     return SavedMeasurement(sum(by_category.values()), dict(by_category), len(saved), device, dtype, peak,

@@ -45,7 +45,7 @@ class RotarySpec(Part):
 
     def add_saved(self, s, rows, context=None, times=1):
         s.rotary = self  # the attentions after it rotate Q and K (new tensors)
-        s.add("embeddings", 2 * rows * self.dims, per_sequence=False)  # cos and sin, shared by every layer
+        s.add("attention", 2 * rows * self.dims, per_sequence=False)  # cos and sin, kept by every layer's rotation
 
 
 @dataclass(frozen=True)
@@ -82,7 +82,9 @@ class SinusoidalSpec(Part):
         return self.stored * self.dim
 
     def add_saved(self, s, rows, context=None, times=1):
-        """Fixed values added to the embeddings: nothing to keep."""
+        """Fixed values added to the embeddings; a stored table is read by position (int64 indices)."""
+        if self.stored:
+            s.add("embeddings", rows, "index", per_sequence=False)
 
 
 @dataclass(frozen=True)

@@ -103,8 +103,9 @@ def vit_tower(
 
 def classifier(layout: Layout, d: int, num_classes: int, pooler: bool) -> Layout:
     """A linear head and/or BERT-style pooler on the final [CLS] state."""
+    picks = layout.last_rows  # the first head reads the [CLS] row of the stack's output
     if num_classes:
-        layout.add("head", Linear(d, num_classes), rows="one")
+        layout.add("head", Linear(d, num_classes), rows="one", picks=picks)
     if pooler:
-        layout.add("pooler", Linear(d, d), rows="one")
+        layout.add("pooler", Linear(d, d), rows="one", picks=None if num_classes else picks)
     return layout

@@ -61,12 +61,20 @@ class DenseHeadSpec(Part):
     n_out: int
     activation: str = "tanh"
 
+    @property
+    def input_dim(self) -> int:
+        return self.d_model
+
     def num_params(self) -> int:
         return self.d_model * self.d_model + self.d_model + self.d_model * self.n_out + self.n_out
 
     def add_macs(self, t, rows, context=None, times=1):
         t.linear("heads", rows, self.d_model, self.d_model, times)
         t.linear("heads", rows, self.d_model, self.n_out, times)
+
+    def add_saved(self, s, rows, context=None, times=1):
+        # the dense's input and the activation's output (the classifier's input); GELU keeps its input too
+        s.add("heads", times * rows * self.d_model * (2 if self.activation in ("tanh", "relu") else 3))
 
 
 # heads whose classifier reads one vector per sequence (the pooled or the first state)
@@ -144,8 +152,9 @@ class BertConfig(ArchConfig):
 
     def add_heads(self, layout: Layout) -> None:
         d = self.d_model
+        picks = layout.last_rows  # the [CLS] row of the encoder's output: a view of all of it
         if self.pooler:
-            layout.add("pooler", Linear(d, d), rows="one")  # [CLS] only
+            layout.add("pooler", Linear(d, d), rows="one", picks=picks)  # [CLS] only
         if self.head in ("masked-lm", "pretraining"):
             e = self.embed_width if self.embed_width != d else 0
             layout.add("mlm_head", MLMHeadSpec(d, self.vocab_size, self.norm_eps, e))
@@ -154,7 +163,8 @@ class BertConfig(ArchConfig):
             if self.HEADS[self.head][1]:  # the class keeps the pooler and classifies its output
                 layout.add("classifier", Linear(d, n), rows="one")
             else:  # no pooler: a dense head over the first token's state
-                layout.add("classifier", DenseHeadSpec(d, n, self.dense_head), rows="one")
+                layout.add("classifier", DenseHeadSpec(d, n, self.dense_head), rows="one",
+                           picks=None if self.pooler else picks)
         if self.head in ("token-classification", "question-answering"):  # every token
             layout.add("classifier", Linear(d, self.num_labels))  # QA: num_labels = 2 (start, end)
 

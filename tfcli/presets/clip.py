@@ -87,7 +87,8 @@ class CLIPVisionConfig(ArchConfig):
         tower = vit_tower(patch_size=self.patch_size, in_channels=3, grid=self.grid, block=block,
                           num_layers=self.num_layers, patch_bias=False, pre_norm=True, final_norm=False,
                           patches=patches, tokens=tokens)
-        return tower.add("post_norm", NormSpec("layer", self.d_model, self.norm_eps), rows="one")
+        return tower.add("post_norm", NormSpec("layer", self.d_model, self.norm_eps), rows="one",
+                         picks=tower.last_rows)
 
 
 @dataclass(frozen=True)
@@ -101,6 +102,9 @@ class ContrastiveLogits(Part):
 
     def add_macs(self, t, rows, context=None, times=1):
         t.macs["other"] += times * t.batch * t.batch * self.projection_dim
+
+    def add_saved(self, s, rows, context=None, times=1):
+        s.add("other", 2 * times * self.projection_dim)  # the two normalised embeddings, B × P each
 
 
 class ImageTextInput:

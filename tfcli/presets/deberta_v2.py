@@ -50,6 +50,19 @@ class DisentangledAttentionSpec(AttentionSpec):
         terms = int(self.c2p) + int(self.p2c)
         t.macs["attn_scores"] += times * terms * t.batch * self.num_heads * rows * self.span * self.head_size
 
+    def add_saved(self, s, rows, context=None, times=1):
+        """The relative terms are a bias with parameters, so SDPA takes its math path; each
+        term keeps its projected relative rows (span × q_dim), its B·h·T·span scores and the
+        int64 index it gathers them with (T·T, expanded over batch and heads). Q and K reach the terms as views of the
+        fused projection (exact at batch 1; at larger batches matmul may copy them)."""
+        shared_bias, s.learned_bias = s.learned_bias, True
+        super().add_saved(s, rows, context, times)
+        s.learned_bias = shared_bias
+        terms = int(self.c2p) + int(self.p2c)
+        s.add("attention", times * terms * self.span * self.q_dim, per_sequence=False)
+        s.add("attention", times * terms * self.num_heads * rows * self.span)
+        s.add("attention", times * terms * rows * rows, "index", per_sequence=False)  # one (T, T) index, expanded
+
 
 @dataclass(frozen=True)
 class RelativeTableSpec(Part):
@@ -67,6 +80,12 @@ class RelativeTableSpec(Part):
     def add_macs(self, t, rows, context=None, times=1):
         if self.norm:
             t.macs["norms"] += times * self.span * self.dim * 5
+
+    def add_saved(self, s, rows, context=None, times=1):
+        # once for the batch: the norm's input and statistics, and its output, which every layer projects
+        if self.norm:
+            s.add("norms", times * self.span * (self.dim + 2), per_sequence=False)
+        s.add("attention", times * self.span * self.dim, per_sequence=False)
 
 
 @dataclass

@@ -41,6 +41,11 @@ class LayerListSpec(Part):
             b.add_macs(t, rows, times=times)
         self.final_norm.add_macs(t, rows, times=times)
 
+    def add_saved(self, s, rows, context=None, times=1):
+        for b in self.blocks:
+            b.add_saved(s, rows, times=times)
+        self.final_norm.add_saved(s, rows, times=times)
+
 
 @dataclass(frozen=True)
 class PredictionHeadSpec(Part):
@@ -57,6 +62,11 @@ class PredictionHeadSpec(Part):
     def add_macs(self, t, rows, context=None, times=1):
         t.linear("heads", rows, self.d_model, self.d_model, times)
         t.norm(rows * self.d_model, times)
+
+    def add_saved(self, s, rows, context=None, times=1):
+        # the dense's input, the GELU's input, the norm's input and statistics
+        s.add("heads", times * rows * 3 * self.d_model)
+        s.add("heads", times * rows * 2, "stat")
 
 
 @dataclass

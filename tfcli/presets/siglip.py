@@ -41,7 +41,8 @@ class SiglipTextConfig(CLIPTextConfig):
 
     def layout(self, tokens: str = "tokens") -> Layout:
         # the stack's final LayerNorm is SigLIP's final_layer_norm (over every token)
-        return super().layout(tokens).add("head", Linear(self.d_model, self.projection_size), rows="one")
+        tower = super().layout(tokens)  # the head reads the last token's row (a view of every token's)
+        return tower.add("head", Linear(self.d_model, self.projection_size), rows="one", picks=tower.last_rows)
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,12 @@ class AttentionPool(Part):
         self.attention.add_macs(t, rows, context, times)  # 1 query row, K/V of every token
         self.norm.add_macs(t, rows, times=times)
         self.ffn.add_macs(t, rows, times=times)
+
+    def add_saved(self, s, rows, context=None, times=1):
+        s.add("attention", times * context * self.attention.kv_dim)  # the tokens K and V read
+        self.attention.add_saved(s, rows, context, times)
+        self.norm.add_saved(s, rows, times=times)
+        self.ffn.add_saved(s, rows, times=times)
 
 
 @dataclass

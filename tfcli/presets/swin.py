@@ -35,6 +35,10 @@ class PatchMerging(Part):
         t.norm(rows * 4 * self.dim, times)
         t.linear("other", rows, 4 * self.dim, 2 * self.dim, times)
 
+    def add_saved(self, s, rows, context=None, times=1):
+        NormSpec("layer", 4 * self.dim).add_saved(s, rows, times=times)
+        s.add("other", times * rows * 4 * self.dim)  # the reduction's input
+
 
 @dataclass
 class SwinConfig(ArchConfig):

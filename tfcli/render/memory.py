@@ -39,9 +39,13 @@ def render_memory(r: MemoryReport, console) -> None:
     else:
         t.add_row(f"KV cache ({x.batch} × {x.tgt_len or x.tokens:,} tokens)", human_bytes(r.kv_cache_bytes),
                   f"{human_bytes(r.kv_per_token_bytes)} per token (all layers, K and V)")
-    t.add_row("prefill activations", human_bytes(r.prefill_bytes), "widest point of a forward without gradients")
-    t.add_row(f"[bold]total ({r.dtype})[/]", f"[bold]{human_bytes(r.inference_total_bytes)}[/]",
-              _fits(r.inference_total_bytes, r.device_bytes))
+    if r.prefill_bytes is None:
+        t.add_row("prefill activations", "—", "not modelled for this family (see the note)")
+        t.add_row(f"[bold]total ({r.dtype}, weights only)[/]", f"[bold]{human_bytes(r.inference_total_bytes)}[/]", "")
+    else:
+        t.add_row("prefill activations", human_bytes(r.prefill_bytes), "widest point of a forward without gradients")
+        t.add_row(f"[bold]total ({r.dtype})[/]", f"[bold]{human_bytes(r.inference_total_bytes)}[/]",
+                  _fits(r.inference_total_bytes, r.device_bytes))
     console.print(t)
     if r.device_bytes is not None:
         if r.max_context is not None:

@@ -27,6 +27,11 @@ class Part:
         """Parameters one token runs through: all of them, except in a mixture of experts."""
         return self.num_params()
 
+    @property
+    def input_dim(self) -> int:
+        """The width of a token it reads (what a picked row's view keeps, per token)."""
+        raise NotImplementedError(type(self).__name__)
+
     def add_macs(self, t: Tally, rows: int, context: int | None = None, times: int = 1) -> None:
         """Nothing by default: lookups, gathers and elementwise ops cost no MACs."""
 
@@ -49,6 +54,10 @@ class Linear(Part):
 
     def num_params(self) -> int:
         return _linear_params(self.n_in, self.n_out, self.bias)
+
+    @property
+    def input_dim(self) -> int:
+        return self.n_in
 
     def add_macs(self, t, rows, context=None, times=1):
         t.linear(self.category, rows, self.n_in, self.n_out, times)
@@ -88,6 +97,10 @@ class NormSpec(Part):
     def num_params(self) -> int:
         return self.dim * (2 if self.kind == "layer" and self.bias else 1)
 
+    @property
+    def input_dim(self) -> int:
+        return self.dim
+
     def add_macs(self, t, rows, context=None, times=1):
         t.norm(rows * self.dim, times)
 
@@ -99,6 +112,8 @@ class NormSpec(Part):
         else:  # the input, mean and rstd
             s.add("norms", times * rows * self.dim)
             s.add("norms", times * rows * 2 * groups, "stat")
+        if self.unit_offset:  # Gemma: the scale applied, 1 + w, made anew at every call
+            s.add("norms", times * self.dim, per_sequence=False)
 
 
 @dataclass(frozen=True)
@@ -138,6 +153,8 @@ class LMHeadSpec(Part):
 
     def add_saved(self, s, rows, context=None, times=1):
         s.add("heads", times * rows * self.d_model)  # its input; the logits are the output (a loss would keep more)
+        if self.softcap:  # tanh keeps the capped logits
+            s.add("heads", times * rows * self.vocab_size)
 
 
 @dataclass(frozen=True)
@@ -267,16 +284,24 @@ class AttentionSpec(Part):
             s.add("norms", n * (qd + groups), "fp32")
             s.add("norms", rows_k * (kvo + (self.kv_heads if groups > 1 else 1)), "fp32")
             s.add("norms", n * qd + rows_k * kvo, "upcast")
-        if self.softcap:  # Gemma 2's capped scores: checked against no measurement yet
-            s.unmodelled = True
+            if self.qk_norm.unit_offset:  # each norm's 1 + w, per call
+                q_norm, k_norm = self.qk_norms
+                s.add("norms", times * (q_norm.dim + k_norm.dim), per_sequence=False)
+        if self.rope_theta and not self.cross:  # this layer's own RoPE tables (Gemma 3's local layers)
+            s.add("attention", 2 * times * rows * self.head_size, per_sequence=False)
         causal_mask = self.causal and not self.cross and (s.alibi_heads or s.learned_bias)
         if (s.learned_bias and not self.cross) or self.softcap:
             # computed outside the fused kernel: scaled Q and K copies, the probabilities (and
-            # the capped scores), V, the output copy the projection reads
-            s.add("attention", 2 * n * qd + times * h * rows * tk * (2 if self.softcap else 1) + n * qd)
-            if v_new:
+            # the capped scores), V (a copy once batch × windows > 1), the output copy the
+            # projection reads. Windowed (Swin): each token's scores span its window only
+            window_tokens = self.window**2 if self.window and not self.cross else tk
+            calls = s.batch * (rows // window_tokens if self.window and not self.cross else 1)
+            probs = times * h * rows * window_tokens * (2 if self.softcap else 1)
+            s.add("attention", 2 * n * qd + probs + n * qd)
+            copied_v = v_new or calls > 1
+            if copied_v:
                 s.add("attention", rows_k * kv_width)
-            view = not v_new
+            view = not copied_v
             if causal_mask or self.softcap and self.causal:  # the future positions, masked
                 s.add("attention", times * rows * tk, "mask", per_sequence=False)
         else:
@@ -314,14 +339,17 @@ class FeedForwardSpec(Part):
         t.linear("feed_forward", rows, self.d_model, self.ffn_dim * (2 if self.gated else 1), times)
         t.linear("feed_forward", rows, self.ffn_dim, self.d_model, times)
 
-    def add_saved(self, s, rows, context=None, times=1):
-        """Its input, then per hidden unit: gated, the fused gate/value output (2), the gate's
+    @property
+    def hidden_saved(self) -> int:
+        """Per token, of its hidden units: gated, the fused gate/value output (2), the gate's
         activation and the product; else the first output and the activation's (ReLU keeps
         only its own output, quick-GELU its sigmoid too)."""
-        per_row = self.d_model + self.ffn_dim * (
+        return self.ffn_dim * (
             4 if self.gated else 1 if self.activation == "relu" else 3 if self.activation == "quick_gelu" else 2
         )
-        s.add("feed_forward", times * rows * per_row)
+
+    def add_saved(self, s, rows, context=None, times=1):
+        s.add("feed_forward", times * rows * (self.d_model + self.hidden_saved))  # its input, its hidden units
 
 
 @dataclass(frozen=True)
@@ -405,8 +433,9 @@ class BlockSpec(Part):
         context is the stack's (counted there)."""
         shared_bias = s.learned_bias
         s.learned_bias = shared_bias or self.rel_pos is not None  # BEiT: this block's own table
-        if self.rel_pos is not None:  # BEiT's per-block tables: not matched to a measurement yet
-            s.unmodelled = True
+        if self.rel_pos is not None:  # the offset index its table is gathered with, per window (Swin)
+            span = self.attention.window**2 if self.attention.window else rows
+            s.add("attention", times * span * span, "index", per_sequence=False)
         self.attention.add_saved(s, rows, times=times)
         s.learned_bias = shared_bias
         if self.cross_attention is not None:
@@ -537,6 +566,9 @@ class Use:
     rows: str = "tokens"
     context: str | None = None  # the length its cross-attention reads
     generates: bool = False  # a decoder run token by token: its self-attention K/V are cached
+    # its input is one row picked from a sequence of this length ([CLS], the last token): a
+    # view, so backward keeps the whole sequence's tensor (None: its input is its own)
+    picks: str | None = None
 
 
 @dataclass
@@ -558,9 +590,14 @@ class Layout:
         return any(u.name == name for u in self.uses)
 
     def add(self, name: str, part: Part, rows: str = "tokens", context: str | None = None,
-            generates: bool = False) -> "Layout":
-        self.uses.append(Use(name, part, rows, context, generates))
+            generates: bool = False, picks: str | None = None) -> "Layout":
+        self.uses.append(Use(name, part, rows, context, generates, picks))
         return self
+
+    @property
+    def last_rows(self) -> str:
+        """The length the last part added runs over (what a head after a stack picks from)."""
+        return self.uses[-1].rows
 
     def replace(self, name: str, part: Part) -> "Layout":
         """The same layout with the part called `name` swapped (a family built on another's)."""
@@ -608,15 +645,11 @@ class Layout:
     def saved(self, lengths: dict[str, int], batch: int) -> SavedTally:
         """What a training forward keeps for backward, part by part (tfcli.spec.saved)."""
         s = SavedTally(batch)
-        stack_rows = None
         for u in self.uses:
             rows = lengths[u.rows]
-            if isinstance(u.part, StackSpec):
-                stack_rows = rows
-            elif u.rows == "one" and stack_rows is not None and isinstance(u.part, Linear):
-                # the first head on the [CLS] row reads a view of the stack's whole output
-                rows, stack_rows = stack_rows, None
             u.part.add_saved(s, rows, lengths[u.context] if u.context else None)
+            if u.picks:  # the rest of the sequence its picked row is a view of
+                s.add("heads", (lengths[u.picks] - rows) * u.part.input_dim)
         return s
 
     def macs(self, lengths: dict[str, int], batch: int, tokens: int) -> Breakdown:
@@ -665,3 +698,7 @@ class Conv1dSpec(Part):
 
     def add_macs(self, t, rows, context=None, times=1):
         t.linear(self.category, rows, self.in_channels * self.kernel, self.out_channels, times)
+
+    def add_saved(self, s, rows, context=None, times=1):
+        # its input sequence (stride × rows long) and its output, which the GELU after it keeps
+        s.add(self.category, times * rows * (self.stride * self.in_channels + self.out_channels))
