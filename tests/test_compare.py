@@ -274,3 +274,26 @@ def test_csv_into_a_directory_is_refused(run_cli, tmp_path):
     (tmp_path / "d.csv").mkdir()
     code, out, err = run_cli("compare", "gpt2", "bert", "--csv", str(tmp_path / "d.csv"))
     assert code == 2 and "it is a directory" in err
+
+
+@pytest.mark.parametrize("colour, legend", [
+    ("standard", "≠ marks the rows that differ (in yellow); the others are the same for all"),
+    (None, "≠ marks the rows that differ; the others are the same for all"),  # a pipe, NO_COLOR
+])
+def test_differing_rows_are_marked_in_text_with_or_without_colour(colour, legend):
+    import io
+
+    from rich.console import Console
+    from rich.text import Text
+
+    from tfcli.analysis.compare import compare
+    from tfcli.catalog import resolve
+    from tfcli.render.compare import render_compare
+
+    buffer = io.StringIO()
+    console = Console(file=buffer, width=200, force_terminal=colour is not None, color_system=colour)
+    render_compare(compare([resolve("bert-base"), resolve("roberta-base")]), console)
+    text = Text.from_ansi(buffer.getvalue()).plain
+    assert ("\x1b[" in buffer.getvalue()) == (colour is not None)
+    assert legend in text
+    assert "│ ≠ vocabulary " in text and "│   attention kinds " in text  # differ / the same

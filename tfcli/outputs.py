@@ -110,12 +110,13 @@ def _cell(value) -> str:
     return str(value)  # repr precision for floats: the CSV holds the JSON's numbers
 
 
-def write_csv(path: Path, rows: list[dict]) -> None:
-    """Rows (flat_row's) to `path`: the columns in first-seen order, a missing cell empty;
-    written whole or not at all (write_atomic)."""
+def write_csv(path: Path, records: list[dict]) -> None:
+    """One row per record (flattened by flat_row) to `path`: the columns in first-seen
+    order, a missing cell empty; written whole or not at all (write_atomic)."""
     import csv
     import io
 
+    rows = [flat_row(r) for r in records]
     columns = list(dict.fromkeys(k for row in rows for k in row))
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=columns, restval="", lineterminator="\n")

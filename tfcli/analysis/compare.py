@@ -13,7 +13,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from tfcli.outputs import flat_row
 from tfcli.spec import InputShape, ResolvedSpec
 
 KV_BYTES = 2  # the KV-cache row is in bf16
@@ -63,7 +62,7 @@ class Comparison:
             for r in self.rows:
                 plain = r.raw[i] is None or isinstance(r.raw[i], (int, float, str))
                 row[r.key] = r.raw[i] if plain else r.values[i]
-            out.append(flat_row(row))
+            out.append(row)
         return out
 
 

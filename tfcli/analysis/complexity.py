@@ -117,12 +117,10 @@ class ComplexityReport:
         }
 
     def csv_rows(self) -> list[dict]:
-        """One row per swept length: the model and its settings, then the point."""
-        from tfcli.outputs import flat_row
-
+        """One record per swept length: the model and its settings, then the point."""
         d = self.to_dict()
         head = {k: d[k] for k in ("name", "family", "mode", "method", "batch", "dtype", "causal_half", "params")}
-        return [flat_row({**head, **p}) for p in d["points"]]
+        return [{**head, **p} for p in d["points"]]
 
 
 def _point(x: int, b: Breakdown, batch: int, nbytes: int, causal_half: bool) -> Point:

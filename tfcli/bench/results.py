@@ -152,9 +152,7 @@ class BenchResult:
         }
 
     def csv_rows(self) -> list[dict]:
-        """One row per point, as timm's benchmark writes one per model: the model, its
-        settings, then the point (tfcli.outputs.flat_row's columns)."""
-        from tfcli.outputs import flat_row
-
+        """One record per point, as timm's benchmark writes a row per model: the model, its
+        settings, then the point (tfcli.outputs.write_csv flattens them)."""
         head = {k: v for k, v in self.to_dict().items() if k not in ("config", "points", "notes")}
-        return [flat_row({**head, **p.to_dict()}) for p in self.points]
+        return [{**head, **p.to_dict()} for p in self.points]
