@@ -248,7 +248,9 @@ def test_csv_one_row_per_model(run_cli, tmp_path):
     rows = list(csv.DictReader(path.open(encoding="utf-8")))
     assert [r["name"] for r in rows] == ["gpt2", "vit-b16"]
     gpt2, vit = rows
-    assert list(gpt2)[:4] == ["name", "family", "kind", "modality"]
+    assert list(gpt2)[:9] == ["name", "family", "input.batch", "input.seq_len", "input.tgt_len", "input.image_size",
+                              "input.audio_seconds", "input.prompt", "kind"]
+    assert (gpt2["input.seq_len"], vit["input.seq_len"], vit["input.image_size"]) == ("128", "", "224")
     assert (gpt2["params"], gpt2["flops"], gpt2["vocab"], gpt2["context_length"]) == (
         "124439808", str(2 * 16_126_377_984), "50257", "1024")
     assert (vit["vocab"], vit["context_length"], vit["kv_cache_bytes_per_token"]) == ("", "", "")

@@ -38,10 +38,6 @@ class Comparison:
     rows: list[Row]
     notes: list[str] = field(default_factory=list)
 
-    @property
-    def seq_len(self) -> int | None:
-        return self.shape.seq_len
-
     def to_dict(self) -> dict:
         from tfcli.analysis.inputs import input_record
 
@@ -54,11 +50,11 @@ class Comparison:
         }
 
     def csv_rows(self) -> list[dict]:
-        """One row per model (as timm's benchmark writes): a column per table row, a number
-        where the record holds one, else the text the table shows."""
+        """One row per model (as timm's benchmark writes): the input it was counted at, then
+        a column per table row, a number where the record holds one, else the table's text."""
         out = []
         for i, m in enumerate(self.models):
-            row: dict[str, Any] = {"name": m["name"], "family": m["family"]}
+            row: dict[str, Any] = {"name": m["name"], "family": m["family"], "input": m["input"]}
             for r in self.rows:
                 plain = r.raw[i] is None or isinstance(r.raw[i], (int, float, str))
                 row[r.key] = r.raw[i] if plain else r.values[i]
