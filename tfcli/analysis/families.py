@@ -26,7 +26,9 @@ class FamilyRow:
     part_of: str = ""
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        d = asdict(self)
+        d["declared_kind"] = d.pop("declared")
+        return d
 
 
 @dataclass

@@ -57,6 +57,7 @@ def run_settings(opts: BenchOptions) -> Settings:
         warmup=opts.warmup, iters=opts.iters, min_time=opts.min_time,
         peak_tflops=peak_tflops(name, opts.dtype) if cuda else None,
         cpu_capability=None if cuda else torch.backends.cpu.get_cpu_capability(),
+        force=opts.force, max_memory=opts.max_memory,
     )
 
 
@@ -69,7 +70,8 @@ def _bench(spec, shapes: list, opts: BenchOptions, on_point: Callable[[Point], N
     config = spec.config
     device = opts.device
     settings = run_settings(opts)
-    result = BenchResult(spec.name, config.family, config.num_params(), settings)
+    result = BenchResult(spec.name, config.family, config.num_params(), settings, source=spec.source,
+                         overrides=dict(spec.overrides), config=config.to_dict())
     if not device.startswith("cuda") and opts.dtype != "fp32" and not native_low_precision(settings.cpu_capability):
         result.notes.append(
             f"{opts.dtype} on a CPU without AMX/AVX512-BF16 ({settings.cpu_capability}) is emulated; expect it slower than fp32"

@@ -14,6 +14,7 @@ DEFAULT_MODEL = "transformer-base"
 
 @app.command()
 def bench(
+    ctx: typer.Context,
     models: list[str] = typer.Argument(
         None, help=f"Preset names or spec files (default: {DEFAULT_MODEL}).",
         autocompletion=o.complete_names, show_default=False,
@@ -35,6 +36,7 @@ def bench(
     force: bool = typer.Option(False, "--force", help="Run even when the memory estimate exceeds what is available."),
     max_memory: str = typer.Option(None, "--max-memory", help="Refuse runs estimated above this (e.g. 8GiB; default: free memory)."),
     plot: Path = typer.Option(None, "--plot", help="Write latency and memory against length to this SVG file."),
+    csv: Path = o.csv_option("model and length"),
     json_: bool = o.JSON,
 ) -> None:
     """Time MODEL's forward pass: latency percentiles, tokens/s or images/s, TFLOP/s, peak memory.
@@ -65,6 +67,7 @@ def bench(
         from tfcli.outputs import check_output_path
 
         plot = check_output_path(plot, "--plot", (".svg",))
+    csv = o.check_csv(csv)
     opts = b.BenchOptions(
         device=device, dtype=dtype, attn=attn.strip().lower(), warmup=warmup, iters=iters,
         min_time=min_time, threads=threads, compile=compile_, force=force, max_memory=limit,
@@ -101,7 +104,8 @@ def bench(
         results[-1].interrupted = True
 
     if json_:
-        o.print_json({"results": [r.to_dict() for r in results], "interrupted": interrupted})
+        o.print_json({"options": o.invoked_options(ctx), "results": [r.to_dict() for r in results],
+                      "interrupted": interrupted}, "bench")
     elif results:
         from tfcli.render.bench import render_results
 
@@ -112,6 +116,8 @@ def bench(
         write_plot(results, plot)
         if not json_:
             make_console().print(f"plot written to {plot}")
+    if results:  # the rows so far, when interrupted
+        o.write_csv(csv, [row for r in results for row in r.csv_rows()])
     if interrupted:
         import typer
 

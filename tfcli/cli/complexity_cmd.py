@@ -31,6 +31,7 @@ def complexity(
     dtype: str = typer.Option("bf16", "--dtype", help="Bytes per element for memory: fp32, bf16, fp16, fp8."),
     causal_half: bool = typer.Option(False, "--causal-half", help="Count only the masked half of causal scores."),
     plot: str = typer.Option(None, "--plot", help="Also write a log-log plot to FILE (.svg, or .png with Pillow)."),
+    csv: str = o.csv_option("length (or image side)"),
     json_: bool = o.JSON,
 ) -> None:
     """How the cost of attention grows with sequence length (or image side), and where it overtakes the rest.
@@ -49,6 +50,7 @@ def complexity(
         from tfcli.outputs import check_output_path
 
         plot = check_output_path(plot, "--plot", (".svg", ".png"))
+    csv = o.check_csv(csv)
     lengths = o.parse_lengths(seq_len, "--seq-len")
     sides = o.parse_lengths(image_size, "--image-size")
     if (lengths or sides) and max_ is not None:
@@ -86,11 +88,12 @@ def complexity(
     report = complexity_report(spec, lengths or sides, max_, batch=batch, dtype=dtype,
                                causal_half=causal_half, bare=bare)
     written = write_plot(report, plot) if plot else None
+    o.write_csv(csv, report.csv_rows())
     if json_:
         data = report.to_dict()
         if written:
             data["plot"] = written
-        o.print_json(data)
+        o.print_json(data, "complexity")
         return
     console = make_console()
     render_complexity(report, console)

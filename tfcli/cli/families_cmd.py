@@ -25,7 +25,7 @@ def families(
 
     table = families_table(lang)
     if json_:
-        o.print_json(table.to_dict())
+        o.print_json(table.to_dict(), "families")
     elif markdown:
         from tfcli.render.families import families_markdown
 

@@ -49,6 +49,6 @@ def flops(
     spec = resolve(model, set_)
     report = flops_report(spec, shape, methods, causal_half)
     if json_:
-        o.print_json(report.to_dict())
+        o.print_json(report.to_dict(), "flops")
     else:
         render_flops(report, make_console(), depth)

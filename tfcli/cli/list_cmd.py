@@ -34,16 +34,16 @@ def list_presets(
             {
                 "name": p.name,
                 "family": p.family,
-                "class": fam.kind,
+                "kind": fam.kind,
                 "modality": fam.modality,
                 "params": config.num_params(),
-                "active_params": config.num_active_params(),  # per token: < params for a mixture of experts
+                "params_active": config.num_active_params(),  # per token: < params for a mixture of experts
                 "aliases": list(p.aliases),
                 "reference": p.reference,
             }
         )
     if json_:
-        o.print_json(rows)
+        o.print_json({"presets": rows}, "list")
         return
     from rich.table import Table
 
@@ -54,7 +54,7 @@ def list_presets(
                       ("active", "right"), ("aliases", "left")):
         t.add_column(col, justify=just)
     for r in rows:
-        active = human(r["active_params"]) if r["active_params"] != r["params"] else ""
-        t.add_row(r["name"], r["family"], r["class"], f"{r['params']:,}", human(r["params"]), active,
+        active = human(r["params_active"]) if r["params_active"] != r["params"] else ""
+        t.add_row(r["name"], r["family"], r["kind"], f"{r['params']:,}", human(r["params"]), active,
                   ", ".join(r["aliases"]))
     make_console().print(t)

@@ -92,7 +92,53 @@ def parse_lengths(values: str | list[str] | None, option: str = "--seq-len") -> 
     return sorted(out)
 
 
-def print_json(data) -> None:
-    import json
+def csv_option(rows: str):
+    """--csv FILE; `rows` says what one row is (the commands differ only in that)."""
+    return typer.Option(None, "--csv", help=f"Also write a CSV file, one row per {rows} (the --json keys as columns).",
+                        show_default=False)
 
-    typer.echo(json.dumps(data, indent=2, default=str))
+
+def check_csv(path):
+    """The --csv path, refused in one line (exit 2) before anything is built, counted or timed."""
+    if path is None:
+        return None
+    from tfcli.outputs import check_output_path
+
+    return check_output_path(path, "--csv", (".csv",))
+
+
+def print_json(data: dict, command: str) -> None:
+    """The command's --json document: {"schema_version", "command", ...data} (docs/json.md)."""
+    from tfcli.outputs import json_document, json_text
+
+    typer.echo(json_text(json_document(command, data)))
+
+
+def invoked_options(ctx: typer.Context) -> dict:
+    """The command's arguments and options as given (defaults filled in), keyed by option
+    name in snake_case (--seq-len → seq_len): what reruns it."""
+    import enum
+    from pathlib import Path
+
+    def plain(v):
+        if isinstance(v, (list, tuple)):
+            return [plain(x) for x in v]
+        if isinstance(v, Path):
+            return str(v)
+        return v.value if isinstance(v, enum.Enum) else v
+
+    out = {}
+    for param in ctx.command.params:
+        longs = [x for x in param.opts if x.startswith("--")] or [param.name]
+        out[longs[0].lstrip("-").replace("-", "_")] = plain(ctx.params.get(param.name))
+    return out
+
+
+def write_csv(path, rows: list[dict]) -> None:
+    """Write --csv's rows (when a path was given) and say where, on stderr: stdout may be JSON."""
+    if path is None:
+        return
+    from tfcli.outputs import write_csv as write
+
+    write(path, rows)
+    typer.echo(f"CSV written to {path}", err=True)

@@ -1,4 +1,5 @@
-"""Rendering a Comparison: a rich table (differing rows highlighted) or Markdown."""
+"""Rendering a Comparison: a rich table or Markdown, differing rows marked in text (≠ /
+bold), so the marks survive without colour (a pipe, NO_COLOR, a log file)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ from rich.console import Console
 from rich.table import Table
 
 from tfcli.analysis.compare import Comparison
+
+DIFFER = "≠"  # marks a row whose values differ between the models
 
 
 def render_compare(cmp: Comparison, console: Console) -> None:
@@ -15,11 +18,13 @@ def render_compare(cmp: Comparison, console: Console) -> None:
         t.add_column(name, overflow="fold")
     for r in cmp.rows:
         if r.differ:
-            t.add_row(f"[yellow]{r.label}[/]", *(f"[bold]{v}[/]" for v in r.values))
+            t.add_row(f"[yellow]{DIFFER} {r.label}[/]", *(f"[bold]{v}[/]" for v in r.values))
         else:
-            t.add_row(f"[dim]{r.label}[/]", *(f"[dim]{v}[/]" for v in r.values))
+            t.add_row(f"[dim]  {r.label}[/]", *(f"[dim]{v}[/]" for v in r.values))
     console.print(t)
-    console.print("[dim]rows in yellow differ; dim rows are the same for all[/]")
+    coloured = console.color_system is not None and not console.no_color
+    console.print(f"[dim]{DIFFER} marks the rows that differ" + (" (in yellow)" if coloured else "")
+                  + "; the others are the same for all[/]")
     for note in cmp.notes:
         console.print(f"[dim]note: {note}[/]")
 
