@@ -24,13 +24,14 @@ COMMANDS = {
     "bench": ["bench", "gpt2", *TINY_GPT, "-n", "16,32", *FAST],
     "compare": ["compare", "mixtral-8x7b", "deepseek-v2-lite", "sam-b", "whisper-tiny", "clip-b32"],
     "families": ["families"],
+    "memory": ["memory", "gpt2", "--set", "num_layers=1", "--seq-len", "32", "--gpu", "h100-80g", "--measure"],
 }
 
 # objects whose keys are data (config fields, tensor and module names, categories, methods)
 DATA_MAPS = {
     "config", "overrides", "inputs", "params_by_category", "params_by_component", "macs_by_category",
     "macs_by_operator", "uncounted_op_calls", "elementwise_op_calls", "missing_methods", "module_macs",
-    "layers", "attention", "sliding_layers", "options",
+    "layers", "attention", "sliding_layers", "options", "weights_bytes_by_format", "saved_activations_bytes_by_category",
 }
 VALUE_MAPS = {"methods"}  # data keys (fvcore, torch, analytic) over schema objects
 

@@ -108,12 +108,12 @@ def memory_json(run_cli, *args):
 
 def test_llama2_7b_on_h100(run_cli):
     d = memory_json(run_cli, "llama2-7b", "--gpu", "h100-80g")
-    assert (d["schema_version"], d["command"], d["tokens"]) == (1, "memory", 4096)  # the trained context
+    assert (d["schema_version"], d["command"], d["input"]["seq_len"]) == (1, "memory", 4096)  # the trained context
     inf = d["inference"]
-    assert inf["weights_bytes"]["bf16"] == 2 * 6_738_415_616
-    assert inf["weights_bytes"]["fp32"] == 4 * 6_738_415_616
+    assert inf["weights_bytes_by_format"]["bf16"] == 2 * 6_738_415_616
+    assert inf["weights_bytes_by_format"]["fp32"] == 4 * 6_738_415_616
     assert inf["kv_cache_bytes"] == 2 * 32 * 4096 * 4096 * 2  # K and V, 32 layers, d 4096, bf16 = 2 GiB
-    assert inf["kv_cache_per_token_bytes"] == 524_288
+    assert inf["kv_cache_bytes_per_token"] == 524_288
     assert inf["max_context_tokens"] == 96_029
     assert d["device_memory_bytes"] == 80 * 10**9
     plan = d["training"]["plan"]
@@ -124,7 +124,7 @@ def test_llama2_7b_on_h100(run_cli):
     assert d["training"]["fits_with"] == ["--zero 3 --dp 4", "--tp 2"]
     ckpt = d["training"]["plan_checkpointed"]
     assert ckpt["activations_bytes"] < plan["activations_bytes"] // 10
-    assert all(k.endswith(("_bytes", "_tokens")) or k in ("max_batch",) for k in inf)
+    assert all(k.endswith(("_bytes", "_tokens", "_by_format", "_per_token")) or k == "max_batch" for k in inf)
 
 
 def test_zero_stages_shard_the_states(run_cli):

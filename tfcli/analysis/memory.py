@@ -101,31 +101,32 @@ class MemoryReport:
     measurement: object | None = None  # tfcli.analysis.memory_measure.SavedMeasurement
 
     def to_dict(self) -> dict:
+        from tfcli.analysis.inputs import input_record
+
         out = {
-            "schema_version": 1, "command": "memory", "model": self.name, "params": self.params,
-            "batch": self.x.batch, "tokens": self.x.tokens, "dtype": self.dtype,
-            "device": self.device_name, "device_memory_bytes": self.device_bytes,
+            "model": self.name, "params": self.params, "input": input_record(self.x), "tokens": self.x.tokens,
+            "dtype": self.dtype, "device": self.device_name, "device_memory_bytes": self.device_bytes,
             "inference": {
-                "weights_bytes": {f.name: f.bytes for f in self.formats},
-                "kv_cache_bytes": self.kv_cache_bytes, "kv_cache_per_token_bytes": self.kv_per_token_bytes,
+                "weights_bytes_by_format": {f.name: f.bytes for f in self.formats},
+                "kv_cache_bytes": self.kv_cache_bytes, "kv_cache_bytes_per_token": self.kv_per_token_bytes,
                 "prefill_activations_bytes": self.prefill_bytes, "total_bytes": self.inference_total_bytes,
                 "max_context_tokens": self.max_context, "max_batch": self.max_batch,
                 "trained_context_tokens": self.trained_context,
             },
             "training": {
                 "saved_activations_bytes": self.saved_bytes,
-                "saved_activations_by_category_bytes": self.saved_by_category,
+                "saved_activations_bytes_by_category": self.saved_by_category,
                 "plan": self.plan.to_dict() if self.plan else None,
                 "plan_checkpointed": self.plan_checkpointed.to_dict() if self.plan_checkpointed else None,
                 "fits_with": self.fits_with,
             },
-            "notes": self.notes,
+            "notes": self.notes + self.x.notes,
         }
         if self.measurement is not None:
             m = self.measurement
-            out["measured"] = {"saved_activations_bytes": m.total_bytes, "by_category_bytes": m.by_category,
-                               "device": m.device, "dtype": m.dtype, "tensors": m.tensors,
-                               "peak_allocated_bytes": m.peak_allocated_bytes}
+            out["measured"] = {"saved_activations_bytes": m.total_bytes,
+                               "saved_activations_bytes_by_category": m.by_category, "device": m.device,
+                               "dtype": m.dtype, "tensors": m.tensors, "peak_allocated_bytes": m.peak_allocated_bytes}
         return out
 
 

@@ -91,7 +91,7 @@ def memory(
         dev = check_device(device, dtype.value)
         report.measurement = measure_saved(spec, x, dev, dtype.value)
     if json_:
-        o.print_json(report.to_dict())
+        o.print_json(report.to_dict(), "memory")
     else:
         from tfcli.render.fmt import make_console
         from tfcli.render.memory import render_memory
