@@ -2,7 +2,10 @@
 
 Styled after the paper's figure: bottom-to-top flow, grey rounded frames for the
 stacks with their repeat count, orange attention, blue feed-forward, yellow norms,
-pink embeddings, lavender output projection.
+pink embeddings and learned tokens, lavender output projection. Arrows carry the tensor's
+shape where a block begins; their styles (cross-attention, conditioning, skips, the
+sampling loop, tied weights) are explained in a legend. A U-Net is drawn as a U: one row
+per resolution, the skips running across.
 """
 
 from __future__ import annotations
@@ -43,18 +46,17 @@ EDGE_STYLE = {
 EDGE_LABEL = dict(fontsize="8", fontcolor="#555555")
 
 
+def _small(text: str) -> str:
+    """The smaller grey line under a box's name (sizes, heads), as HTML."""
+    from html import escape
+
+    return f'<FONT POINT-SIZE="9" COLOR="#555555">{escape(text)}</FONT>'
+
+
 def _html_label(label: str, detail: str) -> str:
     from html import escape
 
-    if not detail:
-        return f"<{escape(label)}>"
-    return f'<{escape(label)}<BR/><FONT POINT-SIZE="9" COLOR="#555555">{escape(detail)}</FONT>>'
-
-
-def _small(text: str) -> str:
-    from html import escape
-
-    return f'<<FONT POINT-SIZE="9" COLOR="#555555">{escape(text)}</FONT>>'
+    return f"<{escape(label)}<BR/>{_small(detail)}>" if detail else f"<{escape(label)}>"
 
 
 def to_dot(graph: Graph):
@@ -75,7 +77,7 @@ def to_dot(graph: Graph):
             if label is None:
                 label = _html_label(n.label, n.detail)
             elif n.detail:  # a symbol's words sit beside it (what an ⊕ adds)
-                attrs["xlabel"] = _small(n.detail)
+                attrs["xlabel"] = f"<{_small(n.detail)}>"
             sub.node(nid, label=label, **attrs)
 
     row_of = {nid: i for i, row in enumerate(graph.rows) for nid in row}
@@ -111,7 +113,7 @@ def to_dot(graph: Graph):
         same_row = e.src in row_of and row_of.get(e.src) == row_of.get(e.dst)
         if row_of and e.kind in ("context", "condition") and not same_row:
             attrs["constraint"] = "false"  # the conditioning reaches every level; the U is the data path
-        if row_of.get(e.src, -1) < row_of.get(e.dst, -1) and e.src in row_of:
+        if e.src in row_of and e.dst in row_of and row_of[e.src] < row_of[e.dst]:
             # down the U, against the bottom-to-top flow: drawn from the reader, pointing back
             g.edge(e.dst, e.src, dir="back", **attrs)
         else:

@@ -2,7 +2,10 @@
 
 Labels come from the block types ("Masked Multi-Head Attention", "Add & Norm", "12× Pre-norm
 block"); nothing is written per family. An ⊕ read only by the norm after it is the post-norm
-"Add & Norm" box; a frame holding only one repeated block is one frame.
+"Add & Norm" box; a frame holding only one repeated block is one frame. Learned tokens
+([CLS], registers) are boxes of their own; an ⊕ that is no residual says what it adds; boxes
+holding one weight matrix are joined by a "tied" arrow; arrows carry the tensor's shape where
+a block begins or the shape changes; a U-Net's boxes are grouped into rows by resolution.
 """
 
 from __future__ import annotations
