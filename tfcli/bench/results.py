@@ -29,6 +29,13 @@ class Point:
     backends: list[str] = field(default_factory=list)
     message: str = ""
     audio_seconds: float | None = None  # audio models: the encoder's input, in seconds
+    # the roofline (tfcli.bench.roofline): bytes one pass moves, the compute- and memory-bound
+    # times, and the larger bound ÷ the measured median (1 = on the roofline)
+    traffic_bytes: int | None = None
+    compute_bound_s: float | None = None
+    memory_bound_s: float | None = None
+    bound: str | None = None  # compute | memory
+    roofline_fraction: float | None = None
 
     @property
     def length(self) -> int | None:
@@ -56,6 +63,11 @@ class Settings:
     min_time: float
     peak_tflops: float | None
     cpu_capability: str | None
+    peak_source: str = "data sheet"  # or "measured: 1024² fp32 GEMM" (tfcli.bench.roofline)
+    bandwidth_bytes_per_s: float | None = None
+    bandwidth_source: str = ""
+    train: bool = False  # a training step was timed, not a forward pass
+    optimizer: str | None = None
 
 
 @dataclass
