@@ -64,11 +64,10 @@ def run_settings(opts: BenchOptions) -> Settings:
 def _bench(spec, shapes: list, opts: BenchOptions, on_point: Callable[[Point], None] | None) -> BenchResult:
     import torch
 
-    from tfcli.build import build_model
-    from tfcli.humanize import human_bytes as hb
-
     from tfcli.bench.roofline import device_limits, roofline, traffic_bytes
     from tfcli.bench.train import step_flops, step_traffic, training_estimate, training_step
+    from tfcli.build import build_model
+    from tfcli.humanize import human_bytes as hb
 
     config = spec.config
     device = opts.device

@@ -130,7 +130,7 @@ def render_results(results: list[BenchResult], console: Console) -> None:
         console.print()
     if any(r.points for r in results):
         console.print(results_table(results))
-        console.print(roofline_table(results))
+        console.print(roofline_table(results, _length, ms))
     for r in results:
         for line in scaling_lines(r):
             console.print(line)

@@ -3,14 +3,16 @@ and how close the measured median comes to the larger (tfcli.bench.roofline)."""
 
 from __future__ import annotations
 
+from typing import Callable
+
 from rich.table import Table
 
-from tfcli.bench import BenchResult
+from tfcli.bench import BenchResult, Point
 from tfcli.render.fmt import human_bytes
 
 
-def roofline_table(results: list[BenchResult]) -> Table:
-    from tfcli.render.bench import _length, ms  # the results table's own cells (it imports this module)
+def roofline_table(results: list[BenchResult], length: Callable[[Point], str], ms: Callable[[float], str]) -> Table:
+    """`length` and `ms`: the latency table's own cells (tfcli.render.bench's), so both read alike."""
 
     many_models = len(results) > 1
     t = Table(title="roofline (ms): compute = FLOPs / peak, memory = bytes moved / bandwidth", title_justify="left")
@@ -22,7 +24,7 @@ def roofline_table(results: list[BenchResult]) -> Table:
     for r in results:
         for p in r.ok_points:
             row = [r.name] if many_models else []
-            row += [_length(p), str(p.batch), human_bytes(p.traffic_bytes) if p.traffic_bytes else "-",
+            row += [length(p), str(p.batch), human_bytes(p.traffic_bytes) if p.traffic_bytes else "-",
                     ms(p.compute_bound_s) if p.compute_bound_s is not None else "-",
                     ms(p.memory_bound_s) if p.memory_bound_s is not None else "-",
                     p.bound or "-", ms(p.stats.median),
