@@ -20,6 +20,12 @@ FAST = ["--iters", "3", "--warmup", "1", "--threads", "1"]
 cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 
 
+def latency_rows(out: str) -> list[str]:
+    """The rows of the latency table (the roofline table under it repeats the lengths)."""
+    table = out.split("roofline (ms)")[0]
+    return [line for line in table.splitlines() if line.startswith("│")]
+
+
 def bench_json(run_cli, *args):
     code, out, err = run_cli("bench", *args, "--json")
     assert code == 0, err
@@ -237,7 +243,7 @@ def test_oom_marks_the_length_and_the_sweep_goes_on(run_cli, monkeypatch):
     code, out, err = run_cli("bench", "gpt2", *TINY, "-n", "16,32,64", *FAST)
     assert code == 0, err
     assert "OOM" in out and "Traceback" not in out + err
-    rows = [line for line in out.splitlines() if line.startswith("│")]
+    rows = latency_rows(out)
     assert [row.split("│")[1].strip() for row in rows] == ["16", "32", "64"]
     assert "OOM" in rows[1] and "OOM" not in rows[0] + rows[2]
     assert freed[0] == "cpu"
@@ -265,7 +271,7 @@ def test_ctrl_c_prints_results_so_far(run_cli, monkeypatch):
     monkeypatch.setattr(runner, "measure", measure)
     code, out, err = run_cli("bench", "gpt2", *TINY, "-n", "16,32,64", *FAST)
     assert code == 130
-    rows = [line for line in out.splitlines() if line.startswith("│")]
+    rows = latency_rows(out)
     assert len(rows) == 1 and rows[0].split("│")[1].strip() == "16"
     assert "interrupted: results so far" in out and "Traceback" not in out + err
 

@@ -32,6 +32,13 @@ class Point:
     backends: list[str] = field(default_factory=list)
     message: str = ""
     audio_seconds: float | None = None  # audio models: the encoder's input, in seconds
+    # the roofline (tfcli.bench.roofline): bytes one pass moves, the compute- and memory-bound
+    # times, and the larger bound ÷ the measured median (1 = on the roofline)
+    traffic_bytes: int | None = None
+    compute_bound_s: float | None = None
+    memory_bound_s: float | None = None
+    bound: str | None = None  # compute | memory
+    roofline_fraction: float | None = None
 
     @property
     def length(self) -> int | None:
@@ -54,9 +61,14 @@ class Point:
             f"{self.unit}_per_s": self.throughput,
             **_latency_ms(s),
             "timed_passes": s.n if s else None,
-            "flops": self.flops,  # of one forward pass
+            "flops": self.flops,  # of one forward pass (a training step with --train)
             "achieved_tflop_per_s": self.tflops,
-            "peak_fraction": self.peak_fraction,
+            "peak_fraction": self.peak_fraction,  # of the dense peak: MFU with --train
+            "traffic_bytes": self.traffic_bytes,
+            "compute_bound_s": self.compute_bound_s,
+            "memory_bound_s": self.memory_bound_s,
+            "bound": self.bound,
+            "roofline_fraction": self.roofline_fraction,
             "peak_memory_bytes": self.peak_memory,
             "memory_growth_bytes": self.memory_growth,
             "estimated_memory_bytes": self.estimate,
@@ -88,6 +100,11 @@ class Settings:
     cpu_capability: str | None
     force: bool = False
     max_memory: int | None = None  # --max-memory, in bytes
+    peak_source: str = "data sheet"  # or "measured: 1024² fp32 GEMM" (tfcli.bench.roofline)
+    bandwidth_bytes_per_s: float | None = None
+    bandwidth_source: str = ""
+    train: bool = False  # a training step was timed, not a forward pass
+    optimizer: str | None = None
 
     def to_dict(self) -> dict:
         return {
@@ -105,6 +122,11 @@ class Settings:
             "force": self.force,
             "max_memory_bytes": self.max_memory,
             "peak_tflop_per_s": self.peak_tflops,
+            "peak_source": self.peak_source,
+            "bandwidth_bytes_per_s": self.bandwidth_bytes_per_s,
+            "bandwidth_source": self.bandwidth_source,
+            "train": self.train,
+            "optimizer": self.optimizer,
             "cpu_capability": self.cpu_capability,
         }
 

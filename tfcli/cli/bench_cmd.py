@@ -37,12 +37,16 @@ def bench(
     max_memory: str = typer.Option(None, "--max-memory", help="Refuse runs estimated above this (e.g. 8GiB; default: free memory)."),
     plot: Path = typer.Option(None, "--plot", help="Write latency and memory against length to this SVG file."),
     csv: Path = o.csv_option("model and length"),
+    train: bool = o.TRAIN,
+    optimizer: o.Optimizer | None = o.OPTIMIZER,
     json_: bool = o.JSON,
 ) -> None:
     """Time MODEL's forward pass: latency percentiles, tokens/s or images/s, TFLOP/s, peak memory.
 
-    A list of --seq-len values sweeps them and fits the scaling exponent of time
-    against length. Ctrl-C prints the results so far (exit 130).
+    --train times a training step instead (forward, backward, optimizer step, zero_grad)
+    and its MFU. Every row has its roofline: the compute- and memory-bound times and how
+    close the measured time comes. A list of --seq-len values sweeps them and fits the
+    scaling exponent of time against length. Ctrl-C prints the results so far (exit 130).
     """
     from tfcli import bench as b
     from tfcli.errors import UsageError
@@ -53,6 +57,7 @@ def bench(
     dtype = b.parse_dtype(dtype)
     device = b.check_device(device, dtype, attn.strip().lower())
     limit = b.parse_bytes(max_memory) if max_memory is not None else None
+    optimizer = o.optimizer_name(optimizer, train)
     lengths = o.parse_lengths(seq_len) or [None]
     o.positive(batch=batch, tgt_len=tgt_len, image_size=image_size, warmup=warmup, iters=iters, threads=threads)
     import math
@@ -71,6 +76,7 @@ def bench(
     opts = b.BenchOptions(
         device=device, dtype=dtype, attn=attn.strip().lower(), warmup=warmup, iters=iters,
         min_time=min_time, threads=threads, compile=compile_, force=force, max_memory=limit,
+        train=train, optimizer=optimizer,
     )
     err = make_console(stderr=True)
     names = list(models or [])

@@ -10,7 +10,10 @@ from tfcli.cli import options as o
 from tfcli.cli.app import app
 
 
-class Optimizer(str, Enum):
+class OptimizerStates(str, Enum):
+    """The optimizers whose states memory models: flops/bench --train's (options.Optimizer)
+    and 8-bit AdamW, whose states only memory needs (it runs no step)."""
+
     adamw = "adamw"
     adamw_8bit = "adamw-8bit"
     sgd = "sgd"
@@ -36,7 +39,7 @@ def memory(
                                                "for the list)."),
     memory_: str = typer.Option(None, "--memory", help="Any other device's memory: 24GiB, 16GB."),
     dtype: Dtype = typer.Option(Dtype.bf16, "--dtype", help="Weights and activations (bf16: mixed-precision training)."),
-    optimizer: Optimizer = typer.Option(Optimizer.adamw, "--optimizer", help="Training optimizer states."),
+    optimizer: OptimizerStates = typer.Option(OptimizerStates.adamw, "--optimizer", help="Training optimizer states."),
     dp: int = typer.Option(1, "--dp", help="Data-parallel degree (devices sharing ZeRO/FSDP shards)."),
     tp: int = typer.Option(1, "--tp", help="Tensor-parallel degree."),
     pp: int = typer.Option(1, "--pp", help="Pipeline-parallel degree."),

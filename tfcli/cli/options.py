@@ -6,6 +6,8 @@ Numbers carry no click `min=`: a bad value gets tfcli's one-line error (exit 2) 
 
 from __future__ import annotations
 
+import enum
+
 import typer
 
 from tfcli.catalog import complete_names
@@ -142,3 +144,25 @@ def write_csv(path, rows: list[dict]) -> None:
 
     write(path, rows)
     typer.echo(f"CSV written to {path}", err=True)
+
+
+# training (flops --train, bench --train); the choices are tfcli.analysis.flops.train.OPTIMIZER_FLOPS's keys
+# (written out here so that --help imports nothing of the analysis)
+class Optimizer(str, enum.Enum):
+    adamw = "adamw"
+    sgd = "sgd"
+
+
+TRAIN = typer.Option(False, "--train", help="A training step: forward, backward and the optimizer step.")
+OPTIMIZER = typer.Option(
+    None, "--optimizer", case_sensitive=False, help="The optimizer of a --train step (default adamw).", show_default=False,
+)
+
+
+def optimizer_name(optimizer: Optimizer | None, train: bool) -> str:
+    """--optimizer's value (adamw when not given); refused without --train."""
+    from tfcli.errors import UsageError
+
+    if optimizer is not None and not train:
+        raise UsageError("--optimizer is the optimizer of a training step; add --train")
+    return (optimizer or Optimizer.adamw).value

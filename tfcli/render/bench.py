@@ -8,8 +8,10 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from tfcli.analysis.flops.train import OPTIMIZER_LABELS
 from tfcli.bench import BenchResult, Point, loglog_slope
 from tfcli.render.fmt import human, human_bytes
+from tfcli.render.roofline import roofline_table
 
 
 def ms(seconds: float) -> str:
@@ -34,7 +36,12 @@ def settings_grid(r: BenchResult) -> Table:
     count = f"{s.iters} timed passes" if s.iters else f"passes filling {s.min_time:g} s (at least 10)"
     t.add_row("timing", f"{s.warmup} warm-up, {count}" + (", torch.compile" if s.compile else ""))
     if s.peak_tflops:
-        t.add_row("peak", f"{s.peak_tflops:g} TFLOP/s dense {s.dtype} (data sheet)")
+        t.add_row("peak", f"{s.peak_tflops:.3g} TFLOP/s dense {s.dtype} ({s.peak_source})")
+    if s.bandwidth_bytes_per_s:
+        t.add_row("bandwidth", f"{s.bandwidth_bytes_per_s / 1e9:.3g} GB/s ({s.bandwidth_source})")
+    if s.train:
+        t.add_row("step", f"forward, backward, {OPTIMIZER_LABELS[s.optimizer]}.step(), zero_grad "
+                  "(loss: mean square of the outputs)")
     for note in r.notes:
         t.add_row("note", f"[yellow]{note}[/]")
     return t
@@ -56,7 +63,8 @@ def results_table(results: list[BenchResult]) -> Table:
     units = {p.unit for r in results for p in r.points}
     # one unit names the column; models with different units (gpt2 beside vit-b16) say it per cell
     unit = units.pop() if len(units) == 1 else None
-    t = Table(title="forward pass latency (ms)", title_justify="left")
+    train = any(r.settings.train for r in results)
+    t = Table(title=f"{'training step' if train else 'forward pass'} latency (ms)", title_justify="left")
     if many_models:
         t.add_column("model")
     t.add_column("length", justify="right")
@@ -66,7 +74,7 @@ def results_table(results: list[BenchResult]) -> Table:
     t.add_column(f"{unit.replace('_', ' ')}/s" if unit else "throughput", justify="right")
     t.add_column("TFLOP/s", justify="right")
     if any(r.settings.peak_tflops for r in results):
-        t.add_column("% peak", justify="right")
+        t.add_column("MFU" if train else "% peak", justify="right")
     t.add_column("peak mem", justify="right")
     t.add_column("+mem", justify="right")
     if sweep:
@@ -122,11 +130,14 @@ def render_results(results: list[BenchResult], console: Console) -> None:
         console.print()
     if any(r.points for r in results):
         console.print(results_table(results))
+        console.print(roofline_table(results, _length, ms))
     for r in results:
         for line in scaling_lines(r):
             console.print(line)
     console.print(
-        "[dim]median/p10/p90/min over the timed passes; TFLOP/s = forward FLOPs / median; "
+        "[dim]median/p10/p90/min over the timed passes; TFLOP/s = "
+        + ("training-step FLOPs (tfcli flops --train)" if any(r.settings.train for r in results) else "forward FLOPs")
+        + " / median; "
         "peak mem = " + ("CUDA max allocated" if results and results[0].settings.device.startswith("cuda")
                          else "peak resident set") + ", +mem = its growth over weights and inputs[/]"
     )
