@@ -334,6 +334,10 @@ def memory_report(spec: ResolvedSpec, shape: InputShape, x: ResolvedInput, *, dt
                             "(int8, int4) or --tp across devices is needed")
     tally, saved = saved_bytes(spec, x, act)
     report.saved_bytes = saved
+    if any(isinstance(block.attention, MLASpec) for _, block in _blocks(spec)):
+        report.notes.append("latent attention (MLA) is counted as SDPA runs it on a CPU: Q/K and V heads differ in "
+                            "size, so its math path keeps the B·h·T² probabilities; a GPU's memory-efficient "
+                            "kernel keeps row statistics instead")
     if saved is not None:
         report.saved_by_category = tally.bytes(act)
     else:
