@@ -45,16 +45,8 @@ def list_presets(
     if json_:
         o.print_json(rows)
         return
-    from rich.table import Table
+    from tfcli.render.fmt import make_console
+    from tfcli.render.presets import presets_table
 
-    from tfcli.render.fmt import human, make_console
-
-    t = Table(title=f"{len(rows)} presets", title_justify="left")
-    for col, just in (("name", "left"), ("family", "left"), ("class", "left"), ("params", "right"), ("", "right"),
-                      ("active", "right"), ("aliases", "left")):
-        t.add_column(col, justify=just)
-    for r in rows:
-        active = human(r["active_params"]) if r["active_params"] != r["params"] else ""
-        t.add_row(r["name"], r["family"], r["class"], f"{r['params']:,}", human(r["params"]), active,
-                  ", ".join(r["aliases"]))
-    make_console().print(t)
+    console = make_console()
+    presets_table(rows, one_family=family is not None).print(console)
