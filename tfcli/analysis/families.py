@@ -56,18 +56,8 @@ def _built(config, key: str = ""):
     return result
 
 
-def _translate(items: list[str], table: dict[str, str], lang: str) -> list[str]:
-    if lang != "zh":
-        return items
-    out = []
-    for item in items:
-        base, _, detail = item.partition(" (")
-        out.append(table.get(item) or (table.get(base, base) + (f" ({detail}" if detail else "")))
-    return out
-
-
 def families_table(lang: str = "en") -> FamiliesTable:
-    from tfcli.vocab import CLASS_ZH, COMPONENT_ZH, UNPUBLISHED
+    from tfcli.vocab import UNPUBLISHED, class_name, component_names
     from tfcli.catalog import families, presets
 
     fams, pres = families(), presets()
@@ -90,9 +80,9 @@ def families_table(lang: str = "en") -> FamiliesTable:
                 family=name,
                 title=facts.title if facts else name,
                 preset=preset_name,
-                kind=CLASS_ZH.get(kind, kind) if lang == "zh" else kind,
+                kind=class_name(kind, lang),
                 declared=fam.kind,
-                components=_translate(s.components(), COMPONENT_ZH, lang),
+                components=component_names(s.components(), lang),
                 positions=s.positions,
                 objective=facts.objective.get(lang) if facts else "",
                 tasks=facts.tasks.get(lang) if facts else "",
@@ -112,15 +102,14 @@ def families_table(lang: str = "en") -> FamiliesTable:
         if sysf.stand_in not in pres:
             continue
         _, s = _built(pres[sysf.stand_in].config(), sysf.stand_in)
-        published = CLASS_ZH.get(sysf.published_class, sysf.published_class) if lang == "zh" else sysf.published_class
         ordered.append(
             FamilyRow(
                 family="",
                 title=sysf.title,
                 preset=sysf.stand_in,
-                kind=published,
+                kind=class_name(sysf.published_class, lang),
                 declared=sysf.published_class,
-                components=_translate(s.components(), COMPONENT_ZH, lang),
+                components=component_names(s.components(), lang),
                 positions=s.positions,
                 objective=sysf.objective.get(lang),
                 tasks=sysf.tasks.get(lang),

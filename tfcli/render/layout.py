@@ -17,7 +17,10 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-_WORD = re.compile(r"^\s*\S+|\S+")  # a line's first word keeps its indentation
+# a line's first word keeps its indentation; Chinese and Japanese break between any two
+# characters, so each counts as a word of its own
+_CJK = "\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef"
+_WORD = re.compile(rf"^\s*[^\s{_CJK}]+|[{_CJK}]|[^\s{_CJK}]+")
 
 
 @dataclass(frozen=True)
