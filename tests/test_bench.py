@@ -105,7 +105,7 @@ def test_table_and_plot(run_cli, tmp_path):
     plot = tmp_path / "sweep.svg"
     code, out, err = run_cli("bench", "gpt2", *TINY, "-n", "16,32", *FAST, "--plot", str(plot))
     assert code == 0, err
-    assert "forward pass latency (ms)" in out and "time ∝ length^" in out and "slope" in out
+    assert "forward passes (latency in ms)" in out and "time ∝ length^" in out and "slope" in out
     assert "--attn auto → SDPA kernel: flash" in out
     svg = plot.read_text()
     assert svg.startswith("<svg") and "median latency (ms)" in svg and svg.count("<circle") >= 2

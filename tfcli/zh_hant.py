@@ -202,8 +202,6 @@ HANT: dict[str, str] = {
         "小模型上的推理、程式碼、問答",
     "就是 Vaswani 等人的 base Transformer，小到可以为每个语言对各训练一个：Encoder 读原文，Decoder 写译文":
         "就是 Vaswani 等人的 base Transformer，小到可以為每個語言對各訓練一個：Encoder 讀原文，Decoder 寫譯文",
-    "构建自":
-        "建構自",
     "弱监督的语音→文字稿（68 万小时，多语言、多任务）":
         "弱監督的語音→文字稿（68 萬小時，多語言、多任務）",
     "所有任务都写成「输入文字→输出文字」，正是 Encoder-Decoder 的映射；相对位置偏置让它能处理任意长度":
@@ -240,6 +238,8 @@ HANT: dict[str, str] = {
         "機器翻譯、序列到序列 (Seq2Seq)",
     "机器翻译，每个语言对一个模型":
         "機器翻譯，每個語言對一個模型",
+    "构建自":
+        "建構自",
     "架构未公开":
         "架構未公開",
     "架构类型":
@@ -366,5 +366,5 @@ HANT: dict[str, str] = {
 
 
 def to_hant(simplified: str) -> str:
-    """The Traditional form of a Simplified text (itself when it has no Chinese)."""
+    """The Traditional form of a Simplified text (itself when it has no entry)."""
     return HANT.get(simplified, simplified)

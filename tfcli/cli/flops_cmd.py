@@ -7,11 +7,12 @@ import typer
 from tfcli.cli import options as o
 from tfcli.cli.app import app
 
-METHOD = typer.Option("fvcore", "--method", "-m", help="fvcore | torch | analytic | all (the three side by side).")
+METHOD = o.choice("fvcore", "--method", "-m", choices=o.FLOPS_METHODS,
+                  help="Who counts: fvcore, torch's FlopCounterMode, the closed form, or all three side by side.")
 CAUSAL_HALF = typer.Option(
     False, "--causal-half", help="Count only the masked half of causal score matrices (default: the full n×n)."
 )
-DEPTH = typer.Option(2, "--depth", "-d", help="Levels of the per-module table (0: none).")
+DEPTH = typer.Option(2, "--depth", "-d", metavar="N", help="Levels of the per-module table (0: none).")
 
 
 @app.command()

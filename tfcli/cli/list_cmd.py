@@ -8,10 +8,24 @@ from tfcli.cli import options as o
 from tfcli.cli.app import app
 
 
+def _family_names() -> list[str]:
+    from tfcli.catalog import families
+
+    return list(families())
+
+
+def _class_names() -> list[str]:
+    from tfcli.catalog import families
+
+    return sorted({f.kind for f in families().values()})
+
+
 @app.command("list")
 def list_presets(
-    family: str = typer.Option(None, "--family", "-f", help="Only this family (e.g. bert, gpt, vit)."),
-    kind: str = typer.Option(None, "--kind", "-k", help="Only this class (encoder-only, decoder-only, encoder-decoder, ...)."),
+    family: str = typer.Option(None, "--family", "-f", metavar="FAMILY", autocompletion=o.completer(_family_names),
+                               help="Only this family (bert, gpt, vit, ...; completed by the shell)."),
+    kind: str = typer.Option(None, "--kind", "-k", metavar="CLASS", autocompletion=o.completer(_class_names),
+                             help="Only this class (encoder-only, decoder-only, encoder-decoder, ...; completed)."),
     json_: bool = o.JSON,
 ) -> None:
     """List the built-in presets."""
