@@ -89,9 +89,11 @@ def component_names(items: list[str], lang: str) -> list[str]:
         return items
     out = []
     for item in items:
+        if item in COMPONENT_ZH:
+            out.append(in_script(COMPONENT_ZH[item], lang))
+            continue
         base, _, detail = item.partition(" (")
-        zh = COMPONENT_ZH.get(item) or (COMPONENT_ZH.get(base, base) + (f" ({detail}" if detail else ""))
-        out.append(in_script(zh, lang))
+        out.append(in_script(COMPONENT_ZH.get(base, base), lang) + (f" ({detail}" if detail else ""))
     return out
 
 
