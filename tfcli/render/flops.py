@@ -106,7 +106,7 @@ def _diff(values: list[int]) -> str:
 def _methods_table(r: FlopsReport) -> FitTable:
     methods = list(r.counts)
     cols = [Col("category", justify="left", wrap=True), *(Col(m) for m in methods),
-            *(Col(m, drop=2) for m in r.missing), Col("max\ndiff", drop=1)]
+            *(Col(m, drop=2) for m in r.missing), Col("max diff", drop=1)]
     t = FitTable(cols, title="MACs by category, method by method (FLOPs = 2 × MACs)")
     for cat in CATEGORIES:
         values = [r.counts[m].by_category[cat] for m in methods]
