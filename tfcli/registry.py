@@ -27,17 +27,12 @@ class Modality(str, enum.Enum):
 
 @dataclass(frozen=True)
 class Text:
-    """A curated sentence in English and in the study notes' Chinese (Simplified)."""
+    """A curated sentence in English and in the study notes' Chinese."""
 
     en: str
     zh: str
 
     def get(self, lang: str) -> str:
-        """en, zh (the Simplified text) or zh-Hant (its Traditional form, tfcli/zh_hant.py)."""
-        if lang == "zh-Hant":
-            from tfcli.zh_hant import to_hant
-
-            return to_hant(self.zh)
         return self.zh if lang.startswith("zh") else self.en
 
 

@@ -73,6 +73,11 @@ def in_script(simplified: str, lang: str) -> str:
     return simplified
 
 
+def say(text: Text, lang: str) -> str:
+    """A curated sentence in `lang` (Text keeps English and Simplified; zh-Hant is made here)."""
+    return text.en if lang == "en" else in_script(text.zh, lang)
+
+
 def label(key: str, lang: str) -> str:
     """A heading of the families table in `lang`."""
     return key if lang == "en" else in_script(LABELS_ZH.get(key, key), lang)

@@ -57,7 +57,7 @@ def _built(config, key: str = ""):
 
 
 def families_table(lang: str = "en") -> FamiliesTable:
-    from tfcli.vocab import UNPUBLISHED, class_name, component_names
+    from tfcli.vocab import UNPUBLISHED, class_name, component_names, say
     from tfcli.catalog import families, presets
 
     fams, pres = families(), presets()
@@ -84,9 +84,9 @@ def families_table(lang: str = "en") -> FamiliesTable:
                 declared=fam.kind,
                 components=component_names(s.components(), lang),
                 positions=s.positions,
-                objective=facts.objective.get(lang) if facts else "",
-                tasks=facts.tasks.get(lang) if facts else "",
-                why=facts.why.get(lang) if facts else fam.description,
+                objective=say(facts.objective, lang) if facts else "",
+                tasks=say(facts.tasks, lang) if facts else "",
+                why=say(facts.why, lang) if facts else fam.description,
                 part_of=facts.part_of if facts else "",
             )
         )
@@ -111,11 +111,11 @@ def families_table(lang: str = "en") -> FamiliesTable:
                 declared=sysf.published_class,
                 components=component_names(s.components(), lang),
                 positions=s.positions,
-                objective=sysf.objective.get(lang),
-                tasks=sysf.tasks.get(lang),
-                why=sysf.why.get(lang),
+                objective=say(sysf.objective, lang),
+                tasks=say(sysf.tasks, lang),
+                why=say(sysf.why, lang),
                 marked=True,
-                note=sysf.source.get(lang),
+                note=say(sysf.source, lang),
             )
         )
     return FamiliesTable(lang, ordered)
