@@ -1,6 +1,14 @@
 import pytest
 
 
+@pytest.fixture(autouse=True)
+def wide_output(monkeypatch):
+    """Tests that look for a phrase read whole lines: their tables are as wide as 160 columns.
+    Layout at the widths people use (80, 120) is tests/test_golden.py's and test_layout.py's,
+    which set COLUMNS themselves."""
+    monkeypatch.setenv("COLUMNS", "160")
+
+
 def _invoke(*args: str):
     """Run tfcli in-process through its real error boundary; returns (exit_code, stdout, stderr)."""
     import io

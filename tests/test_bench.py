@@ -22,7 +22,7 @@ cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GP
 
 def latency_rows(out: str) -> list[str]:
     """The rows of the latency table (the roofline table under it repeats the lengths)."""
-    table = out.split("roofline (ms)")[0]
+    table = out.split("roofline: compute")[0]
     return [line for line in table.splitlines() if line.startswith("│")]
 
 
@@ -111,7 +111,7 @@ def test_table_and_plot(run_cli, tmp_path):
     plot = tmp_path / "sweep.svg"
     code, out, err = run_cli("bench", "gpt2", *TINY, "-n", "16,32", *FAST, "--plot", str(plot))
     assert code == 0, err
-    assert "forward pass latency (ms)" in out and "time ∝ length^" in out and "slope" in out
+    assert "forward passes (latency in ms)" in out and "time ∝ length^" in out and "slope" in out
     assert "--attn auto → SDPA kernel: flash" in out
     svg = plot.read_text()
     assert svg.startswith("<svg") and "median latency (ms)" in svg and svg.count("<circle") >= 2

@@ -88,7 +88,7 @@ def test_mixed_units_say_the_unit_in_each_cell():
         point = b.Point(1, None, None, 224, stats=b.Stats.of([0.5]), items=2, unit=unit, throughput=4.0)
         return b.BenchResult(unit, "x", 1, settings, [point])
 
-    table = results_table([result("tokens"), result("images")])
+    table = results_table([result("tokens"), result("images")]).build(200)
     header = [c.header for c in table.columns]
     assert "throughput" in header and "tokens/s" not in header
     cells = list(table.columns[header.index("throughput")].cells)

@@ -168,7 +168,7 @@ def test_bench_csv_one_row_per_model_and_length(run_cli, tmp_path):
     path = tmp_path / "bench.csv"
     code, out, err = run_cli("bench", "gpt2", *TINY_GPT, "-n", "16,32", *FAST, "--csv", str(path))
     assert code == 0, err
-    assert "forward pass latency (ms)" in out and f"CSV written to {path}" in err
+    assert "forward passes (latency in ms)" in out and f"CSV written to {path}" in err
     rows = read_csv(path)
     assert [(r["name"], r["seq_len"], r["status"]) for r in rows] == [("gpt2 (modified)", "16", "ok"),
                                                                        ("gpt2 (modified)", "32", "ok")]

@@ -140,9 +140,11 @@ def test_a_family_without_parts_has_no_closed_form(run_cli):
 
 
 def test_options_list_every_optimizer():
-    from tfcli.cli.options import Optimizer
+    from tfcli.analysis.memory import OPTIMIZERS
+    from tfcli.cli.options import STATE_OPTIMIZERS, TRAIN_OPTIMIZERS
 
-    assert [o.value for o in Optimizer] == list(OPTIMIZER_FLOPS)
+    assert list(TRAIN_OPTIMIZERS) == list(OPTIMIZER_FLOPS)
+    assert list(STATE_OPTIMIZERS) == list(OPTIMIZERS)
 
 
 # -- bench --train --------------------------------------------------------------------
@@ -175,7 +177,7 @@ def test_bench_train_on_cpu(run_cli):
 def test_bench_train_table(run_cli):
     code, out, err = run_cli("bench", "gpt2", *TINY, "--train", "--optimizer", "sgd", *FAST)
     assert code == 0, err
-    for text in ("training step latency (ms)", "MFU", "SGD.step()", "roofline (ms)", "% roofline",
+    for text in ("training steps (latency in ms)", "MFU", "SGD.step()", "roofline: compute", "% roofline",
                  "training-step FLOPs"):
         assert text in out, text
 

@@ -7,15 +7,13 @@ import typer
 from tfcli.cli import options as o
 from tfcli.cli.app import app
 
-METHOD = typer.Option(
-    None, "--method", "-m",
-    help="fvcore | torch | analytic | all (the three side by side); default fvcore, with --train all (torch and analytic).",
-    show_default=False,
-)
+METHOD = o.choice(None, "--method", "-m", choices=o.FLOPS_METHODS,
+                  help="Who counts: fvcore, torch's FlopCounterMode, the closed form, or all three side by side "
+                       "(default fvcore; with --train, torch and analytic).")
 CAUSAL_HALF = typer.Option(
     False, "--causal-half", help="Count only the masked half of causal score matrices (default: the full n×n)."
 )
-DEPTH = typer.Option(2, "--depth", "-d", help="Levels of the per-module table (0: none).")
+DEPTH = typer.Option(2, "--depth", "-d", metavar="N", help="Levels of the per-module table (0: none).")
 CHECKPOINTING = typer.Option(
     False, "--checkpointing", help="With --train: checkpoint every block; count the recomputation it adds."
 )
@@ -36,7 +34,7 @@ def flops(
     depth: int = DEPTH,
     train: bool = o.TRAIN,
     checkpointing: bool = CHECKPOINTING,
-    optimizer: o.Optimizer | None = o.OPTIMIZER,
+    optimizer: str = o.OPTIMIZER,
     json_: bool = o.JSON,
 ) -> None:
     """Count MACs and FLOPs of one forward pass of MODEL (meta device: no weights, seconds at 175B).

@@ -2,27 +2,10 @@
 
 from __future__ import annotations
 
-from enum import Enum
-
 import typer
 
 from tfcli.cli import options as o
 from tfcli.cli.app import app
-
-
-class OptimizerStates(str, Enum):
-    """The optimizers whose states memory models: flops/bench --train's (options.Optimizer)
-    and 8-bit AdamW, whose states only memory needs (it runs no step)."""
-
-    adamw = "adamw"
-    adamw_8bit = "adamw-8bit"
-    sgd = "sgd"
-
-
-class Dtype(str, Enum):
-    bf16 = "bf16"
-    fp16 = "fp16"
-    fp32 = "fp32"
 
 
 @app.command()
@@ -35,18 +18,21 @@ def memory(
     image_size: int = o.IMAGE_SIZE,
     prompt: str = o.PROMPT,
     audio_seconds: float = o.AUDIO_SECONDS,
-    gpu: str = typer.Option(None, "--gpu", help="A known accelerator: h100-80g, a100-40g, rtx4090, … (see the error "
-                                               "for the list)."),
-    memory_: str = typer.Option(None, "--memory", help="Any other device's memory: 24GiB, 16GB."),
-    dtype: Dtype = typer.Option(Dtype.bf16, "--dtype", help="Weights and activations (bf16: mixed-precision training)."),
-    optimizer: OptimizerStates = typer.Option(OptimizerStates.adamw, "--optimizer", help="Training optimizer states."),
-    dp: int = typer.Option(1, "--dp", help="Data-parallel degree (devices sharing ZeRO/FSDP shards)."),
-    tp: int = typer.Option(1, "--tp", help="Tensor-parallel degree."),
-    pp: int = typer.Option(1, "--pp", help="Pipeline-parallel degree."),
-    zero: int = typer.Option(0, "--zero", help="ZeRO stage 0-3 over --dp (3 = FSDP full sharding)."),
+    gpu: str = o.choice(None, "--gpu", choices=o.GPU_KEYS, metavar="KEY",
+                        help=f"A known accelerator's memory: {', '.join(o.GPU_KEYS)}."),
+    memory_: str = typer.Option(None, "--memory", metavar="SIZE", help="Any other device's memory: 24GiB, 16GB."),
+    dtype: str = o.choice("bf16", "--dtype", choices=o.BENCH_DTYPES,
+                          help="Weights and activations (bf16, fp16: mixed-precision training)."),
+    optimizer: str = o.choice("adamw", "--optimizer", choices=o.STATE_OPTIMIZERS, help="The optimizer's states."),
+    dp: int = typer.Option(1, "--dp", metavar="N", help="Data-parallel degree (devices sharing ZeRO/FSDP shards)."),
+    tp: int = typer.Option(1, "--tp", metavar="N", help="Tensor-parallel degree."),
+    pp: int = typer.Option(1, "--pp", metavar="N", help="Pipeline-parallel degree."),
+    zero: int = o.choice(0, "--zero", choices=("0", "1", "2", "3"),
+                         help="ZeRO stage over --dp (3 = FSDP full sharding)."),
     measure: bool = typer.Option(False, "--measure", help="Also run one real training forward on --device and count "
                                                           "the activations autograd saves (small models)."),
-    device: str = typer.Option("cpu", "--device", help="Where --measure runs: cpu or cuda[:N]."),
+    device: str = o.choice("cpu", "--device", choices=o.DEVICES, metavar="[cpu|cuda|cuda:N]",
+                           help="Where --measure runs."),
     json_: bool = o.JSON,
 ) -> None:
     """Memory to run and to train MODEL: weights per format, KV cache, activations, optimizer
@@ -54,6 +40,8 @@ def memory(
     from tfcli.errors import UsageError
 
     shape = o.input_shape(batch, seq_len, tgt_len, image_size, prompt, audio_seconds)
+    dtype = o.one_of("--dtype", dtype, o.BENCH_DTYPES)
+    optimizer = o.one_of("--optimizer", optimizer, o.STATE_OPTIMIZERS)
     o.positive(dp=dp, tp=tp, pp=pp)
     if not 0 <= zero <= 3:
         raise UsageError(f"--zero must be 0, 1, 2 or 3, got {zero}")
@@ -71,7 +59,7 @@ def memory(
         from tfcli.bench.memory import parse_bytes
 
         device_bytes = parse_bytes(memory_)
-        device_name = memory_.strip()
+        device_name = f"--memory {memory_.strip()}"
 
     from tfcli.analysis.inputs import resolve_input
     from tfcli.analysis.memory import memory_report
@@ -85,14 +73,14 @@ def memory(
 
         shape = replace(shape, seq_len=trained)
     x = resolve_input(spec, shape)
-    report = memory_report(spec, shape, x, dtype=dtype.value, device_name=device_name, device_bytes=device_bytes,
-                           optimizer=optimizer.value, dp=dp, tp=tp, pp=pp, zero=zero)
+    report = memory_report(spec, shape, x, dtype=dtype, device_name=device_name, device_bytes=device_bytes,
+                           optimizer=optimizer, dp=dp, tp=tp, pp=pp, zero=zero)
     if measure:
         from tfcli.analysis.memory_measure import measure_saved
         from tfcli.bench.devices import check_device
 
-        dev = check_device(device, dtype.value)
-        report.measurement = measure_saved(spec, x, dev, dtype.value)
+        dev = check_device(device, dtype)
+        report.measurement = measure_saved(spec, x, dev, dtype)
     if json_:
         o.print_json(report.to_dict(), "memory")
     else:

@@ -82,12 +82,12 @@ FAMILY = register(Family(
     ),
     facts=FamilyFacts(
             "BART",
-            Text("denoising autoencoder (text infilling, sentence permutation)", "去噪自編碼（文本填空、句子重排）"),
-            Text("summarisation, generation from a document, translation", "摘要、根據文件生成、翻譯"),
+            Text("denoising autoencoder (text infilling, sentence permutation)", "去噪自编码（文本填空、句子重排）"),
+            Text("summarisation, generation from a document, translation", "摘要、根据文档生成、翻译"),
             Text(
                 "a BERT-like bidirectional encoder to understand the corrupted input plus a GPT-like "
                 "decoder to regenerate it: understanding and generation in one model",
-                "類似 BERT 的雙向 Encoder 理解被破壞的輸入，加上類似 GPT 的 Decoder 重新生成：理解與生成兼具",
+                "类似 BERT 的双向 Encoder 理解被破坏的输入，加上类似 GPT 的 Decoder 重新生成：理解与生成兼具",
             ),
         ),
     hf_mappers={"bart": from_hf},

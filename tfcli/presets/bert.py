@@ -219,12 +219,12 @@ FAMILY = register(Family(
     ),
     facts=FamilyFacts(
         "BERT",
-        Text("masked language modelling (MLM) + next-sentence prediction", "遮蔽語言模型 (MLM) + 下一句預測 (NSP)"),
-        Text("classification, tagging, extractive QA, embeddings", "句子分類、序列標註、抽取式問答、語義表徵"),
+        Text("masked language modelling (MLM) + next-sentence prediction", "遮蔽语言模型 (MLM) + 下一句预测 (NSP)"),
+        Text("classification, tagging, extractive QA, embeddings", "句子分类、序列标注、抽取式问答、语义表征"),
         Text(
             "understanding, not generation: every token sees the whole sentence in both directions, "
             "so no decoder and no causal mask are needed",
-            "重點是「理解」而非生成：每個 token 雙向看到整句，因此不需要 Decoder，也不需要因果遮罩",
+            "重点是「理解」而非生成：每个 token 双向看到整句，因此不需要 Decoder，也不需要因果遮罩",
         ),
     ),
     hf_mappers={"bert": from_hf},

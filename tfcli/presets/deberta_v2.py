@@ -205,14 +205,14 @@ FAMILY = register(Family(
     facts=FamilyFacts(
         "DeBERTa-v2 / v3",
         Text("v2: masked language modelling; v3: ELECTRA-style replaced-token detection with gradient-disentangled "
-             "embedding sharing", "v2：遮蔽語言模型；v3：ELECTRA 式替換詞偵測，並以梯度解耦方式共享嵌入"),
-        Text("classification (GLUE, SuperGLUE), NLI, extractive QA", "分類（GLUE、SuperGLUE）、自然語言推論、抽取式問答"),
+             "embedding sharing", "v2：遮蔽语言模型；v3：ELECTRA 式替换词侦测，并以梯度解耦方式共享嵌入"),
+        Text("classification (GLUE, SuperGLUE), NLI, extractive QA", "分类（GLUE、SuperGLUE）、自然语言推论、抽取式问答"),
         Text(
             "content and position are kept apart: every layer adds content→position and position→content "
             "scores from a shared table of relative distances to the usual content→content ones, so no "
             "absolute positions are added to the input",
-            "內容與位置分開表示：每一層在內容對內容的分數之外，再加上內容對位置、位置對內容的分數"
-            "（來自共用的相對距離表），輸入不再加入絕對位置",
+            "内容与位置分开表示：每一层在内容对内容的分数之外，再加上内容对位置、位置对内容的分数"
+            "（来自共用的相对距离表），输入不再加入绝对位置",
         ),
     ),
     hf_mappers={"deberta-v2": from_hf},

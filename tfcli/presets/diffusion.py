@@ -602,12 +602,12 @@ UNET_FAMILY = register(Family(
                     reference=_REF.format("UNet2DConditionModel")),),
     facts=FamilyFacts(
             "Stable Diffusion U-Net",
-            Text("noise prediction (denoising score matching)", "噪聲預測（去噪分數匹配）"),
-            Text("the denoiser inside Stable Diffusion", "Stable Diffusion 內的去噪器"),
+            Text("noise prediction (denoising score matching)", "噪声预测（去噪分数匹配）"),
+            Text("the denoiser inside Stable Diffusion", "Stable Diffusion 内的去噪器"),
             Text(
                 "convolutional levels keep the image layout; attention blocks mix positions and "
                 "cross-attend to the text",
-                "卷積層級保留影像空間結構；attention 區塊混合各位置資訊並對文字做 cross-attention",
+                "卷积层级保留图像空间结构；attention 区块混合各位置信息并对文字做 cross-attention",
             ),
             part_of="sd",
         ),
@@ -623,12 +623,12 @@ VAE_FAMILY = register(Family(
                     reference=_REF.format("AutoencoderKL")),),
     facts=FamilyFacts(
             "Stable Diffusion VAE",
-            Text("reconstruction + KL + perceptual/adversarial losses", "重建 + KL + 感知/對抗損失"),
-            Text("pixels ↔ latents (8× smaller) for the diffusion model", "像素 ↔ 潛在表示（縮小 8 倍）供擴散模型使用"),
+            Text("reconstruction + KL + perceptual/adversarial losses", "重建 + KL + 感知/对抗损失"),
+            Text("pixels ↔ latents (8× smaller) for the diffusion model", "像素 ↔ 潜在表示（缩小 8 倍）供扩散模型使用"),
             Text(
                 "a convolutional autoencoder compresses the image so diffusion runs on 64×64 latents "
                 "instead of 512×512 pixels",
-                "卷積自編碼器壓縮影像，讓擴散在 64×64 潛在空間而非 512×512 像素上進行",
+                "卷积自编码器压缩图像，让扩散在 64×64 潜在空间而非 512×512 像素上进行",
             ),
             part_of="sd",
         ),
@@ -649,12 +649,12 @@ FAMILY = register(Family(
     ),),
     facts=FamilyFacts(
             "Stable Diffusion",
-            Text("denoising diffusion in a VAE latent space (predict the added noise)", "在 VAE 潛在空間中做去噪擴散（預測加入的噪聲）"),
-            Text("text-to-image generation, image editing, inpainting", "文字生成影像、影像編輯、修補"),
+            Text("denoising diffusion in a VAE latent space (predict the added noise)", "在 VAE 潜在空间中做去噪扩散（预测加入的噪声）"),
+            Text("text-to-image generation, image editing, inpainting", "文字生成图像、图像编辑、修补"),
             Text(
                 "generation conditioned on text: a CLIP text encoder, a U-Net denoiser whose "
                 "transformer blocks cross-attend to the text, and a VAE between pixels and latents",
-                "以文字為條件的生成：CLIP 文字編碼器、在 transformer 區塊中對文字做 cross-attention 的 U-Net 去噪器，以及連接像素與潛在空間的 VAE",
+                "以文字为条件的生成：CLIP 文字编码器、在 transformer 区块中对文字做 cross-attention 的 U-Net 去噪器，以及连接像素与潜在空间的 VAE",
             ),
         ),
 ))

@@ -362,12 +362,12 @@ FAMILY = register(Family(
     ),
     facts=FamilyFacts(
             "Segment Anything (SAM)",
-            Text("promptable segmentation, supervised on SA-1B masks", "可提示分割，於 SA-1B 遮罩上監督訓練"),
-            Text("interactive and automatic segmentation from points, boxes, masks", "以點、框、遮罩為提示的互動式與自動分割"),
+            Text("promptable segmentation, supervised on SA-1B masks", "可提示分割，于 SA-1B 遮罩上监督训练"),
+            Text("interactive and automatic segmentation from points, boxes, masks", "以点、框、遮罩为提示的交互式与自动分割"),
             Text(
                 "input (image + prompts) → output (masks): a heavy ViT image encoder run once, a light "
                 "prompt encoder, and a mask decoder that cross-attends between prompts and image",
-                "輸入（影像＋提示）→ 輸出（分割遮罩）：重量級 ViT 影像 Encoder 只算一次，輕量 prompt encoder，以及在提示與影像間做 cross-attention 的 mask decoder",
+                "输入（图像＋提示）→ 输出（分割遮罩）：重量级 ViT 图像 Encoder 只算一次，轻量 prompt encoder，以及在提示与图像间做 cross-attention 的 mask decoder",
             ),
         ),
     hf_mappers={"sam": from_hf},

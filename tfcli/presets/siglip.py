@@ -210,13 +210,13 @@ FAMILY = register(Family(
     facts=FamilyFacts(
         "SigLIP",
         Text("image-text matching with a pairwise sigmoid loss (every pair a binary decision)",
-             "以成對 sigmoid 損失做影像-文字匹配（每一對都是二元判斷）"),
+             "以成对 sigmoid 损失做图像-文字匹配（每一对都是二元判断）"),
         Text("zero-shot classification, image-text retrieval, the image encoder of vision-language models",
-             "零樣本分類、圖文檢索、視覺語言模型的影像編碼器"),
+             "零样本分类、图文检索、视觉语言模型的图像编码器"),
         Text(
             "like CLIP, two encoders meet only at the similarity logits; the text tower drops the causal "
             "mask and the image tower pools with a learned query instead of [CLS]; nothing is generated",
-            "與 CLIP 相同，兩個 Encoder 只在相似度 logits 相遇；文字塔去掉因果遮罩，影像塔以可學習的查詢向量做注意力池化取代 CLS；不生成任何東西",
+            "与 CLIP 相同，两个 Encoder 只在相似度 logits 相遇；文字塔去掉因果遮罩，图像塔以可学习的查询向量做注意力池化取代 CLS；不生成任何东西",
         ),
     ),
     hf_mappers={"siglip": from_hf},

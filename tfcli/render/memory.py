@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from rich.table import Table
-
 from tfcli.analysis.memory import GROUP_SIZE, MemoryReport, TrainingPlan
 from tfcli.render.fmt import human, human_bytes, percent
+from tfcli.render.layout import Col, FitTable
 from tfcli.spec.tally import LABELS
 
 
@@ -27,10 +26,8 @@ def render_memory(r: MemoryReport, console) -> None:
                   f"{inputs} · {r.dtype}{device}[/]")
     console.print()
     console.print("[bold]Inference[/]")
-    t = Table()
-    t.add_column("part")
-    t.add_column("bytes", justify="right", no_wrap=True)
-    t.add_column("note")
+    t = FitTable([Col("part", justify="left", wrap=True, min_width=14), Col("bytes"),
+                  Col("note", justify="left", wrap=True, drop=1, min_width=20)])
     for f in r.formats:
         note = f.note or ("the weights as stored" if f.name == r.dtype else "")
         t.add_row(f"weights {f.name}", human_bytes(f.bytes), note)
@@ -46,7 +43,7 @@ def render_memory(r: MemoryReport, console) -> None:
         t.add_row("prefill activations", human_bytes(r.prefill_bytes), "widest point of a forward without gradients")
         t.add_row(f"[bold]total ({r.dtype})[/]", f"[bold]{human_bytes(r.inference_total_bytes)}[/]",
                   _fits(r.inference_total_bytes, r.device_bytes))
-    console.print(t)
+    t.print(console)
     if r.device_bytes is not None:
         if r.max_context is not None:
             trained = f" (trained to {r.trained_context:,})" if r.trained_context else ""
@@ -59,7 +56,9 @@ def render_memory(r: MemoryReport, console) -> None:
     for plan in (r.plan, r.plan_checkpointed):
         if plan is not None:
             console.print(_plan_title(plan))
-            console.print(_plan_table(plan, r))
+            _plan_table(plan, r).print(console)
+            if plan.activations_bytes is not None and r.device_bytes is not None:
+                console.print(f"{human_bytes(plan.total_bytes)} per device: {_fits(plan.total_bytes, r.device_bytes)}")
     if r.fits_with:
         console.print(f"training does not fit one device; it fits with {' or '.join(r.fits_with)}")
     elif (r.plan is not None and r.plan.activations_bytes is not None and r.device_bytes is not None
@@ -71,10 +70,10 @@ def render_memory(r: MemoryReport, console) -> None:
         console.print()
         console.print(f"[bold]Activations kept for backward: estimate vs measured[/] ({m.device}, {m.dtype}, "
                       f"{m.tensors} tensors saved by autograd)")
-        console.print(_measured_table(r))
-    console.print(f"[dim]int8/int4: the blocks' matrices quantised, one fp16 scale per {GROUP_SIZE} weights; "
-                  "activations as tfcli's modules on fused attention save them, no dropout (see `tfcli memory "
-                  "--help` and docs)[/]")
+        _measured_table(r).print(console)
+    console.print(f"[dim]int8/int4: the blocks' matrices quantised, one fp16 scale per {GROUP_SIZE} weights. "
+                  "Activations: what tfcli's modules keep for backward (fused attention, no dropout); "
+                  "--measure checks them against autograd.[/]")
     for note in r.notes + x.notes:
         console.print(f"[dim]note: {note}[/]")
 
@@ -86,10 +85,8 @@ def _plan_title(p: TrainingPlan) -> str:
             f"{', activation checkpointing' if p.checkpointing else ''})")
 
 
-def _plan_table(p: TrainingPlan, r: MemoryReport) -> Table:
-    t = Table()
-    t.add_column("part")
-    t.add_column("bytes", justify="right", no_wrap=True)
+def _plan_table(p: TrainingPlan, r: MemoryReport) -> FitTable:
+    t = FitTable([Col("part", justify="left", wrap=True, min_width=14), Col("bytes")])
     t.add_row("weights", human_bytes(p.weights_bytes))
     t.add_row("gradients", human_bytes(p.gradients_bytes))
     if p.master_bytes:
@@ -101,23 +98,20 @@ def _plan_table(p: TrainingPlan, r: MemoryReport) -> Table:
     if p.activations_bytes is None:  # no verdict on a total that lacks the activations
         t.add_row("[bold]total[/] (without the activations)", f"[bold]{human_bytes(p.total_bytes)}[/]")
         return t
-    fits = _fits(p.total_bytes, r.device_bytes)
-    t.add_row("[bold]total[/]", f"[bold]{human_bytes(p.total_bytes)}[/]" + (f"  {fits}" if fits else ""))
+    t.add_row("[bold]total[/]", f"[bold]{human_bytes(p.total_bytes)}[/]")
     return t
 
 
-def _measured_table(r: MemoryReport) -> Table:
+def _measured_table(r: MemoryReport) -> FitTable:
     m = r.measurement
-    t = Table()
-    t.add_column("category")
-    t.add_column("estimate", justify="right", no_wrap=True)
-    t.add_column("measured", justify="right", no_wrap=True)
+    t = FitTable([Col("category", justify="left", wrap=True, min_width=12), Col("estimate"), Col("measured"),
+                  Col("difference")])
     estimate = r.saved_by_category
     for c in sorted(set(estimate) | set(m.by_category), key=lambda c: -m.by_category.get(c, 0)):
-        t.add_row(LABELS.get(c, c), _bytes(estimate.get(c)) if estimate else "—", human_bytes(m.by_category.get(c, 0)))
+        t.add_row(LABELS.get(c, c), _bytes(estimate.get(c)) if estimate else "—", human_bytes(m.by_category.get(c, 0)), "")
     total = sum(estimate.values()) if estimate else None
-    diff = "" if total is None else f" ({(total - m.total_bytes) / m.total_bytes:+.2%})"
-    t.add_row("[bold]total[/]", f"[bold]{_bytes(total)}[/]", f"[bold]{human_bytes(m.total_bytes)}[/]{diff}")
+    diff = "" if total is None else f"{total - m.total_bytes:+,} B ({(total - m.total_bytes) / m.total_bytes:+.2%})"
+    t.add_row("[bold]total[/]", f"[bold]{_bytes(total)}[/]", f"[bold]{human_bytes(m.total_bytes)}[/]", diff)
     if m.peak_allocated_bytes is not None:
-        t.add_row("CUDA peak allocated (weights + forward)", "", human_bytes(m.peak_allocated_bytes))
+        t.add_row("CUDA peak allocated (weights + forward)", "", human_bytes(m.peak_allocated_bytes), "")
     return t

@@ -5,22 +5,21 @@ from __future__ import annotations
 
 from typing import Callable
 
-from rich.table import Table
-
 from tfcli.bench import BenchResult, Point
 from tfcli.render.fmt import human_bytes
+from tfcli.render.layout import Col, FitTable
 
 
-def roofline_table(results: list[BenchResult], length: Callable[[Point], str], ms: Callable[[float], str]) -> Table:
-    """`length` and `ms`: the latency table's own cells (tfcli.render.bench's), so both read alike."""
+def roofline_table(results: list[BenchResult], length: Callable[[Point], str], ms: Callable[[float], str]) -> FitTable:
+    """`length` and `ms`: the latency table's own cells (tfcli.render.bench's), so both read alike.
+    On a narrow terminal the bytes and the measured median (the latency table's) go first."""
 
     many_models = len(results) > 1
-    t = Table(title="roofline (ms): compute = FLOPs / peak, memory = bytes moved / bandwidth", title_justify="left")
-    if many_models:
-        t.add_column("model")
-    for name in ("length", "batch", "bytes moved", "compute", "memory", "bound", "measured", "% roofline"):
-        t.add_column(name, justify="left" if name == "bound" else "right",
-                     style="bold" if name == "% roofline" else None)
+    cols = [Col("model", justify="left")] if many_models else []
+    cols += [Col("length"), Col("batch"), Col("bytes\nmoved", drop=2, name="bytes moved"), Col("compute\nms"),
+             Col("memory\nms"), Col("bound", justify="left"), Col("measured\nms", drop=1, name="measured ms"),
+             Col("%\nroofline", style="bold", name="% roofline")]
+    t = FitTable(cols, title="roofline: compute = FLOPs / peak, memory = bytes moved / bandwidth")
     for r in results:
         for p in r.ok_points:
             row = [r.name] if many_models else []
@@ -36,5 +35,4 @@ def roofline_table(results: list[BenchResult], length: Callable[[Point], str], m
     t.caption = ("% roofline = the larger bound ÷ the measured median (100% = on the roofline); bytes moved = "
                  "parameters and inputs read once a pass (twice a training step) + every op's output written and "
                  "read once, at the row's dtype (eager traffic; views move nothing); " + "; ".join(sorted(sources)))
-    t.caption_justify = "left"
     return t
