@@ -20,6 +20,12 @@ FAST = ["--iters", "3", "--warmup", "1", "--threads", "1"]
 cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 
 
+def latency_rows(out: str) -> list[str]:
+    """The rows of the latency table (the roofline table under it repeats the lengths)."""
+    table = out.split("roofline: compute")[0]
+    return [line for line in table.splitlines() if line.startswith("│")]
+
+
 def bench_json(run_cli, *args):
     code, out, err = run_cli("bench", *args, "--json")
     assert code == 0, err
@@ -86,16 +92,16 @@ def test_sweep_reports_every_length(run_cli):
     assert [p["seq_len"] for p in r["points"]] == [16, 32, 64]
     assert all(p["status"] == "ok" for p in r["points"])
     p16 = r["points"][0]
-    assert p16["stats"]["n"] == 3
-    assert p16["stats"]["min"] <= p16["stats"]["p10"] <= p16["stats"]["median"] <= p16["stats"]["p90"]
-    assert p16["items"] == 16 and p16["unit"] == "tokens" and "throughput" not in p16
-    assert p16["tokens_per_s"] == pytest.approx(16 / p16["stats"]["median"])
+    assert p16["timed_passes"] == 3
+    assert p16["min_ms"] <= p16["p10_ms"] <= p16["median_ms"] <= p16["p90_ms"]
+    assert p16["tokens_per_pass"] == 16 and p16["unit"] == "tokens" and "throughput" not in p16
+    assert p16["tokens_per_s"] == pytest.approx(16 / (p16["median_ms"] / 1e3))
     # by hand, MACs at 16 tokens: qkv 16·32·96 + out 16·32·32 + FFN 2·16·32·64 + SDPA 2·16·16·32
     # + head 16·32·100 + three LayerNorms 3·16·32·5
     assert p16["flops"] == 2 * (49_152 + 16_384 + 65_536 + 16_384 + 51_200 + 7_680)
-    assert p16["tflops"] == pytest.approx(p16["flops"] / p16["stats"]["median"] / 1e12)
-    assert p16["peak_memory"] > 0
-    assert r["exponent"] is not None
+    assert p16["achieved_tflop_per_s"] == pytest.approx(p16["flops"] / (p16["median_ms"] / 1e3) / 1e12)
+    assert p16["peak_memory_bytes"] > 0
+    assert r["time_exponent"] is not None
     s = r["settings"]
     assert (s["device"], s["dtype"], s["threads"], s["torch_version"]) == ("cpu", "fp32", 1, torch.__version__)
     assert s["attn_used"] == "flash"  # the fused CPU kernel SDPA picks by itself
@@ -105,7 +111,7 @@ def test_table_and_plot(run_cli, tmp_path):
     plot = tmp_path / "sweep.svg"
     code, out, err = run_cli("bench", "gpt2", *TINY, "-n", "16,32", *FAST, "--plot", str(plot))
     assert code == 0, err
-    assert "forward pass latency (ms)" in out and "time ∝ length^" in out and "slope" in out
+    assert "forward passes (latency in ms)" in out and "time ∝ length^" in out and "slope" in out
     assert "--attn auto → SDPA kernel: flash" in out
     svg = plot.read_text()
     assert svg.startswith("<svg") and "median latency (ms)" in svg and svg.count("<circle") >= 2
@@ -126,7 +132,7 @@ def test_encoder_decoder_takes_tgt_len(run_cli):
           "--set", "head_dim=16", "--set", "ffn_dim=64", "--set", "vocab_size=100"]
     (r,) = bench_json(run_cli, "t5-small", *t5, "-n", "16", "--tgt-len", "8", *FAST)["results"]
     p = r["points"][0]
-    assert (p["seq_len"], p["tgt_len"], p["items"]) == (16, 8, 24)  # tokens through encoder + decoder
+    assert (p["seq_len"], p["tgt_len"], p["tokens_per_pass"]) == (16, 8, 24)  # tokens through encoder + decoder
     assert "tokens/s counts encoder and decoder tokens together (input_ids + decoder_input_ids)" in r["notes"]
 
 
@@ -237,7 +243,7 @@ def test_oom_marks_the_length_and_the_sweep_goes_on(run_cli, monkeypatch):
     code, out, err = run_cli("bench", "gpt2", *TINY, "-n", "16,32,64", *FAST)
     assert code == 0, err
     assert "OOM" in out and "Traceback" not in out + err
-    rows = [line for line in out.splitlines() if line.startswith("│")]
+    rows = latency_rows(out)
     assert [row.split("│")[1].strip() for row in rows] == ["16", "32", "64"]
     assert "OOM" in rows[1] and "OOM" not in rows[0] + rows[2]
     assert freed[0] == "cpu"
@@ -265,7 +271,7 @@ def test_ctrl_c_prints_results_so_far(run_cli, monkeypatch):
     monkeypatch.setattr(runner, "measure", measure)
     code, out, err = run_cli("bench", "gpt2", *TINY, "-n", "16,32,64", *FAST)
     assert code == 130
-    rows = [line for line in out.splitlines() if line.startswith("│")]
+    rows = latency_rows(out)
     assert len(rows) == 1 and rows[0].split("│")[1].strip() == "16"
     assert "interrupted: results so far" in out and "Traceback" not in out + err
 
@@ -291,7 +297,7 @@ def test_cuda_sweep(run_cli, dtype):
     assert r["settings"]["device"] == "cuda:0"
     assert r["settings"]["device_name"] == torch.cuda.get_device_name(0)
     for p in r["points"]:
-        assert p["status"] == "ok" and p["peak_memory"] > 0 and p["stats"]["median"] > 0
+        assert p["status"] == "ok" and p["peak_memory_bytes"] > 0 and p["median_ms"] > 0
 
 
 @cuda
@@ -317,8 +323,8 @@ def test_vision_model_reports_images_per_second(run_cli):
     vit = ["--set", "num_layers=1", "--set", "d_model=32", "--set", "num_heads=2", "--set", "ffn_dim=64"]
     (r,) = bench_json(run_cli, "vit-b16", *vit, "--image-size", "64", "--batch", "2", *FAST)["results"]
     p = r["points"][0]
-    assert (p["image_size"], p["items"], p["unit"]) == (64, 2, "images")
-    assert p["images_per_s"] == pytest.approx(2 / p["stats"]["median"])
+    assert (p["image_size"], p["images_per_pass"], p["unit"]) == (64, 2, "images")
+    assert p["images_per_s"] == pytest.approx(2 / (p["median_ms"] / 1e3))
     code, _, err = run_cli("bench", "vit-b16", "--seq-len", "128")
     assert code == 2 and "vision model: --seq-len does not apply" in err
 

@@ -17,13 +17,13 @@ def test_list_shows_presets_with_exact_counts(run_cli):
 
 def test_list_filters_and_json(run_cli):
     code, out, _ = run_cli("list", "--family", "llama", "--json")
-    rows = json.loads(out)
+    rows = json.loads(out)["presets"]
     assert code == 0
     assert [r["name"] for r in rows] == ["llama2-7b", "llama2-70b", "tinyllama-1.1b", "llama3-8b", "llama3.1-8b",
                                          "llama3.2-1b", "llama3.2-3b", "codellama-7b"]
-    assert {r["class"] for r in rows} == {"decoder-only"}
+    assert {r["kind"] for r in rows} == {"decoder-only"}
     code, out, _ = run_cli("list", "--kind", "encoder-decoder", "--json")
-    assert {r["family"] for r in json.loads(out)} >= {"t5", "bart", "transformer"}
+    assert {r["family"] for r in json.loads(out)["presets"]} >= {"t5", "bart", "transformer"}
 
 
 def test_list_unknown_filter_is_usage_error(run_cli):
@@ -46,16 +46,16 @@ def test_inspect_json_has_the_same_facts(run_cli):
     code, out, _ = run_cli("inspect", "t5-small", "--json", "--seq-len", "32", "--tgt-len", "8")
     data = json.loads(out)
     assert code == 0
-    assert data["classification"]["kind"] == "encoder-decoder"
-    assert data["params"]["total"] == 60_506_624
+    assert data["kind"] == "encoder-decoder"
+    assert data["params"] == 60_506_624
     assert data["inputs"] == {"input_ids": [1, 32], "decoder_input_ids": [1, 8]}
     assert data["tree"]["output_shape"] == [1, 8, 32128]
-    assert data["params"]["tied"] == ["lm_head.proj.weight = tokens.weight"]
+    assert data["tied_weights"] == ["lm_head.proj.weight = tokens.weight"]
 
 
 def test_inspect_gpt3_counts_on_meta(run_cli):
     code, out, _ = run_cli("inspect", "gpt3-175b", "--json")
-    assert code == 0 and json.loads(out)["params"]["total"] == 174_604_259_328
+    assert code == 0 and json.loads(out)["params"] == 174_604_259_328
 
 
 def test_depth_opens_blocks(run_cli):
@@ -88,12 +88,12 @@ def test_example_files(run_cli, file, total, kind):
     code, out, _ = run_cli("inspect", str(EXAMPLES / file), "--json")
     data = json.loads(out)
     assert code == 0
-    assert data["params"]["total"] == total and data["classification"]["kind"] == kind
+    assert data["params"] == total and data["kind"] == kind
 
 
 def test_set_overrides_change_the_model(run_cli):
     code, out, _ = run_cli("inspect", "bert-base", "--set", "num_layers=6", "--json")
-    assert code == 0 and json.loads(out)["params"]["total"] == 66_955_008
+    assert code == 0 and json.loads(out)["params"] == 66_955_008
 
 
 @pytest.mark.parametrize(

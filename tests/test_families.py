@@ -56,7 +56,12 @@ def test_unpublished_systems_are_marked(table):
 
 
 def test_cli_zh_markdown_json(run_cli):
-    code, out, err = run_cli("families", "--lang", "zh", "--markdown")
+    code, out, err = run_cli("families", "--lang", "zh", "--markdown")  # Simplified, as the notes
+    assert code == 0, err
+    assert "| 模型 | 架构类型 | 组成 | 预训练目标 | 典型任务 | 为何这样设计 |" in out
+    assert "**仅 Encoder (Encoder-only)**" in out
+    assert "遮蔽语言模型 (MLM)" in out and "替代模型: gpt3-175b" in out
+    code, out, err = run_cli("families", "--lang", "zh-Hant", "--markdown")
     assert code == 0, err
     assert "| 模型 | 架構類型 | 組成 | 預訓練目標 | 典型任務 | 為何這樣設計 |" in out
     assert "**僅 Encoder (Encoder-only)**" in out
@@ -71,7 +76,7 @@ def test_cli_zh_markdown_json(run_cli):
     assert code == 0 and "ChatGPT" in out and "†" in out
 
     code, out, err = run_cli("families", "--lang", "fr")
-    assert code == 2 and "unknown --lang 'fr'" in err
+    assert code == 2 and "unknown --lang 'fr'; choose en, zh or zh-Hant" in err
 
 
 def test_vision_rows(table):

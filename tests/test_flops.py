@@ -231,7 +231,7 @@ def test_cli_json(run_cli):
     data = json.loads(out)
     assert data["inputs"] == {"input_ids": [1, 64], "decoder_input_ids": [1, 32]}
     assert data["flops"] == 2 * data["macs"]
-    assert data["max_difference"] == 0
+    assert data["max_relative_difference"] == 0
     assert set(data["methods"]) == {"fvcore", "torch", "analytic"}
 
 

@@ -33,7 +33,7 @@ def test_transformer_base_structure():
         ("Inputs", 1), ("Outputs (shifted right)", 1), ("Input Embedding", 1), ("Output Embedding", 1),
         ("Positional Encoding", 2), ("Multi-Head Attention", 1), ("Masked Multi-Head Attention", 1),
         ("Multi-Head Cross-Attention", 1), ("Feed Forward", 2), ("Add & Norm", 5), ("Linear", 1),
-        ("Output Probabilities", 1),
+        ("Logits", 1),
     ]:
         assert len(labels.get(label, [])) == count, label
     enc, dec = g.root.clusters
@@ -85,7 +85,7 @@ def test_golden_dot(run_cli, tmp_path):
     out = tmp_path / "t.dot"
     code, stdout, err = run_cli("graph", "transformer-base", "-o", str(out))
     assert code == 0, err
-    assert stdout.startswith(f"wrote {out} (20 boxes, 24 arrows)")
+    assert stdout.startswith(f"wrote {out} (20 boxes, 26 arrows)")
     golden = GOLDEN / "transformer-base.dot"
     if os.environ.get("UPDATE_GOLDEN"):
         golden.write_text(out.read_text())
@@ -294,7 +294,7 @@ def test_unet_skips_link_only_what_each_up_level_concatenates():
     name[next(n.id for n in g.nodes.values() if n.detail == "4→320")] = "conv_in"
     into = {}
     for e in g.edges:
-        if e.kind == "data" and name[e.dst].startswith("UpLevel"):
+        if e.kind in ("data", "skip") and name[e.dst].startswith("UpLevel"):
             into.setdefault(name[e.dst], set()).add(name[e.src])
     assert into == {
         "UpLevel 1": {"MidBlock", "DownLevel 4", "DownLevel 3"},
@@ -305,3 +305,151 @@ def test_unet_skips_link_only_what_each_up_level_concatenates():
     # the text reaches only the levels with cross-attention, though every level is handed it
     text = {name[e.dst] for e in g.edges if e.kind == "context"}
     assert text == {"DownLevel 1", "DownLevel 2", "DownLevel 3", "MidBlock", "UpLevel 2", "UpLevel 3", "UpLevel 4"}
+
+
+# -- what the figures say (issue 15): shapes, logits, tied weights, tokens, run order, the U ----
+
+
+def test_arrows_carry_shapes_where_blocks_begin():
+    g = _graph("transformer-base")
+    labels = _by_label(g)
+    enc, dec = g.root.clusters
+    edges = {(e.src, e.dst): e for e in g.edges}
+    # every arrow knows its tensor; the label is written where it enters or leaves a block
+    assert all(e.shape for e in g.edges if e.kind != "tied")
+    (cross,) = [e for e in g.edges if e.kind == "cross"]
+    assert (cross.shape, cross.label) == ([1, 16, 512], "(1, 16, 512)")
+    into_encoder = [e for (s, d), e in edges.items() if d in enc.nodes and s not in enc.nodes and e.label]
+    assert [e.label for e in into_encoder] == ["(1, 16, 512)"]  # once per tensor, not on the residual too
+    (embedding,) = labels["Input Embedding"]
+    assert [e.label for e in g.edges if e.src == embedding and e.kind == "data"] == ["(1, 16, 512)"]  # (1, 16) → (1, 16, 512)
+    # inside a block the shape never changes: nothing written
+    assert not any(e.label for (s, d), e in edges.items() if s in dec.nodes and d in dec.nodes)
+
+
+def test_lm_head_makes_logits_not_probabilities():
+    for name in ("transformer-base", "gpt2", "llama2-7b"):
+        g = _graph(name)
+        labels = _by_label(g)
+        assert "Output Probabilities" not in labels and "Softmax" not in labels
+        (out,) = labels["Logits"]
+        assert g.nodes[out].detail.endswith("before softmax")
+        (head,) = labels["Linear"]
+        assert {e.src for e in g.edges if e.dst == out} == {head}
+
+
+def test_tied_weights_are_one_matrix():
+    g = _graph("gpt2")
+    labels = _by_label(g)
+    tied = [(g.nodes[e.src].label, g.nodes[e.dst].label) for e in g.edges if e.kind == "tied"]
+    assert tied == [("Input Embedding", "Linear")]
+    # transformer-base: one table read by both stacks and the LM head
+    g = _graph("transformer-base")
+    tied = [(g.nodes[e.src].label, g.nodes[e.dst].label) for e in g.edges if e.kind == "tied"]
+    assert tied == [("Input Embedding", "Output Embedding"), ("Output Embedding", "Linear")]
+    # LLaMA 2 has its own output matrix
+    assert not any(e.kind == "tied" for e in _graph("llama2-7b").edges)
+
+
+def test_cls_and_register_tokens_are_drawn():
+    g = _image_graph("vit-b16")
+    labels = _by_label(g)
+    (cls,) = labels["[CLS] token"]
+    assert g.nodes[cls].detail == "learned, 1 × 768"
+    (cat,) = [e.dst for e in g.edges if e.src == cls]
+    assert g.nodes[cat].kind == "concat"
+    (patches,) = labels["Patch Embedding"]
+    into_cat = {e.src: e.shape for e in g.edges if e.dst == cat}
+    assert into_cat == {cls: [1, 1, 768], patches: [1, 196, 768]}
+    (add,) = [e.dst for e in g.edges if e.src == cat]
+    assert g.nodes[add].detail == "+ positions"
+    assert cls in _members(_cluster(g, "Embeddings"))
+    # DINOv2 with registers: [CLS], then the positions, then the 4 registers spliced in after [CLS]
+    g = _image_graph("dinov2-s14-reg")
+    labels = _by_label(g)
+    (regs,) = labels["Register tokens"]
+    assert g.nodes[regs].detail == "learned, 4 × 384"
+    assert len(labels["[CLS] token"]) == 1
+    (cat,) = [e.dst for e in g.edges if e.src == regs]
+    assert [e.shape for e in g.edges if e.src == cat and e.label] == [[1, 1374, 384]]
+
+
+def test_sam_adds_say_what_they_add():
+    g = _image_graph("sam-b")
+    adds = [n for n in g.nodes.values() if n.kind == "add"]
+    said = sorted(n.detail for n in adds if n.detail)
+    assert said == ["+ no mask", "+ not a point", "+ point embeddings 0", "+ point embeddings 1",
+                    "+ positions", "+ tokens"]
+    # the prompt encoder's learned vectors are drawn, and the random Fourier matrix it encodes
+    # points with is the shared positional encoding's (one matrix, two boxes)
+    labels = _by_label(g)
+    assert {"Not a point", "No mask", "IoU token", "Mask tokens"} <= set(labels)
+    tied = [(g.nodes[e.src].label, g.nodes[e.dst].label) for e in g.edges if e.kind == "tied"]
+    assert tied == [("Positional Encoding", "Positional Encoding")]
+
+
+def test_sd_pipeline_wired_as_it_runs():
+    """Text encoder → UNet (cross-attention context); latents and timestep → UNet → scheduler
+    step → (next timestep, back into the UNet) → VAE decoder. The latents and the timestep reach
+    the VAE only through the scheduler step."""
+    from tfcli.analysis.graph import build_graph_auto
+    from tfcli.build import build_model
+    from tfcli.catalog import resolve
+
+    config = resolve("sd15").config
+    model = build_model(config)
+    g, depth = build_graph_auto(model, model.example_inputs(config.default_input(), "meta"))
+    assert depth == 1
+    labels = _by_label(g)
+    text, unet, decoder = (_members(_cluster(g, x)) for x in ("Text encoder", "UNet", "Decoder"))
+    (latents,), (timestep,), (step,) = labels["Noisy latent"], labels["Timestep"], labels["Scheduler step"]
+    kinds = {(e.src, e.dst): e.kind for e in g.edges}
+    assert {k for (s, d), k in kinds.items() if s in text and d in unet} == {"context"}
+    assert any(s == latents and d in unet for s, d in kinds)
+    assert any(s == timestep and d in unet and g.nodes[d].label == "Time Embedding" for s, d in kinds)
+    (out_conv,) = [s for (s, d) in kinds if d == step and s in unet]
+    assert kinds[(latents, step)] == "data" and kinds[(timestep, step)] == "condition"
+    (loop,) = [e for e in g.edges if e.kind == "loop"]
+    assert (loop.src, g.nodes[loop.dst].detail) == (step, "4→320") and loop.label == "next timestep"
+    after = [d for (s, d) in kinds if s == step and kinds[(s, d)] == "data"]
+    assert len(after) == 1 and g.nodes[after[0]].label == "Conv 1×1"  # the VAE's post-quant conv
+    assert _reaches(g, set(after), decoder)
+    assert not any(s in (latents, timestep) and (d in decoder or d in after) for s, d in kinds)
+
+
+def test_unet_is_a_u_with_skips_across():
+    """Each row is one resolution: the down level and the up level whose skips it feeds sit
+    side by side, the skip running across; the down path descends, the up path climbs."""
+    from tfcli.analysis.graph import build_graph
+    from tfcli.build import build_model
+    from tfcli.catalog import resolve
+
+    config = resolve("sd15-unet").config
+    model = build_model(config)
+    g = build_graph(model, model.example_inputs(config.default_input(), "meta"), depth=0)
+    name = {n.id: n.label for n in g.nodes.values()}
+    rows = [[name[n] for n in row if name[n].startswith(("DownLevel", "UpLevel", "MidBlock"))] for row in g.rows]
+    assert rows == [["DownLevel 1", "UpLevel 4"], ["DownLevel 2", "UpLevel 3"], ["DownLevel 3", "UpLevel 2"],
+                    ["DownLevel 4", "MidBlock", "UpLevel 1"]]
+    row_of = {n: i for i, row in enumerate(g.rows) for n in row}
+    skips = [e for e in g.edges if e.kind == "skip"]
+    across = sorted((name[e.src], name[e.dst]) for e in skips
+                    if row_of[e.src] == row_of[e.dst] and name[e.src].startswith("Down"))
+    assert across == [("DownLevel 1", "UpLevel 4"), ("DownLevel 2", "UpLevel 3"), ("DownLevel 3", "UpLevel 2"),
+                      ("DownLevel 4", "UpLevel 1")]
+    # the main path is no skip: down → down, mid → up, up → up
+    data = {(name[e.src], name[e.dst]) for e in g.edges if e.kind == "data"}
+    assert {("DownLevel 1", "DownLevel 2"), ("MidBlock", "UpLevel 1"), ("UpLevel 1", "UpLevel 2")} <= data
+    # every skip joins two feature maps of one size
+    assert all(len(e.shape) == 4 for e in skips)
+
+
+def test_legend_names_the_arrow_styles(tmp_path):
+    from tfcli.render.graph import to_dot
+
+    g = _graph("t5-small")
+    source = to_dot(g).source
+    assert "legend" in source and "Arrows" in source
+    for words in ("keys and values from the other stream", "one weight matrix shared", "positions, biases"):
+        assert words in source
+    assert "skip connection" not in source  # only the styles this figure uses

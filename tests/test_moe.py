@@ -254,8 +254,8 @@ def test_behaviour_only_fields_are_noted(run_cli):
     assert code == 0, err
     assert "num_nextn_predict_layers=1: the multi-token-prediction layers are not built" in err
     assert "rope scaling (yarn)" in err
-    got = json.loads(out)["params"]
-    assert (got["total"], got["active"]) == COUNTS["deepseek-v3"]
+    got = json.loads(out)
+    assert (got["params"], got["params_active"]) == COUNTS["deepseek-v3"]
 
 
 # -- what the commands show -----------------------------------------------------------------
@@ -267,19 +267,19 @@ def test_inspect_shows_active_parameters_and_collapses_experts(run_cli):
     assert "active" in out and "per token" in out
     assert "experts 0–7 × 8" in out
     code, out, err = run_cli("inspect", "mixtral-8x7b", "--json")
-    params = json.loads(out)["params"]
-    assert (params["total"], params["active"]) == COUNTS["mixtral-8x7b"]
-    assert params["by_category"]["router"] == 32 * 4096 * 8
+    data = json.loads(out)
+    assert (data["params"], data["params_active"]) == COUNTS["mixtral-8x7b"]
+    assert data["params_by_category"]["router"] == 32 * 4096 * 8
     code, out, err = run_cli("inspect", "gpt2", "--json")
-    params = json.loads(out)["params"]
-    assert params["active"] == params["total"]
+    data = json.loads(out)
+    assert data["params_active"] == data["params"]
 
 
 def test_list_shows_active_parameters(run_cli):
     code, out, err = run_cli("list", "--family", "deepseek_v3", "--json")
     assert code == 0, err
-    (row,) = json.loads(out)
-    assert (row["params"], row["active_params"]) == COUNTS["deepseek-v3"]
+    (row,) = json.loads(out)["presets"]
+    assert (row["params"], row["params_active"]) == COUNTS["deepseek-v3"]
     code, out, err = run_cli("list", "--family", "mixtral")
     assert "12.88B" in out
 

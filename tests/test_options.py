@@ -52,25 +52,25 @@ def test_an_option_the_model_cannot_read_is_refused(run_cli, args, message):
 def test_compare_applies_set_to_every_model(run_cli):
     code, out, err = run_cli("compare", "gpt2", "gpt2", "--set", "num_layers=2", "--seq-len", "64", "--json")
     assert code == 0, err
-    rows = {r["key"]: r for r in json.loads(out)["rows"]}
-    # tokens 50257·768 + positions 1024·768 + 2 layers × 7,087,872 + the final LayerNorm 1536
-    assert rows["layers"]["values"] == [{"decoder": 2}, {"decoder": 2}]
-    assert 50257 * 768 + 1024 * 768 + 2 * 7_087_872 + 1536 == 53_561_088
-    assert rows["params"]["values"] == [53_561_088, 53_561_088]
     data = json.loads(out)
-    assert (data["batch"], data["seq_len"]) == (1, 64)
+    # tokens 50257·768 + positions 1024·768 + 2 layers × 7,087,872 + the final LayerNorm 1536
+    assert [m["layers"] for m in data["models"]] == [{"decoder": 2}, {"decoder": 2}]
+    assert 50257 * 768 + 1024 * 768 + 2 * 7_087_872 + 1536 == 53_561_088
+    assert [m["params"] for m in data["models"]] == [53_561_088, 53_561_088]
+    assert (data["input"]["batch"], data["input"]["seq_len"]) == (1, 64)
 
 
 def test_compare_applies_each_input_option_where_it_reads():
-    """--seq-len reaches the text model, the ViT keeps its image: one input, no refusal."""
+    """--seq-len reaches the text model (capped at its position table), the ViT keeps its
+    image: one input, no refusal."""
     from tfcli.analysis.compare import compare
     from tfcli.catalog import resolve
     from tfcli.spec import InputShape
 
     c = compare([resolve("vit-b16"), resolve("gpt2")], InputShape(seq_len=2048))
     rows = {r.key: r for r in c.rows}
-    assert rows["input"].raw == ["image 3×224×224 → patches", "tokens 2048"]
-    assert any(n.startswith("gpt2: sequence length 2048 exceeds the learned position table (1024)") for n in c.notes)
+    assert rows["inputs"].values == ["image 3×224×224 → patches", "tokens 1024"]
+    assert "gpt2: --seq-len 2048 is past its 1024 learned positions; counted at 1024" in c.notes
 
 
 def test_graph_takes_set(run_cli, tmp_path):

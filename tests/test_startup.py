@@ -1,4 +1,4 @@
-"""`tfcli --help`, `list` and completion never import torch (checked in a fresh interpreter)."""
+"""`tfcli --help`, `list`, `memory` (closed forms only) and completion never import torch (checked in a fresh interpreter)."""
 
 import json
 import os
@@ -18,7 +18,8 @@ print("TORCH_LOADED" if "torch" in sys.modules else "NO_TORCH", file=sys.stderr)
 """
 
 
-@pytest.mark.parametrize("args", [["--help"], ["list"], ["list", "--json"], ["inspect", "--help"]])
+@pytest.mark.parametrize("args", [["--help"], ["list"], ["list", "--json"], ["inspect", "--help"],
+                                  ["memory", "deepseek-v3", "--gpu", "h100-80g"], ["memory", "sd15", "--json"]])
 def test_no_torch_import(args):
     r = subprocess.run([sys.executable, "-c", PROBE.format(args=args)], capture_output=True, text=True)
     assert "NO_TORCH" in r.stderr, r.stderr

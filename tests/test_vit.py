@@ -35,13 +35,13 @@ def test_aliases():
 def test_vit_forward_on_cpu():
     model = tiny("vit-b16", "ffn_dim=128", "num_classes=10")
     inputs = model.example_inputs(InputShape(batch=2), "cpu")
-    assert inputs["images"].shape == (2, 3, 32, 32)
+    assert inputs["pixel_values"].shape == (2, 3, 32, 32)
     logits = model(**inputs)
     assert logits.shape == (2, 10) and torch.isfinite(logits).all()
     # a larger image: 4×4 patches + [CLS], the 2×2 position table resampled
     tokens = model.embeddings(torch.randn(1, 3, 64, 64))
     assert tokens.shape == (1, 17, 64)
-    assert model(images=torch.randn(1, 3, 64, 64)).shape == (1, 10)
+    assert model(pixel_values=torch.randn(1, 3, 64, 64)).shape == (1, 10)
 
 
 def test_vit_without_head_returns_the_cls_feature():
@@ -52,7 +52,7 @@ def test_vit_without_head_returns_the_cls_feature():
 @pytest.mark.parametrize("name, prefix", [("dinov2-b14", 1), ("dinov2-b14-reg", 5)])
 def test_dinov2_forward_on_cpu(name, prefix):
     model = tiny(name)
-    images = model.example_inputs(InputShape(batch=2), "cpu")["images"]
+    images = model.example_inputs(InputShape(batch=2), "cpu")["pixel_values"]
     tokens, pooled = model(images)
     assert tokens.shape == (2, prefix + 4, 64) and pooled.shape == (2, 64)
     assert torch.equal(pooled, tokens[:, 0])
@@ -79,7 +79,7 @@ def test_dinov2_giant_ffn_width_follows_transformers():
 def test_image_size_changes_tokens_not_parameters():
     config = lookup("vit-b16").config()
     model = build_model(config, device="meta")
-    out = model.embeddings(model.example_inputs(InputShape(image_size=384), "meta")["images"])
+    out = model.embeddings(model.example_inputs(InputShape(image_size=384), "meta")["pixel_values"])
     assert out.shape == (1, 577, 768)  # 24×24 patches + [CLS]
     assert count_params(model).total == 86_567_656
     assert model.config.resolve_input(InputShape(image_size=384)).lines == ["tokens: 577 = 24×24 patches + 1 [CLS]"]
@@ -127,7 +127,7 @@ def test_inspect_json_at_384(run_cli):
     code, out, _ = run_cli("inspect", "vit-b16", "--image-size", "384", "--json")
     data = json.loads(out)
     assert code == 0
-    assert data["inputs"]["images"] == [1, 3, 384, 384]
-    assert data["input_notes"] == ["tokens: 577 = 24×24 patches + 1 [CLS]"]
-    assert data["params"]["total"] == 86_567_656
-    assert data["classification"]["kind"] == "encoder-only"
+    assert data["inputs"]["pixel_values"] == [1, 3, 384, 384]
+    assert data["input_description"] == ["tokens: 577 = 24×24 patches + 1 [CLS]"]
+    assert data["params"] == 86_567_656
+    assert data["kind"] == "encoder-only"

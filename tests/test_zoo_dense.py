@@ -383,7 +383,7 @@ def test_notes_on_windows_and_soft_caps():
 
 def test_list_shows_the_new_families(run_cli):
     code, out, _ = run_cli("list", "--json")
-    rows = {r["name"]: r for r in json.loads(out)}
+    rows = {r["name"]: r for r in json.loads(out)["presets"]}
     assert code == 0
     for name, family in [("mistral-7b", "mistral"), ("qwen3-0.6b", "qwen3"), ("llama3.2-1b", "llama"),
                          ("codellama-7b", "llama"), ("gemma-2b", "gemma"), ("gemma2-9b", "gemma2"),

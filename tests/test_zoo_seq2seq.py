@@ -182,7 +182,7 @@ def test_inspect_says_the_tables_are_stored(run_cli):
     code, out, err = run_cli("inspect", "Helsinki-NLP/opus-mt-en-de", "--json")
     assert code == 0, err
     data = json.loads(out)
-    assert (data["params"]["total"], data["params"]["trainable"]) == (74_410_496, 73_886_208)
+    assert (data["params"], data["params_trainable"]) == (74_410_496, 73_886_208)
     from tfcli.analysis.structure import read_structure
     from tfcli.build import build_model
 
@@ -229,7 +229,7 @@ def test_whisper_three_counts_agree_at_another_length():
         assert report.counts[method].uncounted == {}
         assert report.counts[method].by_category == report.counts["analytic"].by_category
     data = report.to_dict()
-    assert data["audio_seconds"] == 4
+    assert data["input"]["audio_seconds"] == 4
     assert data["inputs"]["input_features"] == [1, 80, 400]
 
 
@@ -272,14 +272,14 @@ def test_inspect_whisper_small_shows_audio_and_tokens(run_cli):
     assert code == 0, err
     data = json.loads(out)
     assert data["inputs"]["input_features"] == [1, 80, 1000]
-    assert data["params"]["by_category"]["convolution"] == 80 * 3 * 768 + 768 + 768 * 3 * 768 + 768
+    assert data["params_by_category"]["convolution"] == 80 * 3 * 768 + 768 + 768 * 3 * 768 + 768
 
 
 def test_flops_and_graph_take_audio_seconds(run_cli, tmp_path):
     code, out, err = run_cli("flops", "whisper-tiny", "--audio-seconds", "10", "--tgt-len", "32", "-m", "all", "--json")
     assert code == 0, err
     data = json.loads(out)
-    assert data["audio_seconds"] == 10 and data["inputs"]["input_features"] == [1, 80, 1000]
+    assert data["input"]["audio_seconds"] == 10 and data["inputs"]["input_features"] == [1, 80, 1000]
     code, out, err = run_cli("graph", "whisper-tiny", "--audio-seconds", "5", "-o", str(tmp_path / "w.dot"))
     assert code == 0, err
     dot = (tmp_path / "w.dot").read_text()
@@ -333,5 +333,5 @@ def test_bench_counts_audio_seconds(run_cli):
                              "--iters", "2", "--warmup", "1", "--min-time", "0", "--json")
     assert code == 0, err
     (p,) = json.loads(out)["results"][0]["points"]
-    assert (p["audio_seconds"], p["items"], p["unit"]) == (2.0, 2.0, "audio_seconds")
+    assert (p["audio_seconds"], p["audio_seconds_per_pass"], p["unit"]) == (2.0, 2.0, "audio_seconds")
     assert p["audio_seconds_per_s"] > 0

@@ -108,7 +108,7 @@ def test_deit_tokens_and_matmuls_match_transformers():
 def test_deit_forward_averages_the_two_heads():
     model = _tiny("deit-b16-distilled", "num_layers=1", "image_size=32", "d_model=64", "num_heads=2",
                   "ffn_dim=128", "num_classes=5")
-    images = model.example_inputs(InputShape(batch=2), "cpu")["images"]
+    images = model.example_inputs(InputShape(batch=2), "cpu")["pixel_values"]
     tokens = model.embeddings(images)
     assert tokens.shape == (2, 2 + 4, 64)
     hidden = model.encoder(tokens)
@@ -276,7 +276,7 @@ def test_beit_matmuls_match_transformers():
 def test_beit_forward_on_cpu(sets):
     model = _tiny("beit-b16", "num_layers=2", "image_size=32", "d_model=64", "num_heads=2", "ffn_dim=128",
                   "num_classes=5", *sets)
-    images = model.example_inputs(InputShape(batch=2), "cpu")["images"]
+    images = model.example_inputs(InputShape(batch=2), "cpu")["pixel_values"]
     assert model(images).shape == (2, 5)
     assert model(torch.randn(1, 3, 64, 64)).shape == (1, 5)  # 4×4 grid: the offset table resampled
     table = model.shared_rel_pos or model.encoder.layers[0].rel_pos
@@ -396,7 +396,7 @@ def test_swin_forward_on_cpu_and_the_shift_mask():
     model = _tiny("swin-t", "image_size=32", "embed_dim=16", "depths=[2,2]", "num_heads=[2,4]", "window_size=2",
                   "num_classes=5")
     assert [b.shift for b in model.stages[0].blocks] == [0, 1]
-    images = model.example_inputs(InputShape(batch=2), "cpu")["images"]
+    images = model.example_inputs(InputShape(batch=2), "cpu")["pixel_values"]
     assert model(images).shape == (2, 5)
     # rolled by 1 on a 4×4 grid with 2×2 windows: the last window of each axis mixes both ends
     mask = shift_mask(4, 2, 1, "cpu")

@@ -75,6 +75,11 @@ class ComplexityReport:
 
         return causal_convention(self.name, self.causal_half, self.has_causal)
 
+    @property
+    def swept(self) -> str:
+        """The swept input, named as the option that sets it."""
+        return {"image": "image_size", "audio": "audio_seconds"}.get(self.mode, "seq_len")
+
     def to_dict(self) -> dict:
         return {
             "name": self.name,
@@ -88,16 +93,19 @@ class ComplexityReport:
             "params": self.params,
             "params_note": "parameters do not change with sequence length",
             "crossover_tokens": self.crossover.tokens,
-            "crossover_exact": self.crossover.exact,
+            "crossover_tokens_exact": self.crossover.exact,
             "crossover_image_size": self.crossover.image_size,
             "points": [
                 {
-                    {"image": "image_size", "audio": "audio_seconds"}.get(self.mode, "seq_len"): p.x,
+                    self.swept: p.x,
                     "tokens": p.tokens,
-                    "macs": {"attn_scores": p.scores, "attn_proj": p.proj, "feed_forward": p.ffn,
-                             "other": p.other, "total": p.total},
-                    "windowed_scores": p.windowed,
-                    "scores_share": round(p.scores_share, 6),
+                    "macs": p.total,
+                    "attn_scores_macs": p.scores,
+                    "attn_proj_macs": p.proj,
+                    "feed_forward_macs": p.ffn,
+                    "other_macs": p.other,
+                    "windowed_attn_scores_macs": p.windowed,
+                    "attn_scores_share": round(p.scores_share, 6),
                     "attention_share": round(p.attention_share, 6),
                     "attn_matrix_bytes": p.attn_matrix_bytes,
                     "fused_kernel_bytes": p.fused_bytes,
@@ -108,7 +116,11 @@ class ComplexityReport:
             "notes": self.notes,
         }
 
-
+    def csv_rows(self) -> list[dict]:
+        """One record per swept length: the model and its settings, then the point."""
+        d = self.to_dict()
+        head = {k: d[k] for k in ("name", "family", "mode", "method", "batch", "dtype", "causal_half", "params")}
+        return [{**head, **p} for p in d["points"]]
 
 
 def _point(x: int, b: Breakdown, batch: int, nbytes: int, causal_half: bool) -> Point:

@@ -26,7 +26,9 @@ class FamilyRow:
     part_of: str = ""
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        d = asdict(self)
+        d["declared_kind"] = d.pop("declared")
+        return d
 
 
 @dataclass
@@ -56,18 +58,8 @@ def _built(config, key: str = ""):
     return result
 
 
-def _translate(items: list[str], table: dict[str, str], lang: str) -> list[str]:
-    if lang != "zh":
-        return items
-    out = []
-    for item in items:
-        base, _, detail = item.partition(" (")
-        out.append(table.get(item) or (table.get(base, base) + (f" ({detail}" if detail else "")))
-    return out
-
-
 def families_table(lang: str = "en") -> FamiliesTable:
-    from tfcli.vocab import CLASS_ZH, COMPONENT_ZH, UNPUBLISHED
+    from tfcli.vocab import UNPUBLISHED, class_name, component_names, say
     from tfcli.catalog import families, presets
 
     fams, pres = families(), presets()
@@ -90,13 +82,13 @@ def families_table(lang: str = "en") -> FamiliesTable:
                 family=name,
                 title=facts.title if facts else name,
                 preset=preset_name,
-                kind=CLASS_ZH.get(kind, kind) if lang == "zh" else kind,
+                kind=class_name(kind, lang),
                 declared=fam.kind,
-                components=_translate(s.components(), COMPONENT_ZH, lang),
+                components=component_names(s.components(), lang),
                 positions=s.positions,
-                objective=facts.objective.get(lang) if facts else "",
-                tasks=facts.tasks.get(lang) if facts else "",
-                why=facts.why.get(lang) if facts else fam.description,
+                objective=say(facts.objective, lang) if facts else "",
+                tasks=say(facts.tasks, lang) if facts else "",
+                why=say(facts.why, lang) if facts else fam.description,
                 part_of=facts.part_of if facts else "",
             )
         )
@@ -112,21 +104,20 @@ def families_table(lang: str = "en") -> FamiliesTable:
         if sysf.stand_in not in pres:
             continue
         _, s = _built(pres[sysf.stand_in].config(), sysf.stand_in)
-        published = CLASS_ZH.get(sysf.published_class, sysf.published_class) if lang == "zh" else sysf.published_class
         ordered.append(
             FamilyRow(
                 family="",
                 title=sysf.title,
                 preset=sysf.stand_in,
-                kind=published,
+                kind=class_name(sysf.published_class, lang),
                 declared=sysf.published_class,
-                components=_translate(s.components(), COMPONENT_ZH, lang),
+                components=component_names(s.components(), lang),
                 positions=s.positions,
-                objective=sysf.objective.get(lang),
-                tasks=sysf.tasks.get(lang),
-                why=sysf.why.get(lang),
+                objective=say(sysf.objective, lang),
+                tasks=say(sysf.tasks, lang),
+                why=say(sysf.why, lang),
                 marked=True,
-                note=sysf.source.get(lang),
+                note=say(sysf.source, lang),
             )
         )
     return FamiliesTable(lang, ordered)

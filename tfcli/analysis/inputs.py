@@ -59,3 +59,9 @@ def resolve_input(spec: ResolvedSpec, shape: InputShape, *, strict: bool = True,
     if forward:
         check_forward_fits(spec, x, instead)
     return x
+
+
+def input_record(x: InputShape | ResolvedInput) -> dict:
+    """The input a command ran at, as every --json names it (the option names: seq_len, ...)."""
+    return {"batch": x.batch, "seq_len": x.seq_len, "tgt_len": x.tgt_len, "image_size": x.image_size,
+            "audio_seconds": x.audio_seconds, "prompt": x.prompt}

@@ -26,6 +26,8 @@ class Inspection:
     input_notes: list[str] = field(default_factory=list)  # the model's describe_input()
     positions: list[str] = field(default_factory=list)  # "rotary (partial, 25%, θ=10000)", "ALiBi"
     placement: str = ""  # "pre-norm", "pre-norm (parallel attention + FFN)"
+    overrides: dict = field(default_factory=dict)  # --set, as applied
+    input: dict = field(default_factory=dict)  # tfcli.analysis.inputs.input_record of the resolved input
 
     def to_dict(self) -> dict:
         c = self.classification
@@ -33,33 +35,32 @@ class Inspection:
             "name": self.name,
             "family": self.family,
             "source": self.source,
+            "overrides": self.overrides,
             "config": self.config,
+            "input": self.input,
             "inputs": self.inputs,
-            "classification": {
-                "kind": c.kind,
-                "summary": c.summary,
-                "stacks": [dataclasses.asdict(s) for s in c.stacks],
-            },
-            "params": {
-                "total": self.params.total,
-                "active": self.params.active_params,  # per token; = total unless a mixture of experts
-                "trainable": self.params.trainable,
-                "by_category": self.params.by_category,
-                "by_component": self.params.by_component,
-                "tied": self.params.tied,
-                "bytes_fp32": self.params.bytes(4),
-                "bytes_bf16": self.params.bytes(2),
-            },
+            "input_description": self.input_notes,
+            "kind": c.kind,
+            "kind_summary": c.summary,
+            "stacks": [dataclasses.asdict(s) for s in c.stacks],
+            "params": self.params.total,
+            "params_active": self.params.active_params,  # per token; = params unless a mixture of experts
+            "params_trainable": self.params.trainable,
+            "params_by_category": self.params.by_category,
+            "params_by_component": self.params.by_component,
+            "tied_weights": self.params.tied,
+            "weights_fp32_bytes": self.params.bytes(4),
+            "weights_bf16_bytes": self.params.bytes(2),
+            "positions": self.positions,
+            "norm_placement": self.placement,
             "tree": self.tree.to_dict(),
             "notes": self.notes,
-            "input_notes": self.input_notes,
-            "structure": {"positions": self.positions, "placement": self.placement},
         }
 
 
 def inspect_model(spec: ResolvedSpec, shape: InputShape) -> Inspection:
     from tfcli.analysis.classify import classify
-    from tfcli.analysis.inputs import resolve_input
+    from tfcli.analysis.inputs import input_record, resolve_input
     from tfcli.analysis.params import count_params
     from tfcli.analysis.structure import read_structure
     from tfcli.analysis.tree import build_tree, record_output_shapes
@@ -87,5 +88,7 @@ def inspect_model(spec: ResolvedSpec, shape: InputShape) -> Inspection:
         input_notes=x.lines,
         positions=structure.positions,
         placement=structure.placement,
+        overrides=dict(spec.overrides),
+        input=input_record(x),
     )
 

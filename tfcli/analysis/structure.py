@@ -20,9 +20,11 @@ class Structure:
     attention: dict[str, int] = field(default_factory=dict)  # kind → number of modules
     windowed: int = 0
     heads: list[str] = field(default_factory=list)  # "12 × 64", "32 q / 8 kv × 128 (GQA)"
+    head_shapes: list[dict] = field(default_factory=list)  # the same as numbers: heads, kv_heads, head_dim
     norms: list[str] = field(default_factory=list)  # "LayerNorm", "RMSNorm"
     placement: str = ""  # "pre-norm", "post-norm", "pre- and post-norm", ""
     ffn: list[str] = field(default_factory=list)  # "GELU MLP 768→3072"
+    ffn_shapes: list[dict] = field(default_factory=list)  # the same as data: activation, gated, widths, experts
     widths: list[int] = field(default_factory=list)
     vocab: int | None = None
     token_embedding: bool = False
@@ -128,6 +130,18 @@ def ffn_kind(module) -> str:
     return f"{name} {module.fc1.in_features}→{inner}"
 
 
+def ffn_shape(module) -> dict:
+    return {"activation": module.activation, "gated": module.gated, "d_model": module.fc1.in_features,
+            "hidden": module.fc2.in_features, "experts": None, "top_k": None, "shared": None}
+
+
+def moe_shape(module) -> dict:
+    e = module.experts
+    return {"activation": e.activation, "gated": e.gated, "d_model": e.fc2.shape[1], "hidden": e.fc2.shape[2],
+            "experts": module.num_experts, "top_k": module.top_k,
+            "shared": ffn_shape(module.shared) if module.shared is not None else None}
+
+
 def moe_kind(module) -> str:
     """"top-2 of 8 × SwiGLU 4096→14336 (+ shared SwiGLU 2048→2816)" for a mixture of experts."""
     e = module.experts
@@ -150,6 +164,7 @@ def read_structure(model, params=None) -> Structure:
     experts: list[str] = []  # paths of mixtures of experts: their shared FFN is described with them
     pos_modules: set[str] = set()
     norms, placements, heads, ffns, widths = [], [], [], [], []
+    head_shapes, ffn_shapes = [], []
     vocab = 0
     for path, m in model.named_modules():
         kind = position_kind(m)
@@ -164,6 +179,8 @@ def read_structure(model, params=None) -> Structure:
                 heads.append(f"{m.num_heads} × {m.head_dim} (MLA: {m.kv_per_token()} cached per token)")
             else:
                 heads.append(head_layout(m.num_heads, m.num_kv_heads, m.head_dim))
+            head_shapes.append({"heads": m.num_heads, "kv_heads": m.num_kv_heads, "head_dim": m.head_dim,
+                                "latent_cached_per_token": m.kv_per_token() if hasattr(m, "kv_per_token") else None})
             widths.append(getattr(m, "d_model", None) or (m.q.in_features if m.cross else m.qkv.in_features))
         elif isinstance(m, Block):
             placement = "pre-norm" if m.pre_norm else "post-norm"
@@ -172,9 +189,11 @@ def read_structure(model, params=None) -> Structure:
             experts.append(path)
             s.experts += 1
             ffns.append(moe_kind(m))
+            ffn_shapes.append(moe_shape(m))
         elif isinstance(m, FeedForward):
             if not any(path.startswith(p + ".") for p in experts):
                 ffns.append(ffn_kind(m))
+                ffn_shapes.append(ffn_shape(m))
         elif isinstance(m, nn.LayerNorm):
             norms.append("LayerNorm")
         elif isinstance(m, nn.RMSNorm):
@@ -212,9 +231,11 @@ def read_structure(model, params=None) -> Structure:
             s.positions.append(f"learned absolute ({leaf})")
     s.positions = _uniq(s.positions)
     s.heads = _uniq(heads)
+    s.head_shapes = _uniq(head_shapes)
     s.norms = _uniq(norms)
     s.placement = " and ".join(_uniq(placements)).replace("pre-norm and post-norm", "pre- and post-norm")
     s.ffn = _uniq(ffns)
+    s.ffn_shapes = _uniq(ffn_shapes)
     s.widths = sorted(set(widths))
     # a few learned rows (BERT's 2 segments, SAM's 4 mask tokens) are not a vocabulary
     s.vocab = vocab if vocab > 16 else None

@@ -17,3 +17,5 @@ class BenchOptions:
     compile: bool = False
     force: bool = False
     max_memory: int | None = None  # refuse estimates above this (default: what is free)
+    train: bool = False  # time a training step (tfcli.bench.train) instead of a forward pass
+    optimizer: str = "adamw"  # the step's optimizer (tfcli.analysis.flops.train.OPTIMIZER_FLOPS)

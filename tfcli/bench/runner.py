@@ -57,19 +57,28 @@ def run_settings(opts: BenchOptions) -> Settings:
         warmup=opts.warmup, iters=opts.iters, min_time=opts.min_time,
         peak_tflops=peak_tflops(name, opts.dtype) if cuda else None,
         cpu_capability=None if cuda else torch.backends.cpu.get_cpu_capability(),
+        force=opts.force, max_memory=opts.max_memory,
+        train=opts.train, optimizer=opts.optimizer if opts.train else None,
     )
 
 
 def _bench(spec, shapes: list, opts: BenchOptions, on_point: Callable[[Point], None] | None) -> BenchResult:
     import torch
 
+    from tfcli.bench.roofline import device_limits, roofline, traffic_bytes
+    from tfcli.bench.train import step_flops, step_traffic, training_estimate, training_step
     from tfcli.build import build_model
     from tfcli.humanize import human_bytes as hb
 
     config = spec.config
     device = opts.device
     settings = run_settings(opts)
-    result = BenchResult(spec.name, config.family, config.num_params(), settings)
+    # the roofline's peak and bandwidth: a known GPU's data sheet, else probes measured once a run
+    limits = device_limits(device, settings.device_name, opts.dtype, settings.peak_tflops)
+    settings.peak_tflops, settings.peak_source = limits.peak_tflops, limits.peak_source
+    settings.bandwidth_bytes_per_s, settings.bandwidth_source = limits.bandwidth, limits.bandwidth_source
+    result = BenchResult(spec.name, config.family, config.num_params(), settings, source=spec.source,
+                         overrides=dict(spec.overrides), config=config.to_dict())
     if not device.startswith("cuda") and opts.dtype != "fp32" and not native_low_precision(settings.cpu_capability):
         result.notes.append(
             f"{opts.dtype} on a CPU without AMX/AVX512-BF16 ({settings.cpu_capability}) is emulated; expect it slower than fp32"
@@ -81,6 +90,8 @@ def _bench(spec, shapes: list, opts: BenchOptions, on_point: Callable[[Point], N
     limit = opts.max_memory if opts.max_memory is not None else available_memory(device)
     where = "the --max-memory limit" if opts.max_memory is not None else f"available on {device}"
     estimates = [estimate_memory(meta_model, s, opts.dtype, opts.attn) for s in shapes]
+    if opts.train:  # gradients and optimizer state beside the weights
+        estimates = [training_estimate(e, opts.optimizer) for e in estimates]
     fits = [opts.force or e.total <= limit for e in estimates]
     if not any(fits):
         e = min(estimates, key=lambda e: e.total)
@@ -91,6 +102,8 @@ def _bench(spec, shapes: list, opts: BenchOptions, on_point: Callable[[Point], N
         )
 
     model = build_model(config, device=device, dtype=torch_dtype(opts.dtype))
+    if opts.train:
+        model.train()
     runner = torch.compile(model, dynamic=False) if opts.compile else model
 
     def record(point: Point) -> None:
@@ -112,15 +125,23 @@ def _bench(spec, shapes: list, opts: BenchOptions, on_point: Callable[[Point], N
             record(point)
             continue
         try:
-            # counted outside inference_mode: FlopCounterMode's module tracker hooks autograd
-            with torch.no_grad():
-                point.flops = forward_flops(meta_model, meta_inputs)
-            with torch.inference_mode():
-                inputs = cast_inputs(model.example_inputs(shape, device), opts.dtype)
-
-            def fn():
+            if opts.train:  # inputs made outside inference mode: the backward saves them
+                point.flops = step_flops(meta_model, meta_inputs, opts.optimizer, spec.name)
+                point.traffic_bytes = step_traffic(meta_model, meta_inputs, opts.optimizer, spec.name)
+                with torch.no_grad():
+                    inputs = cast_inputs(model.example_inputs(shape, device), opts.dtype)
+                fn = training_step(runner, inputs, opts.optimizer, spec.name)
+            else:
+                # counted outside inference_mode: FlopCounterMode's module tracker hooks autograd
+                with torch.no_grad():
+                    point.flops = forward_flops(meta_model, meta_inputs)
+                point.traffic_bytes = traffic_bytes(meta_model, meta_inputs)
                 with torch.inference_mode():
-                    return runner(**inputs)
+                    inputs = cast_inputs(model.example_inputs(shape, device), opts.dtype)
+
+                def fn():
+                    with torch.inference_mode():
+                        return runner(**inputs)
 
             with attn_context(opts.attn):
                 stats, backends, peak, growth = measure(fn, device, opts)
@@ -144,6 +165,9 @@ def _bench(spec, shapes: list, opts: BenchOptions, on_point: Callable[[Point], N
         point.tflops = point.flops / stats.median / 1e12
         if settings.peak_tflops:
             point.peak_fraction = point.tflops / settings.peak_tflops
+        line = roofline(point.flops, point.traffic_bytes, stats.median, limits)
+        point.compute_bound_s, point.memory_bound_s = line.compute_s, line.memory_s
+        point.bound, point.roofline_fraction = line.bound, line.fraction
         record(point)
 
     used = []

@@ -113,11 +113,20 @@ def sdpa_backends_used(fn: Callable[[], Any]) -> list[str]:
         "CUDNN_ATTENTION": "cudnn", "OVERRIDEABLE": "overrideable", "ERROR": "none",
     }
     seen: list[str] = []
+    aten = torch.ops.aten
+    # under autograd SDPA is decomposed before dispatch: the kernel that ran is the op itself
+    fused = {getattr(aten, op, None): name for op, name in (
+        ("_scaled_dot_product_flash_attention_for_cpu", "flash"), ("_scaled_dot_product_flash_attention", "flash"),
+        ("_scaled_dot_product_efficient_attention", "efficient"), ("_scaled_dot_product_cudnn_attention", "cudnn"))}
+    fused.pop(None, None)
 
     class Recorder(TorchDispatchMode):
         def __torch_dispatch__(self, func, types, args=(), kwargs=None):
             kwargs = kwargs or {}
-            if func is torch.ops.aten.scaled_dot_product_attention.default:
+            if torch.is_grad_enabled() and func._overloadpacket in fused:
+                if fused[func._overloadpacket] not in seen:
+                    seen.append(fused[func._overloadpacket])
+            elif func is torch.ops.aten.scaled_dot_product_attention.default:
                 try:
                     choice = names.get(SDPBackend(torch._fused_sdp_choice(*args, **kwargs)).name, "?")
                 except Exception:  # private API; never let it break a run

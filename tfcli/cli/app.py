@@ -12,20 +12,60 @@ import os
 import sys
 
 import typer
+from typer.core import TyperCommand
 
 from tfcli import __version__
 
-app = typer.Typer(
+class HelpCommand(TyperCommand):
+    """Help that names an argument by its metavar alone (MODEL, [MODEL]...): Typer 0.2x writes
+    `<str>` or `<list[str]>` beside it and puts a required one in braces ({model})."""
+
+    def collect_usage_pieces(self, ctx) -> list[str]:
+        pieces = [self.options_metavar] if self.options_metavar else []
+        return pieces + [_argument_name(p) for p in self.get_params(ctx) if p.param_type_name == "argument"]
+
+    def format_options(self, ctx, formatter) -> None:
+        sections: dict[str, list[tuple[str, str]]] = {"Arguments": [], "Options": []}
+        for p in self.get_params(ctx):
+            record = p.get_help_record(ctx)
+            if record is None:
+                continue
+            if p.param_type_name == "argument":
+                sections["Arguments"].append((_argument_name(p), record[1]))
+            else:
+                sections["Options"].append(record)
+        for title, records in sections.items():
+            if records:
+                with formatter.section(title):
+                    formatter.write_dl(records)
+
+
+def _argument_name(param) -> str:
+    return param.metavar or param.name.upper()
+
+
+class App(typer.Typer):
+    """Every command gets HelpCommand's help."""
+
+    def command(self, *args, cls=None, **kwargs):
+        return super().command(*args, cls=cls or HelpCommand, **kwargs)
+
+
+app = App(
     name="tfcli",
     help="Explore Transformer-family architectures: layer trees, parameters, FLOPs, timings.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    # click's plain help: flags without a type, values by their metavar (N, KEY=VALUE, [fp32|bf16]);
+    # Typer's rich panels print <bool> beside every flag and <int range> for numbers
+    rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
 # each module registers its command(s) on `app` when imported
 COMMAND_MODULES = [
     "list_cmd", "inspect_cmd", "flops_cmd", "complexity_cmd", "bench_cmd", "compare_cmd", "families_cmd", "graph_cmd",
+    "memory_cmd", "examples_cmd",
 ]
 
 

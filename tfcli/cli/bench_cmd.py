@@ -14,33 +14,41 @@ DEFAULT_MODEL = "transformer-base"
 
 @app.command()
 def bench(
+    ctx: typer.Context,
     models: list[str] = typer.Argument(
         None, help=f"Preset names or spec files (default: {DEFAULT_MODEL}).",
-        autocompletion=o.complete_names, show_default=False,
+        autocompletion=o.complete_names, show_default=False, metavar="[MODEL]...",
     ),
     set_: list[str] = o.SET,
-    device: str = typer.Option("cpu", "--device", help="cpu, cuda or cuda:N."),
-    dtype: str = typer.Option("fp32", "--dtype", help="fp32, bf16 or fp16."),
+    device: str = o.choice("cpu", "--device", choices=o.DEVICES, metavar="[cpu|cuda|cuda:N]",
+                           help="Where to run: the CPU, the first GPU or GPU N."),
+    dtype: str = o.choice("fp32", "--dtype", choices=o.BENCH_DTYPES, help="Weights and activations."),
     batch: int = o.BATCH,
     seq_len: list[str] = o.SEQ_LENS,
     tgt_len: int = o.TGT_LEN,
     image_size: int = o.IMAGE_SIZE,
     audio_seconds: float = o.AUDIO_SECONDS,
-    warmup: int = typer.Option(3, "--warmup", help="Untimed passes first (the first also compiles)."),
-    iters: int = typer.Option(None, "--iters", help="Timed passes (default: as many as fill --min-time)."),
-    min_time: float = typer.Option(1.0, "--min-time", help="Seconds of timed passes per length (at least 10 passes)."),
-    threads: int = typer.Option(None, "--threads", help="CPU threads (torch.set_num_threads)."),
-    attn: str = typer.Option("auto", "--attn", help="SDPA backend: auto, math, flash or efficient."),
+    warmup: int = typer.Option(3, "--warmup", metavar="N", help="Untimed passes first (the first also compiles)."),
+    iters: int = typer.Option(None, "--iters", metavar="N", help="Timed passes (default: as many as fill --min-time)."),
+    min_time: float = typer.Option(1.0, "--min-time", metavar="SECONDS", help="Seconds of timed passes per length (at least 10 passes)."),
+    threads: int = typer.Option(None, "--threads", metavar="N", help="CPU threads (torch.set_num_threads)."),
+    attn: str = o.choice("auto", "--attn", choices=o.ATTN_BACKENDS,
+                         help="SDPA backend (auto: whichever torch picks)."),
     compile_: bool = typer.Option(False, "--compile", help="Run the model through torch.compile (compiled during warm-up)."),
     force: bool = typer.Option(False, "--force", help="Run even when the memory estimate exceeds what is available."),
-    max_memory: str = typer.Option(None, "--max-memory", help="Refuse runs estimated above this (e.g. 8GiB; default: free memory)."),
-    plot: Path = typer.Option(None, "--plot", help="Write latency and memory against length to this SVG file."),
+    max_memory: str = typer.Option(None, "--max-memory", metavar="SIZE", help="Refuse runs estimated above this (e.g. 8GiB; default: free memory)."),
+    plot: Path = typer.Option(None, "--plot", metavar="FILE.svg", help="Write latency and memory against length to this SVG file."),
+    csv: Path = o.csv_option("model and length"),
+    train: bool = o.TRAIN,
+    optimizer: str = o.OPTIMIZER,
     json_: bool = o.JSON,
 ) -> None:
     """Time MODEL's forward pass: latency percentiles, tokens/s or images/s, TFLOP/s, peak memory.
 
-    A list of --seq-len values sweeps them and fits the scaling exponent of time
-    against length. Ctrl-C prints the results so far (exit 130).
+    --train times a training step instead (forward, backward, optimizer step, zero_grad)
+    and its MFU. Every row has its roofline: the compute- and memory-bound times and how
+    close the measured time comes. A list of --seq-len values sweeps them and fits the
+    scaling exponent of time against length. Ctrl-C prints the results so far (exit 130).
     """
     from tfcli import bench as b
     from tfcli.errors import UsageError
@@ -51,6 +59,7 @@ def bench(
     dtype = b.parse_dtype(dtype)
     device = b.check_device(device, dtype, attn.strip().lower())
     limit = b.parse_bytes(max_memory) if max_memory is not None else None
+    optimizer = o.optimizer_name(optimizer, train)
     lengths = o.parse_lengths(seq_len) or [None]
     o.positive(batch=batch, tgt_len=tgt_len, image_size=image_size, warmup=warmup, iters=iters, threads=threads)
     import math
@@ -65,9 +74,11 @@ def bench(
         from tfcli.outputs import check_output_path
 
         plot = check_output_path(plot, "--plot", (".svg",))
+    csv = o.check_csv(csv)
     opts = b.BenchOptions(
         device=device, dtype=dtype, attn=attn.strip().lower(), warmup=warmup, iters=iters,
         min_time=min_time, threads=threads, compile=compile_, force=force, max_memory=limit,
+        train=train, optimizer=optimizer,
     )
     err = make_console(stderr=True)
     names = list(models or [])
@@ -101,7 +112,8 @@ def bench(
         results[-1].interrupted = True
 
     if json_:
-        o.print_json({"results": [r.to_dict() for r in results], "interrupted": interrupted})
+        o.print_json({"options": o.invoked_options(ctx), "results": [r.to_dict() for r in results],
+                      "interrupted": interrupted}, "bench")
     elif results:
         from tfcli.render.bench import render_results
 
@@ -112,6 +124,8 @@ def bench(
         write_plot(results, plot)
         if not json_:
             make_console().print(f"plot written to {plot}")
+    if results:  # the rows so far, when interrupted
+        o.write_csv(csv, [row for r in results for row in r.csv_rows()])
     if interrupted:
         import typer
 

@@ -1,4 +1,4 @@
-"""`tfcli compare A B [C ...]`: models side by side, differing rows highlighted."""
+"""`tfcli compare A B [C ...]`: models side by side, differing rows marked."""
 
 from __future__ import annotations
 
@@ -16,13 +16,15 @@ def compare(
     seq_len: int = o.SEQ_LEN,
     tgt_len: int = o.TGT_LEN,
     image_size: int = o.IMAGE_SIZE,
+    csv: str = o.csv_option("model"),
     json_: bool = o.JSON,
     markdown: bool = typer.Option(False, "--markdown", help="Print a Markdown table."),
 ) -> None:
     """Put models side by side: class, positions, attention, norms, sizes, FLOPs, KV cache.
 
-    One input for all: each option applies to the models that read it (--seq-len to the
-    text models, --image-size to the vision ones); the rest use their family's default.
+    Each model runs at its own default input. An input option applies to the models that
+    read it (--seq-len to the text models, --image-size to the vision ones), capped at a
+    model's position table (CLIP: 77 tokens), with a note.
     """
     from tfcli.errors import UsageError
 
@@ -31,12 +33,14 @@ def compare(
     if json_ and markdown:
         raise UsageError("choose one of --json and --markdown")
     shape = o.input_shape(batch, seq_len, tgt_len, image_size)
+    csv = o.check_csv(csv)
     from tfcli.analysis.compare import compare as run_compare
     from tfcli.catalog import resolve
 
     cmp = run_compare([resolve(m, set_) for m in models], shape)
+    o.write_csv(csv, cmp.csv_rows())
     if json_:
-        o.print_json(cmp.to_dict())
+        o.print_json(cmp.to_dict(), "compare")
     elif markdown:
         from tfcli.render.compare import compare_markdown
 

@@ -9,7 +9,7 @@ from tfcli.cli.app import app
 
 MODEL = typer.Argument(
     None, help="Preset name or alias, or a spec file; leave out and give --d-model/--heads/--ffn instead.",
-    autocompletion=o.complete_names, show_default=False,
+    autocompletion=o.complete_names, show_default=False, metavar="[MODEL]",
 )
 
 
@@ -19,18 +19,20 @@ def complexity(
     set_: list[str] = o.SET,
     seq_len: list[str] = o.SEQ_LENS,
     image_size: list[str] = o.IMAGE_SIZES,
-    max_: int = typer.Option(None, "--max", help="Double from 128 tokens (or the default image side) up to this."),
-    d_model: int = typer.Option(None, "--d-model", help="Bare dimensions instead of a model: width."),
-    heads: int = typer.Option(None, "--heads", help="Bare dimensions: attention heads."),
-    ffn: int = typer.Option(None, "--ffn", help="Bare dimensions: feed-forward width (default 4 × d-model)."),
-    layers: int = typer.Option(1, "--layers", help="Bare dimensions: number of blocks."),
-    kv_heads: int = typer.Option(None, "--kv-heads", help="Bare dimensions: key/value heads (GQA)."),
+    max_: int = typer.Option(None, "--max", metavar="N", help="Double from 128 tokens (or the default image side) up to this."),
+    d_model: int = typer.Option(None, "--d-model", metavar="N", help="Bare dimensions instead of a model: width."),
+    heads: int = typer.Option(None, "--heads", metavar="N", help="Bare dimensions: attention heads."),
+    ffn: int = typer.Option(None, "--ffn", metavar="N", help="Bare dimensions: feed-forward width (default 4 × d-model)."),
+    layers: int = typer.Option(1, "--layers", metavar="N", help="Bare dimensions: number of blocks."),
+    kv_heads: int = typer.Option(None, "--kv-heads", metavar="N", help="Bare dimensions: key/value heads (GQA)."),
     gated: bool = typer.Option(False, "--gated", help="Bare dimensions: gated feed-forward (SwiGLU)."),
     causal: bool = typer.Option(False, "--causal", help="Bare dimensions: causal decoder blocks (adds a KV cache)."),
     batch: int = o.BATCH,
-    dtype: str = typer.Option("bf16", "--dtype", help="Bytes per element for memory: fp32, bf16, fp16, fp8."),
+    dtype: str = o.choice("bf16", "--dtype", choices=o.MEMORY_DTYPES,
+                          help="Bytes per element for the memory columns."),
     causal_half: bool = typer.Option(False, "--causal-half", help="Count only the masked half of causal scores."),
-    plot: str = typer.Option(None, "--plot", help="Also write a log-log plot to FILE (.svg, or .png with Pillow)."),
+    plot: str = typer.Option(None, "--plot", metavar="FILE", help="Also write a log-log plot to FILE (.svg, or .png with Pillow)."),
+    csv: str = o.csv_option("length (or image side)"),
     json_: bool = o.JSON,
 ) -> None:
     """How the cost of attention grows with sequence length (or image side), and where it overtakes the rest.
@@ -49,6 +51,7 @@ def complexity(
         from tfcli.outputs import check_output_path
 
         plot = check_output_path(plot, "--plot", (".svg", ".png"))
+    csv = o.check_csv(csv)
     lengths = o.parse_lengths(seq_len, "--seq-len")
     sides = o.parse_lengths(image_size, "--image-size")
     if (lengths or sides) and max_ is not None:
@@ -86,11 +89,12 @@ def complexity(
     report = complexity_report(spec, lengths or sides, max_, batch=batch, dtype=dtype,
                                causal_half=causal_half, bare=bare)
     written = write_plot(report, plot) if plot else None
+    o.write_csv(csv, report.csv_rows())
     if json_:
         data = report.to_dict()
         if written:
             data["plot"] = written
-        o.print_json(data)
+        o.print_json(data, "complexity")
         return
     console = make_console()
     render_complexity(report, console)

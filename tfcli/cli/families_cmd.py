@@ -10,22 +10,26 @@ from tfcli.cli.app import app
 
 @app.command()
 def families(
-    lang: str = typer.Option("en", "--lang", help="Language of the table: en or zh (the study notes' Chinese)."),
+    lang: str = o.choice("en", "--lang", choices=o.LANGS,
+                         help="English, or the study notes' Chinese in Simplified (zh) or Traditional (zh-Hant)."),
     json_: bool = o.JSON,
     markdown: bool = typer.Option(False, "--markdown", help="Print a Markdown table."),
 ) -> None:
     """Every family's class and components (read from its built model), objective and why."""
     from tfcli.errors import UsageError
 
-    if lang not in ("en", "zh"):
-        raise UsageError(f"unknown --lang '{lang}'; choose en or zh")
+    from tfcli.vocab import LANGS
+
+    lang = {"zh-hans": "zh", "zh-cn": "zh", "zh-hant": "zh-Hant", "zh-tw": "zh-Hant"}.get(lang.lower(), lang)
+    if lang not in LANGS:
+        raise UsageError(f"unknown --lang '{lang}'; choose {', '.join(LANGS[:-1])} or {LANGS[-1]}")
     if json_ and markdown:
         raise UsageError("choose one of --json and --markdown")
     from tfcli.analysis.families import families_table
 
     table = families_table(lang)
     if json_:
-        o.print_json(table.to_dict())
+        o.print_json(table.to_dict(), "families")
     elif markdown:
         from tfcli.render.families import families_markdown
 

@@ -13,10 +13,11 @@ from tfcli.cli.app import app
 @app.command()
 def graph(
     model: str = o.MODEL,
-    output: Path = typer.Option(..., "--output", "-o", help="File to write: .svg, .png, .pdf or .dot.", show_default=False),
+    output: Path = typer.Option(..., "--output", "-o", metavar="FILE", show_default=False,
+                                help="File to write: .svg, .png, .pdf or .dot."),
     set_: list[str] = o.SET,
     depth: int = typer.Option(
-        None, "--depth", "-d", show_default=False,
+        None, "--depth", "-d", show_default=False, metavar="N",
         help="Levels of containers to open (repeated blocks are drawn once with their count). "
         "Default: 2, or fewer when that would draw more than 60 boxes (SD's U-Net).",
     ),

@@ -31,6 +31,6 @@ def inspect(
     spec = resolve(model, set_)
     ins = inspect_model(spec, shape)
     if json_:
-        o.print_json(ins.to_dict())
+        o.print_json(ins.to_dict(), "inspect")
     else:
         render_inspection(ins, make_console(), depth)

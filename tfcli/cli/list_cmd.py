@@ -8,10 +8,24 @@ from tfcli.cli import options as o
 from tfcli.cli.app import app
 
 
+def _family_names() -> list[str]:
+    from tfcli.catalog import families
+
+    return list(families())
+
+
+def _class_names() -> list[str]:
+    from tfcli.catalog import families
+
+    return sorted({f.kind for f in families().values()})
+
+
 @app.command("list")
 def list_presets(
-    family: str = typer.Option(None, "--family", "-f", help="Only this family (e.g. bert, gpt, vit)."),
-    kind: str = typer.Option(None, "--kind", "-k", help="Only this class (encoder-only, decoder-only, encoder-decoder, ...)."),
+    family: str = typer.Option(None, "--family", "-f", metavar="FAMILY", autocompletion=o.completer(_family_names),
+                               help="Only this family (bert, gpt, vit, ...; completed by the shell)."),
+    kind: str = typer.Option(None, "--kind", "-k", metavar="CLASS", autocompletion=o.completer(_class_names),
+                             help="Only this class (encoder-only, decoder-only, encoder-decoder, ...; completed)."),
     json_: bool = o.JSON,
 ) -> None:
     """List the built-in presets."""
@@ -34,27 +48,19 @@ def list_presets(
             {
                 "name": p.name,
                 "family": p.family,
-                "class": fam.kind,
+                "kind": fam.kind,
                 "modality": fam.modality,
                 "params": config.num_params(),
-                "active_params": config.num_active_params(),  # per token: < params for a mixture of experts
+                "params_active": config.num_active_params(),  # per token: < params for a mixture of experts
                 "aliases": list(p.aliases),
                 "reference": p.reference,
             }
         )
     if json_:
-        o.print_json(rows)
+        o.print_json({"presets": rows}, "list")
         return
-    from rich.table import Table
+    from tfcli.render.fmt import make_console
+    from tfcli.render.presets import presets_table
 
-    from tfcli.render.fmt import human, make_console
-
-    t = Table(title=f"{len(rows)} presets", title_justify="left")
-    for col, just in (("name", "left"), ("family", "left"), ("class", "left"), ("params", "right"), ("", "right"),
-                      ("active", "right"), ("aliases", "left")):
-        t.add_column(col, justify=just)
-    for r in rows:
-        active = human(r["active_params"]) if r["active_params"] != r["params"] else ""
-        t.add_row(r["name"], r["family"], r["class"], f"{r['params']:,}", human(r["params"]), active,
-                  ", ".join(r["aliases"]))
-    make_console().print(t)
+    console = make_console()
+    presets_table(rows, one_family=family is not None).print(console)

@@ -42,8 +42,8 @@ class BEiTModel(TfcliModel):
         parts = {"embeddings": self.embeddings, "encoder": self.encoder}
         return parts | ({"head": self.head} if self.head is not None else {})
 
-    def forward(self, images: torch.Tensor, masked: torch.Tensor | None = None):
-        x = self.embeddings(images, masked)  # (B, 1 + N, d)
+    def forward(self, pixel_values: torch.Tensor, masked: torch.Tensor | None = None):
+        x = self.embeddings(pixel_values, masked)  # (B, 1 + N, d)
         bias = self.shared_rel_pos(x.shape[1]) if self.shared_rel_pos is not None else None  # (1, h, T, T)
         x = self.encoder(x, attn_bias=bias)
         pooled = self.pooler_norm(x[:, 1:].mean(dim=1)) if self.pooler_norm is not None else x[:, 0]  # (B, d)

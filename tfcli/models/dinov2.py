@@ -33,7 +33,7 @@ class DINOv2Model(TfcliModel):
     def components(self):
         return {"embeddings": self.embeddings, "encoder": self.encoder}
 
-    def forward(self, images, masked: torch.Tensor | None = None):
-        x = self.embeddings(images, masked)  # (B, 1 + registers + N, d)
+    def forward(self, pixel_values, masked: torch.Tensor | None = None):
+        x = self.embeddings(pixel_values, masked)  # (B, 1 + registers + N, d)
         x = self.encoder(x)  # (B, 1 + registers + N, d), normalised
         return x, x[:, 0]  # tokens, pooled [CLS]

@@ -113,9 +113,9 @@ class SwinModel(TfcliModel):
         parts = {"patch embedding": self.patch_embed, "stages": self.stages}
         return parts | ({"head": self.head} if self.head is not None else {})
 
-    def forward(self, images: torch.Tensor) -> torch.Tensor:
-        grid = images.shape[-1] // self.config.patch_size
-        x = self.embed_norm(self.patch_embed(images))  # (B, g², C)
+    def forward(self, pixel_values: torch.Tensor) -> torch.Tensor:
+        grid = pixel_values.shape[-1] // self.config.patch_size
+        x = self.embed_norm(self.patch_embed(pixel_values))  # (B, g², C)
         for stage in self.stages:
             x, grid = stage(x, grid)
         pooled = self.norm(x).mean(dim=1)  # (B, 8C)

@@ -14,7 +14,7 @@ from tfcli.spec import ResolvedInput
 
 def example_images(x: ResolvedInput, config, device) -> dict[str, torch.Tensor]:
     """(B, C, H, W) images at the resolved side (already checked against the patch size)."""
-    return {"images": image_batch(x.batch, config.in_channels, x.image_size, device)}
+    return {"pixel_values": image_batch(x.batch, config.in_channels, x.image_size, device)}
 
 
 class ViTModel(TfcliModel):
@@ -37,8 +37,8 @@ class ViTModel(TfcliModel):
         parts |= {"head": self.head} if self.head is not None else {}
         return parts | ({"pooler": self.pooler} if self.pooler is not None else {})
 
-    def forward(self, images):
-        x = self.embeddings(images)  # (B, 1 + N, d): [CLS] + one token per patch
+    def forward(self, pixel_values):
+        x = self.embeddings(pixel_values)  # (B, 1 + N, d): [CLS] + one token per patch
         x = self.encoder(x)  # (B, 1 + N, d), final LayerNorm applied
         if self.pooler is not None:
             return self.pooler(x)  # (B, d): tanh(dense([CLS]))
@@ -64,8 +64,8 @@ class DeiTModel(ViTModel):
         parts = super().components()
         return parts | ({"distillation head": self.distillation_head} if self.distillation_head is not None else {})
 
-    def forward(self, images):
-        x = self.encoder(self.embeddings(images))  # (B, 2 + N, d): [CLS], distillation, patches
+    def forward(self, pixel_values):
+        x = self.encoder(self.embeddings(pixel_values))  # (B, 2 + N, d): [CLS], distillation, patches
         if self.pooler is not None:
             return self.pooler(x)  # (B, d)
         if self.head is None:

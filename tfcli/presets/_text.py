@@ -43,6 +43,10 @@ class RotarySpec(Part):
     def dims(self) -> int:
         return self.rotary_dim or self.head_dim
 
+    def add_saved(self, s, rows, context=None, times=1):
+        s.rotary = self  # the attentions after it rotate Q and K (new tensors)
+        s.add("attention", 2 * rows * self.dims, per_sequence=False)  # cos and sin, kept by every layer's rotation
+
 
 @dataclass(frozen=True)
 class AlibiSpec(Part):
@@ -51,6 +55,9 @@ class AlibiSpec(Part):
 
     num_heads: int
     scale: float = 1.0  # Falcon-RW divides the bias by √head_dim with the scores; BLOOM adds it unscaled
+
+    def add_saved(self, s, rows, context=None, times=1):
+        s.alibi_heads = self.num_heads  # each causal layer saves the bias with its future masked
 
 
 @dataclass(frozen=True)
@@ -74,6 +81,11 @@ class SinusoidalSpec(Part):
     def num_params(self) -> int:
         return self.stored * self.dim
 
+    def add_saved(self, s, rows, context=None, times=1):
+        """Fixed values added to the embeddings; a stored table is read by position (int64 indices)."""
+        if self.stored:
+            s.add("embeddings", rows, "index", per_sequence=False)
+
 
 @dataclass(frozen=True)
 class RelativeBiasSpec(Table):
@@ -81,6 +93,10 @@ class RelativeBiasSpec(Table):
 
     bidirectional: bool = True
     max_distance: int = 128
+
+    def add_saved(self, s, rows, context=None, times=1):
+        s.learned_bias = True  # the stacks' self-attention scores get a bias with parameters
+        s.add("embeddings", rows * rows, "index", per_sequence=False)  # the bucket of each (query, key) pair
 
 
 def decoder_lm(

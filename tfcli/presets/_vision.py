@@ -89,13 +89,13 @@ def vit_tower(
     d = block.d_model
     layout = Layout().add("patch_embed", PatchEmbed(patch_size, in_channels, d, patch_bias), rows=patches)
     if class_token:
-        layout.add("cls_token", Table(1, d))
+        layout.add("cls_token", Table(1, d, lookup=""))
     positioned = {name: n for name, n in (positioned_tokens or {}).items() if n}
     for name, count in {**positioned, **(extra_tokens or {})}.items():
         if count:
-            layout.add(name, Table(count, d))
+            layout.add(name, Table(count, d, lookup=""))
     if positions:  # BEiT has none: relative biases in every block instead
-        layout.add("positions", Table(grid * grid + int(class_token) + sum(positioned.values()), d))
+        layout.add("positions", Table(grid * grid + int(class_token) + sum(positioned.values()), d, lookup=""))
     if pre_norm:
         layout.add("pre_norm", NormSpec("layer", d, block.norm.eps), rows=tokens)
     return layout.add("encoder", StackSpec(block, num_layers, final_norm=final_norm), rows=tokens)
@@ -103,8 +103,9 @@ def vit_tower(
 
 def classifier(layout: Layout, d: int, num_classes: int, pooler: bool) -> Layout:
     """A linear head and/or BERT-style pooler on the final [CLS] state."""
+    picks = layout.last_rows  # the first head reads the [CLS] row of the stack's output
     if num_classes:
-        layout.add("head", Linear(d, num_classes), rows="one")
+        layout.add("head", Linear(d, num_classes), rows="one", picks=picks)
     if pooler:
-        layout.add("pooler", Linear(d, d), rows="one")
+        layout.add("pooler", Linear(d, d), rows="one", picks=None if num_classes else picks)
     return layout

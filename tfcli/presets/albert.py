@@ -57,12 +57,12 @@ FAMILY = register(Family(
     ),
     facts=FamilyFacts(
         "ALBERT",
-        Text("masked language modelling + sentence-order prediction (SOP)", "遮蔽語言模型 + 句序預測 (SOP)"),
-        Text("classification, tagging, extractive QA with a small parameter budget", "以少量參數做分類、序列標註、抽取式問答"),
+        Text("masked language modelling + sentence-order prediction (SOP)", "遮蔽语言模型 + 句序预测 (SOP)"),
+        Text("classification, tagging, extractive QA with a small parameter budget", "以少量参数做分类、序列标注、抽取式问答"),
         Text(
             "the same bidirectional encoder, but one layer's weights are reused at every depth and the "
             "vocabulary table is narrow: 12× fewer encoder parameters, the same compute per token",
-            "相同的雙向 Encoder，但每一層重用同一組權重、詞表嵌入較窄：Encoder 參數少 12 倍，每個 token 的計算量不變",
+            "相同的双向 Encoder，但每一层重用同一组权重、词表嵌入较窄：Encoder 参数少 12 倍，每个 token 的计算量不变",
         ),
     ),
     hf_mappers={"albert": from_hf},

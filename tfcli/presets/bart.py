@@ -34,7 +34,7 @@ class BartConfig(ArchConfig):
                          pre_norm=False)
         dec = block_spec(d, self.num_heads, self.ffn_dim, activation=self.activation, norm_eps=self.norm_eps,
                          pre_norm=False, causal=True, cross_dim=d)
-        positions = Table(self.max_positions + self.position_offset, d)  # 2 rows kept before position 0
+        positions = Table(self.max_positions + self.position_offset, d, lookup="positions")  # 2 rows kept before position 0
         return encoder_decoder(
             self.vocab_size, enc, dec, self.num_layers, self.num_decoder_layers,
             source_parts={"enc_positions": positions}, target_parts={"dec_positions": positions},
@@ -82,12 +82,12 @@ FAMILY = register(Family(
     ),
     facts=FamilyFacts(
             "BART",
-            Text("denoising autoencoder (text infilling, sentence permutation)", "去噪自編碼（文本填空、句子重排）"),
-            Text("summarisation, generation from a document, translation", "摘要、根據文件生成、翻譯"),
+            Text("denoising autoencoder (text infilling, sentence permutation)", "去噪自编码（文本填空、句子重排）"),
+            Text("summarisation, generation from a document, translation", "摘要、根据文档生成、翻译"),
             Text(
                 "a BERT-like bidirectional encoder to understand the corrupted input plus a GPT-like "
                 "decoder to regenerate it: understanding and generation in one model",
-                "類似 BERT 的雙向 Encoder 理解被破壞的輸入，加上類似 GPT 的 Decoder 重新生成：理解與生成兼具",
+                "类似 BERT 的双向 Encoder 理解被破坏的输入，加上类似 GPT 的 Decoder 重新生成：理解与生成兼具",
             ),
         ),
     hf_mappers={"bart": from_hf},

@@ -100,12 +100,12 @@ FAMILY = register(Family(
     facts=FamilyFacts(
         "BEiT",
         Text("masked image modelling: predict the visual tokens (a dVAE's codes) of masked patches",
-             "遮蔽影像建模：預測被遮蔽 patch 的視覺 token（dVAE 的編碼）"),
-        Text("image classification, segmentation backbone", "影像分類、分割任務的骨幹網路"),
+             "遮蔽图像建模：预测被遮蔽 patch 的视觉 token（dVAE 的编码）"),
+        Text("image classification, segmentation backbone", "图像分类、分割任务的骨干网络"),
         Text(
             "BERT's recipe for images: a bidirectional encoder that fills in masked patches, so every "
             "token sees every other; understanding only, no decoder",
-            "把 BERT 的做法搬到影像：雙向 Encoder 補全被遮蔽的 patch，每個 token 都看得到所有 token；屬於理解任務，不需要 Decoder",
+            "把 BERT 的做法搬到图像：双向 Encoder 补全被遮蔽的 patch，每个 token 都看得到所有 token；属于理解任务，不需要 Decoder",
         ),
     ),
     hf_mappers={"beit": from_hf},

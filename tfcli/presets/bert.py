@@ -46,6 +46,11 @@ class MLMHeadSpec(Part):
         t.norm(rows * self.width, times)
         t.linear("heads", rows, self.width, self.vocab_size, times)
 
+    def add_saved(self, s, rows, context=None, times=1):
+        # the dense's input, its output (the activation's), the norm's input and stats, its output
+        s.add("heads", times * rows * (self.d_model + 3 * self.width))
+        s.add("heads", times * rows * 2, "stat")
+
 
 @dataclass(frozen=True)
 class DenseHeadSpec(Part):
@@ -56,12 +61,20 @@ class DenseHeadSpec(Part):
     n_out: int
     activation: str = "tanh"
 
+    @property
+    def input_dim(self) -> int:
+        return self.d_model
+
     def num_params(self) -> int:
         return self.d_model * self.d_model + self.d_model + self.d_model * self.n_out + self.n_out
 
     def add_macs(self, t, rows, context=None, times=1):
         t.linear("heads", rows, self.d_model, self.d_model, times)
         t.linear("heads", rows, self.d_model, self.n_out, times)
+
+    def add_saved(self, s, rows, context=None, times=1):
+        # the dense's input and the activation's output (the classifier's input); GELU keeps its input too
+        s.add("heads", times * rows * self.d_model * (2 if self.activation in ("tanh", "relu") else 3))
 
 
 # heads whose classifier reads one vector per sequence (the pooled or the first state)
@@ -126,7 +139,7 @@ class BertConfig(ArchConfig):
         layout = (
             Layout()
             .add("tokens", Table(self.vocab_size, e))
-            .add("positions", Table(self.max_positions + self.position_offset, e))
+            .add("positions", Table(self.max_positions + self.position_offset, e, lookup="positions"))
         )
         if self.type_vocab_size:
             layout.add("segments", Table(self.type_vocab_size, e))
@@ -139,8 +152,9 @@ class BertConfig(ArchConfig):
 
     def add_heads(self, layout: Layout) -> None:
         d = self.d_model
+        picks = layout.last_rows  # the [CLS] row of the encoder's output: a view of all of it
         if self.pooler:
-            layout.add("pooler", Linear(d, d), rows="one")  # [CLS] only
+            layout.add("pooler", Linear(d, d), rows="one", picks=picks)  # [CLS] only
         if self.head in ("masked-lm", "pretraining"):
             e = self.embed_width if self.embed_width != d else 0
             layout.add("mlm_head", MLMHeadSpec(d, self.vocab_size, self.norm_eps, e))
@@ -149,7 +163,8 @@ class BertConfig(ArchConfig):
             if self.HEADS[self.head][1]:  # the class keeps the pooler and classifies its output
                 layout.add("classifier", Linear(d, n), rows="one")
             else:  # no pooler: a dense head over the first token's state
-                layout.add("classifier", DenseHeadSpec(d, n, self.dense_head), rows="one")
+                layout.add("classifier", DenseHeadSpec(d, n, self.dense_head), rows="one",
+                           picks=None if self.pooler else picks)
         if self.head in ("token-classification", "question-answering"):  # every token
             layout.add("classifier", Linear(d, self.num_labels))  # QA: num_labels = 2 (start, end)
 
@@ -204,12 +219,12 @@ FAMILY = register(Family(
     ),
     facts=FamilyFacts(
         "BERT",
-        Text("masked language modelling (MLM) + next-sentence prediction", "遮蔽語言模型 (MLM) + 下一句預測 (NSP)"),
-        Text("classification, tagging, extractive QA, embeddings", "句子分類、序列標註、抽取式問答、語義表徵"),
+        Text("masked language modelling (MLM) + next-sentence prediction", "遮蔽语言模型 (MLM) + 下一句预测 (NSP)"),
+        Text("classification, tagging, extractive QA, embeddings", "句子分类、序列标注、抽取式问答、语义表征"),
         Text(
             "understanding, not generation: every token sees the whole sentence in both directions, "
             "so no decoder and no causal mask are needed",
-            "重點是「理解」而非生成：每個 token 雙向看到整句，因此不需要 Decoder，也不需要因果遮罩",
+            "重点是「理解」而非生成：每个 token 双向看到整句，因此不需要 Decoder，也不需要因果遮罩",
         ),
     ),
     hf_mappers={"bert": from_hf},

@@ -71,13 +71,13 @@ FAMILY = register(Family(
     facts=FamilyFacts(
         "BLOOM",
         Text("auto-regressive next-token prediction (causal LM) on 46 natural and 13 programming languages",
-             "在 46 種自然語言與 13 種程式語言上的自回歸下一個 token 預測（因果語言模型）"),
-        Text("multilingual text generation, few-shot prompting", "多語言文本生成、少樣本提示"),
+             "在 46 种自然语言与 13 种编程语言上的自回归下一个 token 预测（因果语言模型）"),
+        Text("multilingual text generation, few-shot prompting", "多语言文本生成、少样本提示"),
         Text(
             "a GPT-style decoder without position vectors: ALiBi penalises each score by the distance "
             "between the tokens, a fixed slope per head, which lets it read past its training length; "
             "a LayerNorm on the embeddings steadies training",
-            "沒有位置向量的 GPT 式 Decoder：ALiBi 依 token 間距對每個分數扣分（每個 head 一個固定斜率），可讀超過訓練長度；embedding 後的 LayerNorm 讓訓練更穩定",
+            "没有位置向量的 GPT 式 Decoder：ALiBi 依 token 间距对每个分数扣分（每个 head 一个固定斜率），可读超过训练长度；embedding 后的 LayerNorm 让训练更稳定",
         ),
     ),
     hf_mappers={"bloom": from_hf},

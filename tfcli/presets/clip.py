@@ -43,7 +43,7 @@ class CLIPTextConfig(ArchConfig):
         return (
             Layout()
             .add("tokens", Table(self.vocab_size, d))
-            .add("positions", Table(self.max_positions, d))
+            .add("positions", Table(self.max_positions, d, lookup="positions"))
             .add("encoder", StackSpec(block, self.num_layers), rows=tokens)
         )
 
@@ -87,7 +87,8 @@ class CLIPVisionConfig(ArchConfig):
         tower = vit_tower(patch_size=self.patch_size, in_channels=3, grid=self.grid, block=block,
                           num_layers=self.num_layers, patch_bias=False, pre_norm=True, final_norm=False,
                           patches=patches, tokens=tokens)
-        return tower.add("post_norm", NormSpec("layer", self.d_model, self.norm_eps), rows="one")
+        return tower.add("post_norm", NormSpec("layer", self.d_model, self.norm_eps), rows="one",
+                         picks=tower.last_rows)
 
 
 @dataclass(frozen=True)
@@ -101,6 +102,9 @@ class ContrastiveLogits(Part):
 
     def add_macs(self, t, rows, context=None, times=1):
         t.macs["other"] += times * t.batch * t.batch * self.projection_dim
+
+    def add_saved(self, s, rows, context=None, times=1):
+        s.add("other", 2 * times * self.projection_dim)  # the two normalised embeddings, B × P each
 
 
 class ImageTextInput:
@@ -226,12 +230,12 @@ TEXT_FAMILY = register(Family(
                     reference="transformers CLIPTextModel (openai/clip-vit-large-patch14 text config)"),),
     facts=FamilyFacts(
             "CLIP text encoder",
-            Text("contrastive image-text matching (trained with the image tower)", "影像-文字對比學習（與影像塔一起訓練）"),
-            Text("text embeddings; the text condition of Stable Diffusion", "文字表徵；Stable Diffusion 的文字條件"),
+            Text("contrastive image-text matching (trained with the image tower)", "图像-文字对比学习（与图像塔一起训练）"),
+            Text("text embeddings; the text condition of Stable Diffusion", "文字表征；Stable Diffusion 的文字条件"),
             Text(
                 "causally masked but used as an encoder: the state at the end-of-text token is the "
                 "sentence embedding",
-                "使用因果遮罩但當作 Encoder：取 end-of-text token 的輸出作為句子表徵",
+                "使用因果遮罩但当作 Encoder：取 end-of-text token 的输出作为句子表征",
             ),
             part_of="clip",
         ),
@@ -263,12 +267,12 @@ FAMILY = register(Family(
     ),
     facts=FamilyFacts(
             "CLIP",
-            Text("contrastive image-text matching (InfoNCE over a batch)", "影像-文字對比學習（批次內 InfoNCE）"),
-            Text("zero-shot classification, image-text retrieval, text encoder for diffusion", "零樣本分類、圖文檢索、作為擴散模型的文字編碼器"),
+            Text("contrastive image-text matching (InfoNCE over a batch)", "图像-文字对比学习（批量内 InfoNCE）"),
+            Text("zero-shot classification, image-text retrieval, text encoder for diffusion", "零样本分类、图文检索、作为扩散模型的文字编码器"),
             Text(
                 "two encoders (ViT for images, Transformer for text) project into one embedding "
                 "space and meet only at the similarity logits; nothing is generated, so no decoder",
-                "兩個 Encoder（影像用 ViT、文字用 Transformer）投影到同一語義空間，只在相似度 logits 相遇；不生成任何東西，所以不需要 Decoder",
+                "两个 Encoder（图像用 ViT、文字用 Transformer）投影到同一语义空间，只在相似度 logits 相遇；不生成任何东西，所以不需要 Decoder",
             ),
         ),
     hf_mappers={"clip": from_hf},

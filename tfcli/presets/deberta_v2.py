@@ -50,6 +50,19 @@ class DisentangledAttentionSpec(AttentionSpec):
         terms = int(self.c2p) + int(self.p2c)
         t.macs["attn_scores"] += times * terms * t.batch * self.num_heads * rows * self.span * self.head_size
 
+    def add_saved(self, s, rows, context=None, times=1):
+        """The relative terms are a bias with parameters, so SDPA takes its math path; each
+        term keeps its projected relative rows (span × q_dim), its B·h·T·span scores and the
+        int64 index it gathers them with (T·T, expanded over batch and heads). Q and K reach the terms as views of the
+        fused projection (exact at batch 1; at larger batches matmul may copy them)."""
+        shared_bias, s.learned_bias = s.learned_bias, True
+        super().add_saved(s, rows, context, times)
+        s.learned_bias = shared_bias
+        terms = int(self.c2p) + int(self.p2c)
+        s.add("attention", times * terms * self.span * self.q_dim, per_sequence=False)
+        s.add("attention", times * terms * self.num_heads * rows * self.span)
+        s.add("attention", times * terms * rows * rows, "index", per_sequence=False)  # one (T, T) index, expanded
+
 
 @dataclass(frozen=True)
 class RelativeTableSpec(Part):
@@ -67,6 +80,12 @@ class RelativeTableSpec(Part):
     def add_macs(self, t, rows, context=None, times=1):
         if self.norm:
             t.macs["norms"] += times * self.span * self.dim * 5
+
+    def add_saved(self, s, rows, context=None, times=1):
+        # once for the batch: the norm's input and statistics, and its output, which every layer projects
+        if self.norm:
+            s.add("norms", times * self.span * (self.dim + 2), per_sequence=False)
+        s.add("attention", times * self.span * self.dim, per_sequence=False)
 
 
 @dataclass
@@ -112,7 +131,7 @@ class DebertaV2Config(ArchConfig):
         block = BlockSpec(attention, FeedForwardSpec(d, self.ffn_dim, self.activation), norm, pre_norm=False)
         layout = Layout().add("tokens", Table(self.vocab_size, d))
         if self.position_biased_input:
-            layout.add("positions", Table(self.max_positions, d))
+            layout.add("positions", Table(self.max_positions, d, lookup="positions"))
         if self.type_vocab_size:
             layout.add("segments", Table(self.type_vocab_size, d))
         layout.add("embed_norm", norm)
@@ -186,14 +205,14 @@ FAMILY = register(Family(
     facts=FamilyFacts(
         "DeBERTa-v2 / v3",
         Text("v2: masked language modelling; v3: ELECTRA-style replaced-token detection with gradient-disentangled "
-             "embedding sharing", "v2：遮蔽語言模型；v3：ELECTRA 式替換詞偵測，並以梯度解耦方式共享嵌入"),
-        Text("classification (GLUE, SuperGLUE), NLI, extractive QA", "分類（GLUE、SuperGLUE）、自然語言推論、抽取式問答"),
+             "embedding sharing", "v2：遮蔽语言模型；v3：ELECTRA 式替换词侦测，并以梯度解耦方式共享嵌入"),
+        Text("classification (GLUE, SuperGLUE), NLI, extractive QA", "分类（GLUE、SuperGLUE）、自然语言推论、抽取式问答"),
         Text(
             "content and position are kept apart: every layer adds content→position and position→content "
             "scores from a shared table of relative distances to the usual content→content ones, so no "
             "absolute positions are added to the input",
-            "內容與位置分開表示：每一層在內容對內容的分數之外，再加上內容對位置、位置對內容的分數"
-            "（來自共用的相對距離表），輸入不再加入絕對位置",
+            "内容与位置分开表示：每一层在内容对内容的分数之外，再加上内容对位置、位置对内容的分数"
+            "（来自共用的相对距离表），输入不再加入绝对位置",
         ),
     ),
     hf_mappers={"deberta-v2": from_hf},

@@ -110,12 +110,12 @@ FAMILY = register(Family(
     facts=FamilyFacts(
         "DeiT",
         Text("supervised ImageNet-1k classification, distilled from a convnet teacher through a distillation token",
-             "ImageNet-1k 監督式分類，並透過蒸餾 token 向卷積網路教師模型蒸餾"),
-        Text("image classification, backbone features", "影像分類、作為骨幹網路抽取特徵"),
+             "ImageNet-1k 监督式分类，并透过蒸馏 token 向卷积网络教师模型蒸馏"),
+        Text("image classification, backbone features", "图像分类、作为骨干网络抽取特征"),
         Text(
             "a ViT encoder that reads the image bidirectionally; the extra distillation token is one more "
             "input token whose output learns the teacher's prediction: still understanding, no decoder",
-            "與 ViT 相同的雙向 Encoder；多出的蒸餾 token 只是多一個輸入 token，其輸出學習教師模型的預測：仍是理解任務，不需要 Decoder",
+            "与 ViT 相同的双向 Encoder；多出的蒸馏 token 只是多一个输入 token，其输出学习教师模型的预测：仍是理解任务，不需要 Decoder",
         ),
         preset="deit-b16-distilled",
     ),

@@ -13,6 +13,7 @@ from typing import ClassVar
 from tfcli.errors import InputShapeError
 from tfcli.presets.clip import CLIPTextConfig, sd15_text
 from tfcli.registry import Family, FamilyFacts, Modality, Preset, Text, register
+from tfcli.spec.saved import SavedTally
 from tfcli.spec import (
     ArchConfig, AttentionSpec, BlockSpec, Breakdown, Counted, InputShape, Layout, Linear, ResolvedInput, Tally,
     block_spec, divides, one_of, require,
@@ -166,6 +167,9 @@ class UNetConfig(ArchConfig):
     def macs(self, x: ResolvedInput) -> Breakdown:
         return unet_macs(self, x)
 
+    def saved(self, x: ResolvedInput) -> SavedTally:
+        return unet_saved(self, x, SavedTally(x.batch), latent_side(x.image_size, self))
+
 
 @dataclass
 class VAEConfig(ArchConfig):
@@ -232,6 +236,11 @@ class VAEConfig(ArchConfig):
     def macs(self, x: ResolvedInput) -> Breakdown:
         return vae_macs(self, x)
 
+    def saved(self, x: ResolvedInput) -> SavedTally:
+        t = SavedTally(x.batch)
+        _vae(_Saved(t, self.norm_num_groups), self, x.image_size)
+        return t
+
 
 @dataclass
 class StableDiffusionConfig(ArchConfig):
@@ -290,6 +299,14 @@ class StableDiffusionConfig(ArchConfig):
 
     def macs(self, x: ResolvedInput) -> Breakdown:
         return sd_macs(self, x)
+
+    def saved(self, x: ResolvedInput) -> SavedTally:
+        """The text encoder's, one UNet step's (its text is the encoder's output), the VAE decoder's."""
+        t = self.text.layout().saved({"tokens": x.seq_len, "one": 1}, x.batch)
+        side = latent_side(x.image_size, self.unet, self.pixels_per_latent)
+        unet_saved(self.unet, x, t, side)
+        _vae_decode(_Saved(t, self.vae.norm_num_groups), self.vae, side)
+        return t
 
 
 def _counted(parts: dict[str, int]) -> Layout:
@@ -351,63 +368,136 @@ def _image_and_text(unet: "UNetConfig", shape: InputShape, default_size: int, te
 # -- closed-form MACs (the convention of tfcli.spec.tally) -------------------------------------------
 
 
-def _conv3(t: Tally, pixels: int, c_in: int, c_out: int) -> None:
-    t.linear("convolution", pixels, 9 * c_in, c_out)
+class _Macs:
+    """The pieces the walks below visit, counted as MACs (tfcli.spec.tally's convention)."""
+
+    def __init__(self, t: Tally):
+        self.t = t
+
+    def conv(self, pixels: int, c_in: int, c_out: int, k: int = 3, padded: int = 0) -> None:
+        """A k×k conv with `pixels` outputs (`padded`: the input as the VAE pads it; no MACs)."""
+        self.t.linear("convolution", pixels, k * k * c_in, c_out)
+
+    def upsample(self, pixels: int, c: int) -> None:
+        """Nearest 2× to `pixels`, then a 3×3 conv."""
+        self.conv(pixels, c, c)
+
+    def time_mlp(self, c: int, temb: int) -> None:
+        self.t.linear("embeddings", 1, c, temb)
+        self.t.linear("embeddings", 1, temb, temb)
+
+    def resnet(self, pixels: int, c_in: int, c_out: int, temb: int = 0) -> None:
+        """GroupNorm, 3×3 conv, (time projection), GroupNorm, 3×3 conv, 1×1 shortcut if widths differ."""
+        self.t.norm(pixels * c_in)
+        self.conv(pixels, c_in, c_out)
+        if temb:
+            self.t.linear("embeddings", 1, temb, c_out)  # one bias per channel from the time embedding
+        self.t.norm(pixels * c_out)
+        self.conv(pixels, c_out, c_out)
+        if c_in != c_out:
+            self.t.linear("convolution", pixels, c_in, c_out)
+
+    def transformer(self, n: int, ch: int, heads: int, depth: int, text: int, ctx: int) -> None:
+        """GroupNorm, 1×1 proj_in, `depth` blocks (self-attention over the n pixels, cross-attention
+        to the text, GEGLU 4C, 3 LayerNorms), 1×1 proj_out: 20nC² + 2n²C + 2nTC + 2TdC per block."""
+        self.t.norm(n * ch)
+        self.t.linear("convolution", n, ch, 2 * ch)  # proj_in and proj_out
+        transformer_block(ch, heads, ctx).add_macs(self.t, n, text, times=depth)
+
+    def vae_attention(self, pixels: int, ch: int) -> None:
+        """GroupNorm, then single-head self-attention over every pixel."""
+        self.t.norm(pixels * ch)
+        AttentionSpec(ch, 1).add_macs(self.t, pixels)
+        self.t.tokens = max(self.t.tokens, pixels)
+
+    def norm_out(self, pixels: int, ch: int) -> None:
+        """The last GroupNorm and SiLU before conv_out."""
+        self.t.norm(pixels * ch)
+
+    def sample(self, pixels: int, z: int) -> None:
+        """The encoder's posterior sampled: mean + exp(logvar / 2) · noise (elementwise)."""
 
 
-def _resnet(t: Tally, pixels: int, c_in: int, c_out: int, temb: int = 0) -> None:
-    """GroupNorm, 3×3 conv, (time projection), GroupNorm, 3×3 conv, 1×1 shortcut if widths differ."""
-    t.norm(pixels * c_in)
-    _conv3(t, pixels, c_in, c_out)
-    if temb:
-        t.linear("embeddings", 1, temb, c_out)  # one bias per channel from the time embedding
-    t.norm(pixels * c_out)
-    _conv3(t, pixels, c_out, c_out)
-    if c_in != c_out:
-        t.linear("convolution", pixels, c_in, c_out)
+class _Saved:
+    """The same pieces, as what a training forward keeps for backward (tfcli.spec.saved)."""
+
+    def __init__(self, s: SavedTally, groups: int):
+        self.s, self.groups = s, groups
+
+    def conv(self, pixels: int, c_in: int, c_out: int, k: int = 3, padded: int = 0) -> None:
+        self.s.add("convolution", (padded or pixels) * c_in)  # its input (a stride-2 conv's is 4× its outputs)
+
+    def upsample(self, pixels: int, c: int) -> None:
+        self.s.add("convolution", pixels * c)  # the upsampled input of its conv
+
+    def time_mlp(self, c: int, temb: int) -> None:
+        # the sinusoid, the first linear's output (SiLU's input), SiLU's output; every ResNet's
+        # SiLU reads the second linear's output, one tensor
+        self.s.add("embeddings", c + 3 * temb)
+
+    def _group_norm(self, numel: int) -> None:
+        self.s.add("norms", numel)
+        self.s.add("norms", 2 * self.groups, "stat")
+
+    def resnet(self, pixels: int, c_in: int, c_out: int, temb: int = 0) -> None:
+        """Each GroupNorm's input and statistics, the SiLU's input and output (the conv's input);
+        the time projection's SiLU output; the shortcut reads the block's input (already kept)."""
+        for c in (c_in, c_out):
+            self._group_norm(pixels * c)
+            self.s.add("convolution", 2 * pixels * c)
+        if temb:
+            self.s.add("embeddings", temb)
+
+    def transformer(self, n: int, ch: int, heads: int, depth: int, text: int, ctx: int) -> None:
+        """GroupNorm, proj_in's input, the blocks (whose first norm reads proj_in's output),
+        proj_out's input. The text the cross-attentions read is the model's input, kept once."""
+        self._group_norm(n * ch)
+        self.s.add("convolution", 2 * n * ch)
+        block = transformer_block(ch, heads, ctx)
+        block.add_saved(self.s, n, text, times=depth)
+
+    def vae_attention(self, pixels: int, ch: int) -> None:
+        self._group_norm(pixels * ch)
+        AttentionSpec(ch, 1).add_saved(self.s, pixels)
+
+    def norm_out(self, pixels: int, ch: int) -> None:
+        self._group_norm(pixels * ch)
+        self.s.add("convolution", pixels * ch)  # SiLU's input; its output is conv_out's input
+
+    def sample(self, pixels: int, z: int) -> None:
+        self.s.add("other", 2 * pixels * z)  # exp's output and the noise, kept by the product
 
 
-def _spatial_transformer(t: Tally, n: int, ch: int, heads: int, depth: int, text: int, ctx: int) -> None:
-    """GroupNorm, 1×1 proj_in, `depth` blocks (self-attention over the n pixels, cross-attention
-    to the text, GEGLU 4C, 3 LayerNorms), 1×1 proj_out: 20nC² + 2n²C + 2nTC + 2TdC per block."""
-    t.norm(n * ch)
-    t.linear("convolution", n, ch, 2 * ch)  # proj_in and proj_out
-    transformer_block(ch, heads, ctx).add_macs(t, n, text, times=depth)
-
-
-def _unet(t: Tally, c, side: int, text: int) -> None:
+def _unet(v, c, side: int, text: int) -> None:
     """The UNet on side×side latents, cross-attending to `text` tokens (c.cross_attention_dim wide)."""
     ch, temb, n_levels = c.block_out_channels, c.time_embed_dim, len(c.block_out_channels)
     pixels = [(side >> i) ** 2 for i in range(n_levels)]
 
     def transformer(n: int, width: int) -> None:
-        _spatial_transformer(t, n, width, c.num_heads, c.transformer_layers_per_block, text,
-                             c.cross_attention_dim)
+        v.transformer(n, width, c.num_heads, c.transformer_layers_per_block, text, c.cross_attention_dim)
 
-    t.linear("embeddings", 1, ch[0], temb)  # time MLP on the sinusoid of t
-    t.linear("embeddings", 1, temb, temb)
-    _conv3(t, pixels[0], c.in_channels, ch[0])
+    v.time_mlp(ch[0], temb)  # on the sinusoid of t
+    v.conv(pixels[0], c.in_channels, ch[0])
     for i, level in enumerate(c.down_plan()):
         for a, b in level:
-            _resnet(t, pixels[i], a, b, temb)
+            v.resnet(pixels[i], a, b, temb)
             if c.down_block_types[i] == "cross":
                 transformer(pixels[i], b)
         if i < c.downsamples:
-            _conv3(t, pixels[i + 1], ch[i], ch[i])  # stride 2: one output per 4 input pixels
-    _resnet(t, pixels[-1], ch[-1], ch[-1], temb)
+            v.conv(pixels[i + 1], ch[i], ch[i], padded=pixels[i])  # stride 2: one output per 4 input pixels
+    v.resnet(pixels[-1], ch[-1], ch[-1], temb)
     transformer(pixels[-1], ch[-1])
-    _resnet(t, pixels[-1], ch[-1], ch[-1], temb)
+    v.resnet(pixels[-1], ch[-1], ch[-1], temb)
     for i, level in enumerate(c.up_plan()):
         n = pixels[n_levels - 1 - i]
         for a, b in level:
-            _resnet(t, n, a, b, temb)
+            v.resnet(n, a, b, temb)
             if c.up_block_types[i] == "cross":
                 transformer(n, b)
         if i < c.downsamples:
-            _conv3(t, 4 * n, level[0][1], level[0][1])  # nearest 2× then a 3×3 conv
-    t.norm(pixels[0] * ch[0])
-    _conv3(t, pixels[0], ch[0], c.out_channels)
-    t.tokens = max(t.tokens, pixels[0])
+            v.upsample(4 * n, level[0][1])
+    v.norm_out(pixels[0], ch[0])
+    v.conv(pixels[0], ch[0], c.out_channels)
 
 
 def unet_macs(c, s: ResolvedInput) -> Breakdown:
@@ -415,59 +505,74 @@ def unet_macs(c, s: ResolvedInput) -> Breakdown:
     t·c_out), spatial transformers, a stride-2 conv (n/4)·9C² down or 4n·9C² up; conv_in,
     conv_out and the time MLP. `--image-size` is in pixels: the latent side is 1/8 of it."""
     t = Tally(s.batch)
-    _unet(t, c, latent_side(s.image_size, c), s.seq_len)
+    _unet(_Macs(t), c, latent_side(s.image_size, c), s.seq_len)
+    t.tokens = max(t.tokens, latent_side(s.image_size, c) ** 2)
     return t.result()
 
 
-def _vae_mid(t: Tally, pixels: int, ch: int) -> None:
+def unet_saved(c, s: ResolvedInput, t: SavedTally, side: int) -> SavedTally:
+    """What one UNet step keeps for backward, into `t`; the text every cross-attention reads is kept once."""
+    _unet(_Saved(t, c.norm_num_groups), c, side, s.seq_len)
+    if "cross" in c.down_block_types or "cross" in c.up_block_types:
+        t.add("attention", s.seq_len * c.cross_attention_dim)
+    return t
+
+
+def _vae_mid(v, pixels: int, ch: int) -> None:
     """ResNet, single-head self-attention over every pixel (GroupNorm first), ResNet."""
-    _resnet(t, pixels, ch, ch)
-    t.norm(pixels * ch)
-    AttentionSpec(ch, 1).add_macs(t, pixels)
-    _resnet(t, pixels, ch, ch)
-    t.tokens = max(t.tokens, pixels)
+    v.resnet(pixels, ch, ch)
+    v.vae_attention(pixels, ch)
+    v.resnet(pixels, ch, ch)
 
 
-def _vae_decode(t: Tally, c, side: int) -> None:
-    """post_quant_conv and the decoder from side×side latents (side · 2^downsamples pixels out)."""
+def _vae_decode(v, c, side: int) -> int:
+    """post_quant_conv and the decoder from side×side latents (side · 2^downsamples pixels out);
+    returns the output pixels."""
     ch, L, z = c.block_out_channels[::-1], c.layers_per_block, c.latent_channels
     n = side * side
-    t.linear("convolution", n, z, z)  # post_quant_conv (1×1)
-    _conv3(t, n, z, ch[0])
-    _vae_mid(t, n, ch[0])
+    v.conv(n, z, z, k=1)  # post_quant_conv
+    v.conv(n, z, ch[0])
+    _vae_mid(v, n, ch[0])
     c_in = ch[0]
     for i, width in enumerate(ch):
         for j in range(L + 1):
-            _resnet(t, n, c_in if j == 0 else width, width)
+            v.resnet(n, c_in if j == 0 else width, width)
         c_in = width
         if i < len(ch) - 1:
             n *= 4
-            _conv3(t, n, width, width)  # nearest 2× then a 3×3 conv
-    t.norm(n * ch[-1])
-    _conv3(t, n, ch[-1], c.out_channels)
+            v.upsample(n, width)  # nearest 2× then a 3×3 conv
+    v.norm_out(n, ch[-1])
+    v.conv(n, ch[-1], c.out_channels)
+    return n
 
 
-def vae_macs(c, s: ResolvedInput) -> Breakdown:
-    """forward = encode (ResNet levels, stride-2 convs, mid block, conv to mean and log-variance,
-    quant_conv) then decode (post_quant_conv, mid block, one ResNet more per level, 2× convs)."""
-    t = Tally(s.batch)
+def _vae(v, c, image_size: int) -> None:
+    """encode (ResNet levels, stride-2 convs, mid block, conv to mean and log-variance,
+    quant_conv), sample the posterior, then decode (post_quant_conv, mid block, one ResNet more
+    per level, 2× convs)."""
     ch, L, z = c.block_out_channels, c.layers_per_block, c.latent_channels
-    side = s.image_size
-    _conv3(t, side * side, c.in_channels, ch[0])
+    side = image_size
+    v.conv(side * side, c.in_channels, ch[0])
     c_in = ch[0]
     for i, width in enumerate(ch):
         for j in range(L):
-            _resnet(t, side * side, c_in if j == 0 else width, width)
+            v.resnet(side * side, c_in if j == 0 else width, width)
         c_in = width
-        if i < len(ch) - 1:
-            side //= 2  # pad right/bottom by one, then a stride-2 3×3 conv
-            _conv3(t, side * side, width, width)
+        if i < len(ch) - 1:  # pad right/bottom by one, then a stride-2 3×3 conv
+            v.conv((side // 2) ** 2, width, width, padded=(side + 1) ** 2)
+            side //= 2
     n = side * side
-    _vae_mid(t, n, ch[-1])
-    t.norm(n * ch[-1])
-    _conv3(t, n, ch[-1], 2 * z)
-    t.linear("convolution", n, 2 * z, 2 * z)  # quant_conv (1×1)
-    _vae_decode(t, c, side)
+    _vae_mid(v, n, ch[-1])
+    v.norm_out(n, ch[-1])
+    v.conv(n, ch[-1], 2 * z)
+    v.conv(n, 2 * z, 2 * z, k=1)  # quant_conv
+    v.sample(n, z)
+    _vae_decode(v, c, side)
+
+
+def vae_macs(c, s: ResolvedInput) -> Breakdown:
+    t = Tally(s.batch)
+    _vae(_Macs(t), c, s.image_size)
     return t.result()
 
 
@@ -477,9 +582,10 @@ def sd_macs(c, s: ResolvedInput) -> Breakdown:
     t = Tally(s.batch)
     c.text.layout().add_macs(t, {"tokens": s.seq_len, "one": 1})
     side = latent_side(s.image_size, c.unet, c.pixels_per_latent)
-    _unet(t, c.unet, side, s.seq_len)
-    _vae_decode(t, c.vae, side)
-    t.tokens = max(t.tokens, s.seq_len)
+    v = _Macs(t)
+    _unet(v, c.unet, side, s.seq_len)
+    _vae_decode(v, c.vae, side)
+    t.tokens = max(t.tokens, s.seq_len, side * side)
     return t.result()
 
 
@@ -496,12 +602,12 @@ UNET_FAMILY = register(Family(
                     reference=_REF.format("UNet2DConditionModel")),),
     facts=FamilyFacts(
             "Stable Diffusion U-Net",
-            Text("noise prediction (denoising score matching)", "噪聲預測（去噪分數匹配）"),
-            Text("the denoiser inside Stable Diffusion", "Stable Diffusion 內的去噪器"),
+            Text("noise prediction (denoising score matching)", "噪声预测（去噪分数匹配）"),
+            Text("the denoiser inside Stable Diffusion", "Stable Diffusion 内的去噪器"),
             Text(
                 "convolutional levels keep the image layout; attention blocks mix positions and "
                 "cross-attend to the text",
-                "卷積層級保留影像空間結構；attention 區塊混合各位置資訊並對文字做 cross-attention",
+                "卷积层级保留图像空间结构；attention 区块混合各位置信息并对文字做 cross-attention",
             ),
             part_of="sd",
         ),
@@ -517,12 +623,12 @@ VAE_FAMILY = register(Family(
                     reference=_REF.format("AutoencoderKL")),),
     facts=FamilyFacts(
             "Stable Diffusion VAE",
-            Text("reconstruction + KL + perceptual/adversarial losses", "重建 + KL + 感知/對抗損失"),
-            Text("pixels ↔ latents (8× smaller) for the diffusion model", "像素 ↔ 潛在表示（縮小 8 倍）供擴散模型使用"),
+            Text("reconstruction + KL + perceptual/adversarial losses", "重建 + KL + 感知/对抗损失"),
+            Text("pixels ↔ latents (8× smaller) for the diffusion model", "像素 ↔ 潜在表示（缩小 8 倍）供扩散模型使用"),
             Text(
                 "a convolutional autoencoder compresses the image so diffusion runs on 64×64 latents "
                 "instead of 512×512 pixels",
-                "卷積自編碼器壓縮影像，讓擴散在 64×64 潛在空間而非 512×512 像素上進行",
+                "卷积自编码器压缩图像，让扩散在 64×64 潜在空间而非 512×512 像素上进行",
             ),
             part_of="sd",
         ),
@@ -543,12 +649,12 @@ FAMILY = register(Family(
     ),),
     facts=FamilyFacts(
             "Stable Diffusion",
-            Text("denoising diffusion in a VAE latent space (predict the added noise)", "在 VAE 潛在空間中做去噪擴散（預測加入的噪聲）"),
-            Text("text-to-image generation, image editing, inpainting", "文字生成影像、影像編輯、修補"),
+            Text("denoising diffusion in a VAE latent space (predict the added noise)", "在 VAE 潜在空间中做去噪扩散（预测加入的噪声）"),
+            Text("text-to-image generation, image editing, inpainting", "文字生成图像、图像编辑、修补"),
             Text(
                 "generation conditioned on text: a CLIP text encoder, a U-Net denoiser whose "
                 "transformer blocks cross-attend to the text, and a VAE between pixels and latents",
-                "以文字為條件的生成：CLIP 文字編碼器、在 transformer 區塊中對文字做 cross-attention 的 U-Net 去噪器，以及連接像素與潛在空間的 VAE",
+                "以文字为条件的生成：CLIP 文字编码器、在 transformer 区块中对文字做 cross-attention 的 U-Net 去噪器，以及连接像素与潜在空间的 VAE",
             ),
         ),
 ))

@@ -138,12 +138,12 @@ FAMILY = register(Family(
     presets=tuple(_presets()),
     facts=FamilyFacts(
             "DINOv2",
-            Text("self-supervised self-distillation (DINO + iBOT masked-patch loss)", "自監督自蒸餾（DINO + iBOT 遮蔽 patch 損失）"),
-            Text("general-purpose image features: retrieval, segmentation, depth", "通用影像特徵：檢索、分割、深度估計"),
+            Text("self-supervised self-distillation (DINO + iBOT masked-patch loss)", "自监督自蒸馏（DINO + iBOT 遮蔽 patch 损失）"),
+            Text("general-purpose image features: retrieval, segmentation, depth", "通用图像特征：检索、分割、深度估计"),
             Text(
                 "representation learning with no labels and nothing to generate: a ViT encoder "
                 "(with LayerScale and register tokens) is all it needs",
-                "無標註的表徵學習，沒有生成任務：只需要 ViT Encoder（加上 LayerScale 與 register tokens）",
+                "无标注的表征学习，没有生成任务：只需要 ViT Encoder（加上 LayerScale 与 register tokens）",
             ),
         ),
     hf_mappers={"dinov2": from_hf, "dinov2_with_registers": lambda f: from_hf(f, registers=True)},

@@ -68,12 +68,12 @@ FAMILY = register(Family(
     facts=FamilyFacts(
         "DistilBERT",
         Text("knowledge distillation from BERT-base (soft targets + MLM + cosine loss on the hidden states)",
-             "從 BERT-base 知識蒸餾（軟標籤 + MLM + 隱藏狀態餘弦損失）"),
-        Text("fast classification, tagging and QA on small hardware", "在小型硬體上快速做分類、標註與問答"),
+             "从 BERT-base 知识蒸馏（软标签 + MLM + 隐藏状态余弦损失）"),
+        Text("fast classification, tagging and QA on small hardware", "在小型硬件上快速做分类、标注与问答"),
         Text(
             "the same bidirectional encoder with half the layers: a student keeps most of the teacher's "
             "accuracy at 60% of the size and faster inference",
-            "相同的雙向 Encoder、層數減半：學生模型以 60% 的大小保留老師大部分的準確率，推論更快",
+            "相同的双向 Encoder、层数减半：学生模型以 60% 的大小保留老师大部分的准确率，推论更快",
         ),
     ),
     hf_mappers={"distilbert": from_hf},

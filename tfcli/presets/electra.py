@@ -66,12 +66,12 @@ FAMILY = register(Family(
     facts=FamilyFacts(
         "ELECTRA",
         Text("replaced-token detection: a small MLM generator corrupts tokens, the encoder tells which were replaced",
-             "替換詞偵測：小型 MLM 生成器替換部分 token，Encoder 判斷每個 token 是否被替換"),
-        Text("classification, tagging, extractive QA at a small compute budget", "以較少算力做分類、序列標註、抽取式問答"),
+             "替换词侦测：小型 MLM 生成器替换部分 token，Encoder 判断每个 token 是否被替换"),
+        Text("classification, tagging, extractive QA at a small compute budget", "以较少算力做分类、序列标注、抽取式问答"),
         Text(
             "the loss covers every token, not only the 15% masked ones, so the same bidirectional encoder "
             "learns more per step than BERT",
-            "損失涵蓋所有 token 而不只是被遮蔽的 15%，因此同樣的雙向 Encoder 每一步學到更多",
+            "损失涵盖所有 token 而不只是被遮蔽的 15%，因此同样的双向 Encoder 每一步学到更多",
         ),
     ),
     hf_mappers={"electra": from_hf},

@@ -118,12 +118,12 @@ FAMILY = register(Family(
     facts=FamilyFacts(
         "Falcon",
         Text("auto-regressive next-token prediction (causal LM) on RefinedWeb",
-             "在 RefinedWeb 語料上的自回歸下一個 token 預測（因果語言模型）"),
-        Text("text generation, chat (instruct variants)", "文本生成、對話（instruct 版本）"),
+             "在 RefinedWeb 语料上的自回归下一个 token 预测（因果语言模型）"),
+        Text("text generation, chat (instruct variants)", "文本生成、对话（instruct 版本）"),
         Text(
             "built for fast inference: attention and MLP side by side in one residual step, and a single "
             "shared key/value head (or a few groups) so the KV cache stays small",
-            "為快速推論而設計：attention 與 MLP 並排、在同一步殘差中相加，且只用一個共享的 key/value head（或少數幾組）讓 KV cache 很小",
+            "为快速推论而设计：attention 与 MLP 并排、在同一步残差中相加，且只用一个共享的 key/value head（或少数几组）让 KV cache 很小",
         ),
     ),
     hf_mappers={"falcon": from_hf},

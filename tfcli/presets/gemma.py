@@ -96,13 +96,13 @@ FAMILY = register(Family(
     facts=FamilyFacts(
         "Gemma",
         Text("auto-regressive next-token prediction (causal LM), then instruction tuning",
-             "自回歸下一個 token 預測（因果語言模型），之後指令微調"),
-        Text("chat, question answering, summarisation, on-device generation", "對話、問答、摘要、裝置端生成"),
+             "自回归下一个 token 预测（因果语言模型），之后指令微调"),
+        Text("chat, question answering, summarisation, on-device generation", "对话、问答、摘要、设备端生成"),
         Text(
             "a Llama-style decoder with GeGLU feed-forward, wide 256-channel heads (multi-query on 2B), embeddings "
             "multiplied by sqrt(d_model) and a 256k-token table shared with the LM head",
-            "與 Llama 相同的 Decoder-only 結構，改用 GeGLU 前饋、寬 256 維的注意力頭（2B 為多查詢注意力 MQA），"
-            "嵌入乘上 sqrt(d_model)，25.6 萬詞表與 LM head 共用",
+            "与 Llama 相同的 Decoder-only 结构，改用 GeGLU 前馈、宽 256 维的注意力头（2B 为多查询注意力 MQA），"
+            "嵌入乘上 sqrt(d_model)，25.6 万词表与 LM head 共用",
         ),
     ),
     hf_mappers={"gemma": from_hf},

@@ -124,14 +124,14 @@ FAMILY = register(Family(
     facts=FamilyFacts(
         "Gemma 2",
         Text("auto-regressive next-token prediction (causal LM), the small ones distilled from a larger teacher",
-             "自回歸下一個 token 預測（因果語言模型），小模型由較大的教師模型蒸餾"),
-        Text("chat, question answering, reasoning, on-device generation", "對話、問答、推理、裝置端生成"),
+             "自回归下一个 token 预测（因果语言模型），小模型由较大的教师模型蒸馏"),
+        Text("chat, question answering, reasoning, on-device generation", "对话、问答、推理、设备端生成"),
         Text(
             "Gemma with a norm before and after each branch, attention and output logits soft-capped by tanh "
             "(elementwise), and every other layer attending to a 4096-token sliding window, which halves the "
             "long-context KV cache",
-            "在 Gemma 基礎上，每個分支前後各有一個 norm，注意力分數與輸出 logits 以 tanh 軟上限（逐元素運算），"
-            "並且每隔一層只看 4096 個 token 的滑動視窗，長文本的 KV cache 因此減半",
+            "在 Gemma 基础上，每个分支前后各有一个 norm，注意力分数与输出 logits 以 tanh 软上限（逐元素运算），"
+            "并且每隔一层只看 4096 个 token 的滑动窗口，长文本的 KV cache 因此减半",
         ),
     ),
     hf_mappers={"gemma2": from_hf},

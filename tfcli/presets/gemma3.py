@@ -66,14 +66,14 @@ FAMILY = register(Family(
     facts=FamilyFacts(
         "Gemma 3 (text)",
         Text("auto-regressive next-token prediction (causal LM), distilled from a larger teacher",
-             "自回歸下一個 token 預測（因果語言模型），由較大的教師模型蒸餾"),
-        Text("chat, question answering, long-context and on-device generation", "對話、問答、長文本與裝置端生成"),
+             "自回归下一个 token 预测（因果语言模型），由较大的教师模型蒸馏"),
+        Text("chat, question answering, long-context and on-device generation", "对话、问答、长文本与设备端生成"),
         Text(
             "Gemma 2's sandwich-normed decoder, with per-head q/k RMSNorm in place of soft-capping and five "
             "local (512-token sliding window, RoPE base 10k) layers for every global one (RoPE base 1M), so "
             "the long-context KV cache is mostly windows",
-            "沿用 Gemma 2 的三明治 norm 結構，以每個頭的 Q/K RMSNorm 取代軟上限；每 6 層中 5 層為局部層"
-            "（512 token 滑動視窗，RoPE 基數 1 萬），1 層為全域層（RoPE 基數 100 萬），長文本的 KV cache 大多只存視窗",
+            "沿用 Gemma 2 的三明治 norm 结构，以每个头的 Q/K RMSNorm 取代软上限；每 6 层中 5 层为局部层"
+            "（512 token 滑动窗口，RoPE 基数 1 万），1 层为全域层（RoPE 基数 100 万），长文本的 KV cache 大多只存窗口",
         ),
     ),
     hf_mappers={"gemma3_text": from_hf},

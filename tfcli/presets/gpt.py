@@ -29,7 +29,7 @@ class GPTConfig(ArchConfig):
         block = block_spec(self.d_model, self.num_heads, self.ffn_dim, activation=self.activation,
                            norm_eps=self.norm_eps, causal=True)
         return decoder_lm(self.vocab_size, block, self.num_layers, tied=self.tie_embeddings,
-                          positions=Table(self.max_positions, self.d_model))
+                          positions=Table(self.max_positions, self.d_model, lookup="positions"))
 
 
 def from_hf(f) -> ArchConfig:
@@ -79,12 +79,12 @@ FAMILY = register(Family(
     ),
     facts=FamilyFacts(
             "GPT-2 / GPT-3",
-            Text("auto-regressive next-token prediction (causal LM)", "自回歸下一個 token 預測（因果語言模型）"),
-            Text("text generation, completion, few-shot prompting, chat", "文本生成、續寫、少樣本提示、對話"),
+            Text("auto-regressive next-token prediction (causal LM)", "自回归下一个 token 预测（因果语言模型）"),
+            Text("text generation, completion, few-shot prompting, chat", "文本生成、续写、少样本提示、对话"),
             Text(
                 "generation: each token is predicted from the ones before it, so a causally masked "
                 "decoder is all it needs; there is no separate input to encode",
-                "生成任務：每個 token 只根據前文預測，因此只需要帶因果遮罩的 Decoder；沒有另外需要編碼的輸入",
+                "生成任务：每个 token 只根据前文预测，因此只需要带因果遮罩的 Decoder；没有另外需要编码的输入",
             ),
         ),
     hf_mappers={"gpt2": from_hf},

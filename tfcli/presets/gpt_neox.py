@@ -94,13 +94,13 @@ FAMILY = register(Family(
     facts=FamilyFacts(
         "GPT-NeoX / Pythia",
         Text("auto-regressive next-token prediction (causal LM) on the Pile",
-             "在 Pile 語料上的自回歸下一個 token 預測（因果語言模型）"),
+             "在 Pile 语料上的自回归下一个 token 预测（因果语言模型）"),
         Text("research on training dynamics and interpretability, text generation",
-             "訓練動態與可解釋性研究、文本生成"),
+             "训练动态与可解释性研究、文本生成"),
         Text(
             "a GPT-style decoder tuned for throughput: attention and MLP read the same input and are "
             "added in one residual step, and RoPE turns only a quarter of each head",
-            "為吞吐量調整的 GPT 式 Decoder：attention 與 MLP 讀同一個輸入、在同一步殘差中相加，RoPE 只旋轉每個 head 的四分之一通道",
+            "为吞吐量调整的 GPT 式 Decoder：attention 与 MLP 读同一个输入、在同一步残差中相加，RoPE 只旋转每个 head 的四分之一通道",
         ),
     ),
     hf_mappers={"gpt_neox": from_hf},

@@ -79,12 +79,12 @@ FAMILY = register(Family(
     facts=FamilyFacts(
         "GPT-J",
         Text("auto-regressive next-token prediction (causal LM) on the Pile",
-             "在 Pile 語料上的自回歸下一個 token 預測（因果語言模型）"),
-        Text("text and code generation, a base for fine-tuning", "文本與程式碼生成、微調的基礎模型"),
+             "在 Pile 语料上的自回归下一个 token 预测（因果语言模型）"),
+        Text("text and code generation, a base for fine-tuning", "文本与代码生成、微调的基础模型"),
         Text(
             "the first open 6B GPT-3-class decoder: attention and MLP side by side off one LayerNorm "
             "(fewer sequential steps on TPUs), RoPE on a quarter of each head",
-            "第一個開放的 6B GPT-3 級 Decoder：attention 與 MLP 並排共用一個 LayerNorm（在 TPU 上少一個串行步驟），RoPE 只用在每個 head 的四分之一通道",
+            "第一个开放的 6B GPT-3 级 Decoder：attention 与 MLP 并排共用一个 LayerNorm（在 TPU 上少一个串行步骤），RoPE 只用在每个 head 的四分之一通道",
         ),
     ),
     hf_mappers={"gptj": from_hf},

@@ -165,12 +165,12 @@ FAMILY = register(Family(
     ),
     facts=FamilyFacts(
             "Llama",
-            Text("auto-regressive next-token prediction (causal LM)", "自回歸下一個 token 預測（因果語言模型）"),
-            Text("chat, instruction following, code, general generation", "對話、指令遵循、程式碼、通用生成"),
+            Text("auto-regressive next-token prediction (causal LM)", "自回归下一个 token 预测（因果语言模型）"),
+            Text("chat, instruction following, code, general generation", "对话、指令遵循、代码、通用生成"),
             Text(
                 "decoder-only like GPT, with RoPE (no position table), RMSNorm, SwiGLU and grouped "
                 "key/value heads that shrink the KV cache for long generation",
-                "與 GPT 相同的 Decoder-only，改用 RoPE（無位置表）、RMSNorm、SwiGLU，以及分組 key/value heads (GQA) 以縮小長序列生成時的 KV cache",
+                "与 GPT 相同的 Decoder-only，改用 RoPE（无位置表）、RMSNorm、SwiGLU，以及分组 key/value heads (GQA) 以缩小长序列生成时的 KV cache",
             ),
         ),
     hf_mappers={"llama": from_hf},

@@ -102,12 +102,12 @@ FAMILY = register(Family(
     ),
     facts=FamilyFacts(
         "Marian (OPUS-MT)",
-        Text("supervised translation on OPUS parallel corpora", "以 OPUS 平行語料做監督式翻譯"),
-        Text("machine translation, one model per language pair", "機器翻譯，每個語言對一個模型"),
+        Text("supervised translation on OPUS parallel corpora", "以 OPUS 平行语料做监督式翻译"),
+        Text("machine translation, one model per language pair", "机器翻译，每个语言对一个模型"),
         Text(
             "the base Transformer of Vaswani et al., small enough to train per language pair: "
             "the encoder reads the source, the decoder writes the translation",
-            "就是 Vaswani 等人的 base Transformer，小到可以為每個語言對各訓練一個：Encoder 讀原文，Decoder 寫譯文",
+            "就是 Vaswani 等人的 base Transformer，小到可以为每个语言对各训练一个：Encoder 读原文，Decoder 写译文",
         ),
     ),
     hf_mappers={"marian": from_hf},

@@ -68,13 +68,13 @@ FAMILY = register(Family(
     ),
     facts=FamilyFacts(
         "Mistral",
-        Text("auto-regressive next-token prediction (causal LM)", "自回歸下一個 token 預測（因果語言模型）"),
-        Text("chat, instruction following, code, general generation", "對話、指令遵循、程式碼、通用生成"),
+        Text("auto-regressive next-token prediction (causal LM)", "自回归下一个 token 预测（因果语言模型）"),
+        Text("chat, instruction following, code, general generation", "对话、指令遵循、代码、通用生成"),
         Text(
             "a Llama-style decoder (RoPE, RMSNorm, SwiGLU, 8 grouped K/V heads) whose attention reads only the "
             "last 4096 tokens: past the window, score cost grows linearly and the KV cache stays at the window",
-            "與 Llama 相同的 Decoder-only 結構（RoPE、RMSNorm、SwiGLU、8 個分組 K/V 頭），但注意力只讀最近 4096 個 token："
-            "超過視窗後，注意力分數的計算量線性成長，KV cache 固定為視窗大小",
+            "与 Llama 相同的 Decoder-only 结构（RoPE、RMSNorm、SwiGLU、8 个分组 K/V 头），但注意力只读最近 4096 个 token："
+            "超过窗口后，注意力分数的计算量线性成长，KV cache 固定为窗口大小",
         ),
     ),
     hf_mappers={"mistral": from_hf},

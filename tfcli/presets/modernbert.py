@@ -41,6 +41,11 @@ class LayerListSpec(Part):
             b.add_macs(t, rows, times=times)
         self.final_norm.add_macs(t, rows, times=times)
 
+    def add_saved(self, s, rows, context=None, times=1):
+        for b in self.blocks:
+            b.add_saved(s, rows, times=times)
+        self.final_norm.add_saved(s, rows, times=times)
+
 
 @dataclass(frozen=True)
 class PredictionHeadSpec(Part):
@@ -57,6 +62,11 @@ class PredictionHeadSpec(Part):
     def add_macs(self, t, rows, context=None, times=1):
         t.linear("heads", rows, self.d_model, self.d_model, times)
         t.norm(rows * self.d_model, times)
+
+    def add_saved(self, s, rows, context=None, times=1):
+        # the dense's input, the GELU's input, the norm's input and statistics
+        s.add("heads", times * rows * 3 * self.d_model)
+        s.add("heads", times * rows * 2, "stat")
 
 
 @dataclass
@@ -181,15 +191,15 @@ FAMILY = register(Family(
     facts=FamilyFacts(
         "ModernBERT",
         Text("masked language modelling (30% masking) on 2T tokens of text and code, 8192-token context",
-             "遮蔽語言模型（30% 遮蔽），2T token 的文本與程式碼，8192 token 上下文"),
+             "遮蔽语言模型（30% 遮蔽），2T token 的文本与代码，8192 token 上下文"),
         Text("retrieval embeddings, classification, code search, long-document understanding",
-             "檢索向量、分類、程式碼搜尋、長文件理解"),
+             "检索向量、分类、代码搜索、长文档理解"),
         Text(
             "a bidirectional encoder with decoder-era parts: RoPE instead of a position table, GeGLU, "
             "pre-norm without biases; two of every three layers attend only within a 128-token band, "
             "so long inputs stay cheap",
-            "雙向 Encoder 搭配現代 Decoder 的元件：以 RoPE 取代位置表、GeGLU、無偏置的 pre-norm；"
-            "每三層中有兩層只在 128 token 的區間內做注意力，長輸入仍然便宜",
+            "双向 Encoder 搭配现代 Decoder 的组件：以 RoPE 取代位置表、GeGLU、无偏置的 pre-norm；"
+            "每三层中有两层只在 128 token 的区间内做注意力，长输入仍然便宜",
         ),
     ),
     hf_mappers={"modernbert": from_hf},

@@ -51,13 +51,13 @@ FAMILY = register(Family(
     facts=FamilyFacts(
         "OLMo 2",
         Text("auto-regressive next-token prediction (causal LM), fully open data and training code",
-             "自回歸下一個 token 預測（因果語言模型），資料與訓練程式完全公開"),
-        Text("research on language-model training, chat, general generation", "語言模型訓練研究、對話、通用生成"),
+             "自回归下一个 token 预测（因果语言模型），数据与训练程序完全公开"),
+        Text("research on language-model training, chat, general generation", "语言模型训练研究、对话、通用生成"),
         Text(
             "a Llama-style decoder that norms each branch's output before the residual add (x + norm(f(x))) and "
             "RMS-normalises the whole query and key projections, both for stabler training",
-            "與 Llama 相同的 Decoder-only 結構，但在殘差相加前對每個分支的輸出做 norm（x + norm(f(x))），"
-            "並對整個 Q、K 投影做 RMSNorm，兩者都為了訓練更穩定",
+            "与 Llama 相同的 Decoder-only 结构，但在残差相加前对每个分支的输出做 norm（x + norm(f(x))），"
+            "并对整个 Q、K 投影做 RMSNorm，两者都为了训练更稳定",
         ),
     ),
     hf_mappers={"olmo2": from_hf},

@@ -43,7 +43,7 @@ class OPTConfig(ArchConfig):
         layout = Layout().add("tokens", Table(self.vocab_size, e))
         if e != d:
             layout.add("project_in", Linear(e, d, bias=False, category="embeddings"))
-        layout.add("positions", PositionTable(self.max_positions + POSITION_OFFSET, d, offset=POSITION_OFFSET))
+        layout.add("positions", PositionTable(self.max_positions + POSITION_OFFSET, d, lookup="positions", offset=POSITION_OFFSET))
         # the final LayerNorm exists only in pre-norm stacks (StackSpec's default)
         layout.add("decoder", StackSpec(block, self.num_layers), generates=True)
         if e != d:
@@ -101,12 +101,12 @@ FAMILY = register(Family(
     facts=FamilyFacts(
         "OPT",
         Text("auto-regressive next-token prediction (causal LM), an open replication of GPT-3",
-             "自回歸下一個 token 預測（因果語言模型），GPT-3 的開放複現"),
-        Text("text generation, few-shot prompting, research baselines", "文本生成、少樣本提示、研究基準"),
+             "自回归下一个 token 预测（因果语言模型），GPT-3 的开放复现"),
+        Text("text generation, few-shot prompting, research baselines", "文本生成、少样本提示、研究基准"),
         Text(
             "a GPT-3-style decoder released with its training logs: learned absolute positions, ReLU MLPs, "
             "pre-LayerNorm blocks (post-norm in the 350m model)",
-            "連同訓練紀錄一起公開的 GPT-3 式 Decoder：學習式絕對位置、ReLU MLP、Pre-LayerNorm 區塊（350m 為 Post-norm）",
+            "连同训练纪录一起公开的 GPT-3 式 Decoder：学习式绝对位置、ReLU MLP、Pre-LayerNorm 区块（350m 为 Post-norm）",
         ),
     ),
     hf_mappers={"opt": from_hf},

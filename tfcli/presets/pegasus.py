@@ -46,12 +46,12 @@ FAMILY = register(Family(
     ),
     facts=FamilyFacts(
         "Pegasus",
-        Text("gap-sentence generation: write the sentences removed from a document", "間隔句生成：寫出從文件中移除的句子"),
+        Text("gap-sentence generation: write the sentences removed from a document", "间隔句生成：写出从文档中移除的句子"),
         Text("abstractive summarisation", "生成式摘要"),
         Text(
             "removing whole sentences and generating them from the rest is close to summarising, so "
             "the encoder-decoder learns the task it will be used for",
-            "移除整句再根據其餘內容生成它們，與摘要非常接近，所以 Encoder-Decoder 預訓練時就在學將來的任務",
+            "移除整句再根据其余内容生成它们，与摘要非常接近，所以 Encoder-Decoder 预训练时就在学将来的任务",
         ),
     ),
     hf_mappers={"pegasus": from_hf},

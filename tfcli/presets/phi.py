@@ -77,12 +77,12 @@ FAMILY = register(Family(
     facts=FamilyFacts(
         "Phi-1.5 / Phi-2",
         Text("auto-regressive next-token prediction (causal LM) on textbook-quality and synthetic data",
-             "以教科書品質與合成資料做自回歸下一個 token 預測（因果語言模型）"),
-        Text("reasoning, code, question answering at a small size", "小模型上的推理、程式碼、問答"),
+             "以教科书品质与合成数据做自回归下一个 token 预测（因果语言模型）"),
+        Text("reasoning, code, question answering at a small size", "小模型上的推理、代码、问答"),
         Text(
             "a small decoder made cheap per layer: one LayerNorm feeds attention and MLP side by side, "
             "summed in one residual step; RoPE turns only part of each head",
-            "讓每層更省的小型 Decoder：同一個 LayerNorm 同時餵給並排的 attention 與 MLP，在同一步殘差中相加；RoPE 只旋轉每個 head 的一部分通道",
+            "让每层更省的小型 Decoder：同一个 LayerNorm 同时喂给并排的 attention 与 MLP，在同一步残差中相加；RoPE 只旋转每个 head 的一部分通道",
         ),
     ),
     hf_mappers={"phi": from_hf},

@@ -63,12 +63,12 @@ FAMILY = register(Family(
     facts=FamilyFacts(
         "Phi-3",
         Text("auto-regressive next-token prediction (causal LM) on filtered web and synthetic data, then "
-             "instruction tuning", "以過濾後的網頁與合成資料做自回歸下一個 token 預測（因果語言模型），之後指令微調"),
-        Text("chat, reasoning, code on small devices", "在小型裝置上的對話、推理、程式碼"),
+             "instruction tuning", "以过滤后的网页与合成数据做自回归下一个 token 预测（因果语言模型），之后指令微调"),
+        Text("chat, reasoning, code on small devices", "在小型设备上的对话、推理、代码"),
         Text(
             "the Llama recipe (RoPE, RMSNorm, SwiGLU, grouped K/V heads) at small sizes, with Q/K/V and "
             "gate/up each stored as one fused matrix",
-            "在小尺寸上沿用 Llama 的做法（RoPE、RMSNorm、SwiGLU、分組 K/V 頭），Q/K/V 與 gate/up 各自存成一個融合矩陣",
+            "在小尺寸上沿用 Llama 的做法（RoPE、RMSNorm、SwiGLU、分组 K/V 头），Q/K/V 与 gate/up 各自存成一个融合矩阵",
         ),
     ),
     hf_mappers={"phi3": from_hf},

@@ -71,12 +71,12 @@ FAMILY = register(Family(
     facts=FamilyFacts(
         "RoBERTa",
         Text("masked language modelling only (dynamic masking, no next-sentence prediction)",
-             "僅遮蔽語言模型（動態遮蔽，去掉下一句預測）"),
-        Text("classification, tagging, extractive QA, sentence embeddings", "句子分類、序列標註、抽取式問答、句向量"),
+             "仅遮蔽语言模型（动态遮蔽，去掉下一句预测）"),
+        Text("classification, tagging, extractive QA, sentence embeddings", "句子分类、序列标注、抽取式问答、句向量"),
         Text(
             "BERT's architecture unchanged: the gains come from training longer on more data with bigger "
             "batches and dynamic masking, so the encoder is the same bidirectional stack",
-            "結構與 BERT 相同：提升來自更多資料、更長訓練、更大批次與動態遮蔽，Encoder 仍是同樣的雙向堆疊",
+            "结构与 BERT 相同：提升来自更多数据、更长训练、更大批量与动态遮蔽，Encoder 仍是同样的双向堆叠",
         ),
     ),
     hf_mappers={"roberta": from_hf},

@@ -15,8 +15,9 @@ from tfcli.errors import InputShapeError
 from tfcli.presets._text import check_attention
 from tfcli.presets._vision import grid_size
 from tfcli.registry import Family, FamilyFacts, Modality, Preset, Text, register
+from tfcli.spec.saved import SavedTally
 from tfcli.spec import (
-    ArchConfig, AttentionSpec, Breakdown, Counted, FeedForwardSpec, InputShape, Layout, Linear, NormSpec,
+    ArchConfig, AttentionSpec, Breakdown, Counted, FeedForwardSpec, InputShape, Layout, Linear, NormSpec, PatchEmbed,
     ResolvedInput, Tally, divides, require,
 )
 
@@ -195,6 +196,9 @@ class SamConfig(ArchConfig):
     def macs(self, x: ResolvedInput) -> Breakdown:
         return sam_macs(self, x)
 
+    def saved(self, x: ResolvedInput) -> SavedTally:
+        return sam_saved(self, x)
+
 
 def sam_macs(c: "SamConfig", s: ResolvedInput) -> Breakdown:
     """Image encoder (B images) + prompt encoder and mask decoder (B prompts, one per image).
@@ -358,13 +362,92 @@ FAMILY = register(Family(
     ),
     facts=FamilyFacts(
             "Segment Anything (SAM)",
-            Text("promptable segmentation, supervised on SA-1B masks", "可提示分割，於 SA-1B 遮罩上監督訓練"),
-            Text("interactive and automatic segmentation from points, boxes, masks", "以點、框、遮罩為提示的互動式與自動分割"),
+            Text("promptable segmentation, supervised on SA-1B masks", "可提示分割，于 SA-1B 遮罩上监督训练"),
+            Text("interactive and automatic segmentation from points, boxes, masks", "以点、框、遮罩为提示的交互式与自动分割"),
             Text(
                 "input (image + prompts) → output (masks): a heavy ViT image encoder run once, a light "
                 "prompt encoder, and a mask decoder that cross-attends between prompts and image",
-                "輸入（影像＋提示）→ 輸出（分割遮罩）：重量級 ViT 影像 Encoder 只算一次，輕量 prompt encoder，以及在提示與影像間做 cross-attention 的 mask decoder",
+                "输入（图像＋提示）→ 输出（分割遮罩）：重量级 ViT 图像 Encoder 只算一次，轻量 prompt encoder，以及在提示与图像间做 cross-attention 的 mask decoder",
             ),
         ),
     hf_mappers={"sam": from_hf},
 ))
+
+
+def sam_saved(c: "SamConfig", x: ResolvedInput) -> SavedTally:
+    """What one training forward keeps for backward (tfcli.spec.saved's convention).
+
+    Encoder layer: the pre-norm block's norms, FFN and attention, which a relative-position
+    bias with parameters sends to SDPA's math path (per window, tokens padded to whole
+    windows); each axis's relative term keeps its int64 index (s²), the gathered table
+    (s·hd·s) and a copy of Q (s: the window side, or the grid's for a global layer). Neck:
+    the 1×1 conv's input, each LayerNorm2d's input and statistics, the 3×3 conv's input.
+    Decoder, N tokens, T image tokens, C wide, cross-attention c_i wide: per layer the token
+    self-attention (the first without positions, fused; later ones Q/K from tokens + positions
+    and V from the tokens), token→image and image→token attention (image + positions made
+    once a layer), the ReLU MLP, four norms; then the final attention and norm, the upscaler,
+    the hypernetworks' and IoU head's ReLU outputs and the mask product's two inputs."""
+    t = SavedTally(x.batch)
+    d, C, hd = c.d_model, c.embed_dim, c.head_dim
+    g = grid_size(x.image_size, c.patch_size)
+    T = g * g
+    PatchEmbed(c.patch_size, 3, d).add_saved(t, T)
+    norm = NormSpec("layer", d)
+    t.learned_bias = True
+    for i in range(c.num_layers):
+        w = 0 if i in c.global_attn_indexes else c.window_size
+        side = w or g
+        rows = (-(-g // w)) ** 2 * w * w if w else T  # padded to whole windows
+        norm.add_saved(t, T, times=2)
+        AttentionSpec(d, c.num_heads, window=w).add_saved(t, rows)
+        t.add("attention", 2 * side * side, "index", per_sequence=False)
+        t.add("attention", 2 * side * hd * side, per_sequence=False)
+        t.add("attention", 2 * rows * d)
+        FeedForwardSpec(d, c.ffn_dim).add_saved(t, T)
+    t.learned_bias = False
+    t.add("convolution", T * d + T * C)  # the neck's convs
+    t.add("norms", 2 * T * C)
+    t.add("norms", 4 * T, "stat")
+
+    prompt = parse_prompt(x.prompt)
+    points = prompt.points + (1 if prompt.points and not prompt.box else 0)
+    sparse = points + (2 if prompt.box else 0)
+    t.add("embeddings", T * (2 + C // 2), "fp32", per_sequence=False)  # the grid's coordinates and their Fourier phases
+    t.add("embeddings", sparse * (2 + C // 2), "fp32")
+    t.add("embeddings", 4 * points, "mask")
+    if prompt.mask:
+        t.unmodelled = True  # the mask prompt's downscaler: not matched to a measurement yet
+    masks = c.num_multimask_outputs + 1
+    n = 1 + masks + sparse
+    ci, heads = C // c.attn_downsample_rate, c.decoder_heads
+    layer_norm = NormSpec("layer", C)
+
+    def cross(q_rows: int, kv_rows: int, q_input: bool, k_input: bool, v_input: bool) -> None:
+        """Q, K and V projections' inputs (where not kept already), their outputs, the output and lse."""
+        t.add("attention", (q_rows * q_input + kv_rows * (k_input + v_input)) * C)
+        t.add("attention", (2 * q_rows + 2 * kv_rows) * ci)
+        t.add("attention", q_rows * heads, "fp32")
+
+    for i in range(c.decoder_depth):
+        if i == 0:  # self-attention of the tokens alone: the fused projection's input, its output, out, lse
+            t.add("attention", n * (C + 3 * C + C))
+        else:  # Q, K from tokens + positions (V's input, the tokens, is kept by the last layer's
+            # image→token V): that input, the Q/K output, V, out
+            t.add("attention", n * (C + 2 * C + C + C))
+        t.add("attention", n * heads, "fp32")
+        layer_norm.add_saved(t, n)
+        cross(n, T, True, True, i > 0)  # V reads the image stream: the input at layer 0 (kept below)
+        layer_norm.add_saved(t, n)
+        FeedForwardSpec(C, c.decoder_ffn_dim, "relu").add_saved(t, n)
+        layer_norm.add_saved(t, n)
+        cross(T, n, False, True, True)  # Q reads the image + positions made for token→image
+        layer_norm.add_saved(t, T)
+    t.add("attention", T * C)  # the image embedding the first layer's V reads
+    cross(n, T, True, True, True)
+    layer_norm.add_saved(t, n)
+    # upscaler: LayerNorm2d's input and stats, GELU's inputs and outputs of the transposed convs
+    t.add("convolution", 4 * T * (C // 4) * 3 + 16 * T * (C // 8) * 2)
+    t.add("norms", 4 * T * 2, "stat")
+    # the heads read the final tokens (a view of all N), keep their ReLU outputs; the mask product its two inputs
+    t.add("heads", n * C + masks * 2 * C + c.iou_head_hidden * (c.iou_head_depth - 1) + masks * (C // 8))
+    return t

@@ -41,7 +41,8 @@ class SiglipTextConfig(CLIPTextConfig):
 
     def layout(self, tokens: str = "tokens") -> Layout:
         # the stack's final LayerNorm is SigLIP's final_layer_norm (over every token)
-        return super().layout(tokens).add("head", Linear(self.d_model, self.projection_size), rows="one")
+        tower = super().layout(tokens)  # the head reads the last token's row (a view of every token's)
+        return tower.add("head", Linear(self.d_model, self.projection_size), rows="one", picks=tower.last_rows)
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,12 @@ class AttentionPool(Part):
         self.attention.add_macs(t, rows, context, times)  # 1 query row, K/V of every token
         self.norm.add_macs(t, rows, times=times)
         self.ffn.add_macs(t, rows, times=times)
+
+    def add_saved(self, s, rows, context=None, times=1):
+        s.add("attention", times * context * self.attention.kv_dim)  # the tokens K and V read
+        self.attention.add_saved(s, rows, context, times)
+        self.norm.add_saved(s, rows, times=times)
+        self.ffn.add_saved(s, rows, times=times)
 
 
 @dataclass
@@ -203,13 +210,13 @@ FAMILY = register(Family(
     facts=FamilyFacts(
         "SigLIP",
         Text("image-text matching with a pairwise sigmoid loss (every pair a binary decision)",
-             "以成對 sigmoid 損失做影像-文字匹配（每一對都是二元判斷）"),
+             "以成对 sigmoid 损失做图像-文字匹配（每一对都是二元判断）"),
         Text("zero-shot classification, image-text retrieval, the image encoder of vision-language models",
-             "零樣本分類、圖文檢索、視覺語言模型的影像編碼器"),
+             "零样本分类、图文检索、视觉语言模型的图像编码器"),
         Text(
             "like CLIP, two encoders meet only at the similarity logits; the text tower drops the causal "
             "mask and the image tower pools with a learned query instead of [CLS]; nothing is generated",
-            "與 CLIP 相同，兩個 Encoder 只在相似度 logits 相遇；文字塔去掉因果遮罩，影像塔以可學習的查詢向量做注意力池化取代 CLS；不生成任何東西",
+            "与 CLIP 相同，两个 Encoder 只在相似度 logits 相遇；文字塔去掉因果遮罩，图像塔以可学习的查询向量做注意力池化取代 CLS；不生成任何东西",
         ),
     ),
     hf_mappers={"siglip": from_hf},

@@ -74,13 +74,13 @@ FAMILY = register(Family(
     facts=FamilyFacts(
         "StarCoder2",
         Text("auto-regressive next-token prediction on code, with fill-in-the-middle",
-             "在程式碼上的自回歸下一個 token 預測，並訓練中間填空 (FIM)"),
-        Text("code completion and infilling across 600+ languages", "600 多種程式語言的程式碼補全與填空"),
+             "在代码上的自回归下一个 token 预测，并训练中间填空 (FIM)"),
+        Text("code completion and infilling across 600+ languages", "600 多种编程语言的代码补全与填空"),
         Text(
             "a decoder with RoPE, grouped K/V heads and a 4096-token sliding window (linear score cost, a KV cache "
             "capped at the window) that keeps GPT-style LayerNorm, a plain GELU MLP and biases everywhere",
-            "具 RoPE、分組 K/V 頭與 4096 token 滑動視窗的 Decoder（注意力分數計算量線性成長、KV cache 以視窗為上限），"
-            "保留 GPT 式的 LayerNorm、一般 GELU MLP 與所有線性層的偏置",
+            "具 RoPE、分组 K/V 头与 4096 token 滑动窗口的 Decoder（注意力分数计算量线性成长、KV cache 以窗口为上限），"
+            "保留 GPT 式的 LayerNorm、一般 GELU MLP 与所有线性层的偏置",
         ),
     ),
     hf_mappers={"starcoder2": from_hf},

@@ -35,6 +35,10 @@ class PatchMerging(Part):
         t.norm(rows * 4 * self.dim, times)
         t.linear("other", rows, 4 * self.dim, 2 * self.dim, times)
 
+    def add_saved(self, s, rows, context=None, times=1):
+        NormSpec("layer", 4 * self.dim).add_saved(s, rows, times=times)
+        s.add("other", times * rows * 4 * self.dim)  # the reduction's input
+
 
 @dataclass
 class SwinConfig(ArchConfig):
@@ -166,13 +170,13 @@ FAMILY = register(Family(
     ),
     facts=FamilyFacts(
         "Swin Transformer",
-        Text("supervised image classification (ImageNet-1k / 22k)", "監督式影像分類（ImageNet-1k / 22k）"),
-        Text("image classification; backbone for detection and segmentation", "影像分類；偵測與分割的骨幹網路"),
+        Text("supervised image classification (ImageNet-1k / 22k)", "监督式图像分类（ImageNet-1k / 22k）"),
+        Text("image classification; backbone for detection and segmentation", "图像分类；侦测与分割的骨干网络"),
         Text(
             "an encoder that builds a feature pyramid like a convnet: attention inside shifted local "
             "windows keeps the cost linear in the image area, and patch merging halves the grid each stage; "
             "nothing is generated, so no decoder",
-            "像卷積網路一樣建立多尺度特徵金字塔的 Encoder：在移位的局部窗口內做注意力，計算量隨影像面積線性成長，patch merging 每個階段把網格減半；不生成任何東西，所以不需要 Decoder",
+            "像卷积网络一样创建多尺度特征金字塔的 Encoder：在移位的局部窗口内做注意力，计算量随图像面积线性成长，patch merging 每个阶段把网格减半；不生成任何东西，所以不需要 Decoder",
         ),
     ),
     hf_mappers={"swin": from_hf},

@@ -135,12 +135,12 @@ FAMILY = register(Family(
     ),
     facts=FamilyFacts(
             "T5",
-            Text("span corruption (text-to-text denoising)", "片段遮蔽還原（span corruption，text-to-text 去噪）"),
-            Text("translation, summarisation, QA, any task phrased as text-to-text", "翻譯、摘要、問答，以及所有可寫成 text-to-text 的任務"),
+            Text("span corruption (text-to-text denoising)", "片段遮蔽还原（span corruption，text-to-text 去噪）"),
+            Text("translation, summarisation, QA, any task phrased as text-to-text", "翻译、摘要、问答，以及所有可写成 text-to-text 的任务"),
             Text(
                 "every task is input text → output text, which is exactly what an encoder-decoder maps; "
                 "relative position biases let it take any length",
-                "所有任務都寫成「輸入文字→輸出文字」，正是 Encoder-Decoder 的映射；相對位置偏置讓它能處理任意長度",
+                "所有任务都写成「输入文字→输出文字」，正是 Encoder-Decoder 的映射；相对位置偏置让它能处理任意长度",
             ),
         ),
     hf_mappers={"t5": from_hf, "mt5": from_hf_mt5},

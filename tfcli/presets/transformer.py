@@ -53,12 +53,12 @@ FAMILY = register(Family(
     ),
     facts=FamilyFacts(
         "Transformer (Vaswani et al. 2017)",
-        Text("supervised translation (next target token given the source)", "監督式翻譯（給定原文預測下一個目標 token）"),
-        Text("machine translation, sequence-to-sequence", "機器翻譯、序列到序列 (Seq2Seq)"),
+        Text("supervised translation (next target token given the source)", "监督式翻译（给定原文预测下一个目标 token）"),
+        Text("machine translation, sequence-to-sequence", "机器翻译、序列到序列 (Seq2Seq)"),
         Text(
             "maps an input sequence to an output sequence: the encoder reads the whole source, "
             "the decoder generates the target token by token while cross-attending to it",
-            "輸入→輸出映射：Encoder 先完整理解原文，Decoder 逐個 token 生成譯文，並透過 encoder-decoder attention 讀取 Encoder 的輸出",
+            "输入→输出映射：Encoder 先完整理解原文，Decoder 逐个 token 生成译文，并透过 encoder-decoder attention 读取 Encoder 的输出",
         ),
     ),
 ))

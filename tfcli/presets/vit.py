@@ -114,12 +114,12 @@ FAMILY = register(Family(
     ),
     facts=FamilyFacts(
             "Vision Transformer (ViT)",
-            Text("supervised image classification (ImageNet-21k / JFT)", "監督式影像分類（ImageNet-21k / JFT）"),
-            Text("image classification, backbone features", "影像分類、作為骨幹網路抽取特徵"),
+            Text("supervised image classification (ImageNet-21k / JFT)", "监督式图像分类（ImageNet-21k / JFT）"),
+            Text("image classification, backbone features", "图像分类、作为骨干网络抽取特征"),
             Text(
                 "image patches become tokens and an encoder extracts a global representation "
                 "through the CLS token: understanding, so no decoder",
-                "把圖片切成 patch 當作 token，Encoder 透過 CLS token 提取全局特徵：屬於理解任務，不需要 Decoder",
+                "把图片切成 patch 当作 token，Encoder 透过 CLS token 提取全局特征：属于理解任务，不需要 Decoder",
             ),
         ),
     hf_mappers={"vit": from_hf},

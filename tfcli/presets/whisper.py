@@ -85,7 +85,7 @@ class WhisperConfig(ArchConfig):
         layout.add("enc_positions", SinusoidalSpec(d, stored=self.max_source_positions, halves=True))
         layout.add("encoder", StackSpec(enc, self.num_layers))
         layout.add("tokens_table", Table(self.vocab_size, d), rows="target")
-        layout.add("dec_positions", Table(self.max_target_positions, d), rows="target")
+        layout.add("dec_positions", Table(self.max_target_positions, d, lookup="positions"), rows="target")
         layout.add("decoder", StackSpec(dec, self.num_decoder_layers), rows="target", context="tokens",
                    generates=True)
         return layout.add("lm_head", LMHeadSpec(d, self.vocab_size, tied=True), rows="target")  # proj_out
@@ -138,13 +138,13 @@ FAMILY = register(Family(
     facts=FamilyFacts(
         "Whisper",
         Text("weakly supervised speech → transcript (680k hours, many languages and tasks)",
-             "弱監督的語音→文字稿（68 萬小時，多語言、多任務）"),
-        Text("speech recognition, speech translation, language identification", "語音辨識、語音翻譯、語言辨識"),
+             "弱监督的语音→文字稿（68 万小时，多语言、多任务）"),
+        Text("speech recognition, speech translation, language identification", "语音辨识、语音翻译、语言辨识"),
         Text(
             "audio in, text out is a sequence-to-sequence map: the encoder reads 30 s of log-mel frames "
             "(two convolutions make them 1500 tokens), the decoder writes the transcript token by token",
-            "輸入音訊、輸出文字，正是序列到序列的映射：Encoder 讀 30 秒的 log-mel 幀（兩層卷積變成 1500 個 token），"
-            "Decoder 逐個 token 寫出文字稿",
+            "输入音频、输出文字，正是序列到序列的映射：Encoder 读 30 秒的 log-mel 帧（两层卷积变成 1500 个 token），"
+            "Decoder 逐个 token 写出文字稿",
         ),
     ),
     hf_mappers={"whisper": from_hf},

@@ -40,13 +40,13 @@ FAMILY = register(Family(
     facts=FamilyFacts(
         "XLM-RoBERTa",
         Text("multilingual masked language modelling (100 languages, 2.5 TB of CommonCrawl)",
-             "多語言遮蔽語言模型（100 種語言、2.5 TB CommonCrawl）"),
+             "多语言遮蔽语言模型（100 种语言、2.5 TB CommonCrawl）"),
         Text("cross-lingual classification, NER and QA; multilingual embeddings",
-             "跨語言分類、命名實體識別與問答；多語言表徵"),
+             "跨语言分类、命名实体识别与问答；多语言表征"),
         Text(
             "one RoBERTa encoder shared by all languages: a 250k-token vocabulary makes the embedding "
             "table most of the parameters, and no language id is needed",
-            "所有語言共用一個 RoBERTa Encoder：25 萬詞表使嵌入表佔了大部分參數，且不需要語言標記",
+            "所有语言共用一个 RoBERTa Encoder：25 万词表使嵌入表占了大部分参数，且不需要语言标记",
         ),
     ),
     hf_mappers={"xlm-roberta": from_hf},

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
 
+from tfcli.analysis.flops.train import OPTIMIZER_LABELS
 from tfcli.bench import BenchResult, Point, loglog_slope
 from tfcli.render.fmt import human, human_bytes
+from tfcli.render.roofline import roofline_table
+from tfcli.render.layout import Col, FitTable
 
 
 def ms(seconds: float) -> str:
@@ -34,7 +39,12 @@ def settings_grid(r: BenchResult) -> Table:
     count = f"{s.iters} timed passes" if s.iters else f"passes filling {s.min_time:g} s (at least 10)"
     t.add_row("timing", f"{s.warmup} warm-up, {count}" + (", torch.compile" if s.compile else ""))
     if s.peak_tflops:
-        t.add_row("peak", f"{s.peak_tflops:g} TFLOP/s dense {s.dtype} (data sheet)")
+        t.add_row("peak", f"{s.peak_tflops:.3g} TFLOP/s dense {s.dtype} ({s.peak_source})")
+    if s.bandwidth_bytes_per_s:
+        t.add_row("bandwidth", f"{s.bandwidth_bytes_per_s / 1e9:.3g} GB/s ({s.bandwidth_source})")
+    if s.train:
+        t.add_row("step", f"forward, backward, {OPTIMIZER_LABELS[s.optimizer]}.step(), zero_grad "
+                  "(loss: mean square of the outputs)")
     for note in r.notes:
         t.add_row("note", f"[yellow]{note}[/]")
     return t
@@ -50,54 +60,87 @@ def _length(p: Point) -> str:
     return str(p.seq_len)
 
 
-def results_table(results: list[BenchResult]) -> Table:
-    many_models = len(results) > 1
-    sweep = any(len(r.points) > 1 for r in results)
+@dataclass(frozen=True)
+class BenchColumn:
+    """A column of the results table: its layout (header, drop rank), its cell for a measured
+    point (result, point, the previous measured point of the same model), and whether these
+    results show it. Adding a measurement is one more entry in `columns`."""
+
+    col: Col
+    cell: Callable[[BenchResult, Point, Point | None], str]
+    shown: Callable[[list[BenchResult]], bool] = lambda results: True
+
+
+def _unit(results: list[BenchResult]) -> str | None:
+    """One throughput unit names the column; models with different units (gpt2 beside
+    vit-b16) say it per cell."""
     units = {p.unit for r in results for p in r.points}
-    # one unit names the column; models with different units (gpt2 beside vit-b16) say it per cell
-    unit = units.pop() if len(units) == 1 else None
-    t = Table(title="forward pass latency (ms)", title_justify="left")
-    if many_models:
-        t.add_column("model")
-    t.add_column("length", justify="right")
-    t.add_column("batch", justify="right")
-    for col in ("median", "p10", "p90", "min"):
-        t.add_column(col, justify="right", style="bold" if col == "median" else None)
-    t.add_column(f"{unit.replace('_', ' ')}/s" if unit else "throughput", justify="right")
-    t.add_column("TFLOP/s", justify="right")
-    if any(r.settings.peak_tflops for r in results):
-        t.add_column("% peak", justify="right")
-    t.add_column("peak mem", justify="right")
-    t.add_column("+mem", justify="right")
-    if sweep:
-        t.add_column("slope", justify="right")
+    return units.pop() if len(units) == 1 else None
+
+
+def _per_s(unit: str) -> str:
+    return f"{unit.replace('_', ' ')}/s"
+
+
+def _slope(r: BenchResult, p: Point, prev: Point | None) -> str:
+    if prev is None or not prev.length or not p.length:
+        return ""
+    k = loglog_slope([prev.length, p.length], [prev.stats.median, p.stats.median])
+    return f"{k:.2f}" if k is not None else ""
+
+
+def columns(results: list[BenchResult]) -> list[BenchColumn]:
+    """Drop ranks: the spread (p10, p90) goes first on a narrow terminal, then min, the
+    per-step slope (the fitted exponent is printed below the table), memory growth, the
+    FLOP rate; length, batch, median and throughput always stay."""
+    unit = _unit(results)
+    return [
+        BenchColumn(Col("model", justify="left"), lambda r, p, prev: r.name, lambda rs: len(rs) > 1),
+        BenchColumn(Col("length"), lambda r, p, prev: _length(p)),
+        BenchColumn(Col("batch"), lambda r, p, prev: str(p.batch)),
+        BenchColumn(Col("median\nms", style="bold"), lambda r, p, prev: ms(p.stats.median)),
+        BenchColumn(Col("p10\nms", drop=6), lambda r, p, prev: ms(p.stats.p10)),
+        BenchColumn(Col("p90\nms", drop=6), lambda r, p, prev: ms(p.stats.p90)),
+        BenchColumn(Col("min\nms", drop=5), lambda r, p, prev: ms(p.stats.min)),
+        BenchColumn(Col(_per_s(unit) if unit else "throughput"),
+                    lambda r, p, prev: rate(p.throughput) + ("" if unit else f" {_per_s(p.unit)}")),
+        BenchColumn(Col("TFLOP/s", drop=2), lambda r, p, prev: f"{p.tflops:.3g}" if p.tflops is not None else "-"),
+        BenchColumn(Col("MFU" if any(r.settings.train for r in results) else "% peak", drop=2),
+                    lambda r, p, prev: f"{100 * p.peak_fraction:.1f}%" if p.peak_fraction is not None else "-",
+                    lambda rs: any(x.settings.peak_tflops for x in rs)),
+        BenchColumn(Col("peak mem", drop=1), lambda r, p, prev: human_bytes(p.peak_memory or 0)),
+        BenchColumn(Col("+mem", drop=3), lambda r, p, prev: human_bytes(p.memory_growth or 0)),
+        BenchColumn(Col("slope", drop=4), _slope, lambda rs: any(len(r.points) > 1 for r in rs)),
+    ]
+
+
+def results_table(results: list[BenchResult]) -> FitTable:
+    """One row per point; a point that did not run says OOM or skipped in the median column
+    (why: `status_lines`, below the table)."""
+    shown = [c for c in columns(results) if c.shown(results)]
+    train = any(r.settings.train for r in results)
+    t = FitTable([c.col for c in shown], title=f"{'training steps' if train else 'forward passes'} (latency in ms)")
+    median = next(i for i, c in enumerate(shown) if c.col.header.startswith("median"))
     for r in results:
         prev: Point | None = None
         for p in r.points:
-            row = [r.name] if many_models else []
-            row += [_length(p), str(p.batch)]
             if p.status != "ok":
-                label = "[red]OOM[/]" if p.status == "oom" else "[yellow]skipped[/]"
-                row += [label, p.message]
-                row += [""] * (len(t.columns) - len(row))
-                t.add_row(*row)
+                cells = [c.cell(r, p, prev) if i < median else "" for i, c in enumerate(shown)]
+                cells[median] = "[red]OOM[/]" if p.status == "oom" else "[yellow]skipped[/]"
+                t.add_row(*cells)
                 continue
-            s = p.stats
-            row += [ms(s.median), ms(s.p10), ms(s.p90), ms(s.min), rate(p.throughput) + ("" if unit else f" {p.unit.replace('_', ' ')}/s")]
-            row.append(f"{p.tflops:.3g}" if p.tflops is not None else "-")
-            if any(x.settings.peak_tflops for x in results):
-                row.append(f"{100 * p.peak_fraction:.1f}%" if p.peak_fraction is not None else "-")
-            row += [human_bytes(p.peak_memory or 0), human_bytes(p.memory_growth or 0)]
-            if sweep:
-                slope = None
-                if prev is not None and prev.length and p.length:
-                    slope = loglog_slope([prev.length, p.length], [prev.stats.median, s.median])
-                row.append(f"{slope:.2f}" if slope is not None else "")
-            t.add_row(*row)
+            t.add_row(*(c.cell(r, p, prev) for c in shown))
             prev = p
-        if many_models and r is not results[-1]:
+        if r is not results[-1]:
             t.add_section()
     return t
+
+
+def status_lines(results: list[BenchResult]) -> list[str]:
+    """Why a point did not run: a line each, under the table (a message would not fit a cell)."""
+    many = len(results) > 1
+    return [f"[dim]{r.name + ' ' if many else ''}{_length(p)}: {p.status}{': ' + p.message if p.message else ''}[/]"
+            for r in results for p in r.points if p.status != "ok"]
 
 
 def scaling_lines(r: BenchResult) -> list[str]:
@@ -121,12 +164,17 @@ def render_results(results: list[BenchResult], console: Console) -> None:
         console.print(settings_grid(r))
         console.print()
     if any(r.points for r in results):
-        console.print(results_table(results))
+        results_table(results).print(console)
+        for line in status_lines(results):
+            console.print(line)
+        roofline_table(results, _length, ms).print(console)
     for r in results:
         for line in scaling_lines(r):
             console.print(line)
     console.print(
-        "[dim]median/p10/p90/min over the timed passes; TFLOP/s = forward FLOPs / median; "
+        "[dim]median/p10/p90/min over the timed passes; TFLOP/s = "
+        + ("training-step FLOPs (tfcli flops --train)" if any(r.settings.train for r in results) else "forward FLOPs")
+        + " / median; "
         "peak mem = " + ("CUDA max allocated" if results and results[0].settings.device.startswith("cuda")
                          else "peak resident set") + ", +mem = its growth over weights and inputs[/]"
     )

@@ -5,12 +5,12 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from rich.table import Table
 from rich.text import Text
 
 from tfcli.analysis.complexity import ComplexityReport
 from tfcli.render.flops import si
 from tfcli.render.fmt import human, human_bytes, percent
+from tfcli.render.layout import Col, FitTable
 
 BAR = 48
 SERIES = (  # (field, label, colour)
@@ -31,10 +31,10 @@ def render_complexity(r: ComplexityReport, console) -> None:
     console.print(f"[dim]MACs (1 MAC = one multiply-add; FLOPs = 2 × MACs); {r.causal_convention()}[/]")
     console.print(f"parameters: {human(r.params)} at every length; attention's cost grows with n, its weights do not")
     console.print()
-    console.print(_table(r))
+    _table(r).print(console)
     console.print(_crossover_line(r))
     console.print()
-    console.print(_chart(r))
+    console.print(_chart(r, console.width))
     for note in r.notes:
         console.print(f"[dim]note: {note}[/]")
 
@@ -51,21 +51,32 @@ def _crossover_line(r: ComplexityReport) -> str:
             f"at n = {c.tokens} tokens{exact}")
 
 
-def _table(r: ComplexityReport) -> Table:
-    t = Table(title="cost against length (MACs; memory of one layer's attention)", title_justify="left")
-    t.add_column(_x_label(r), justify="right")
-    if r.mode == "image":
-        t.add_column("tokens", justify="right")
+def _table(r: ComplexityReport) -> FitTable:
+    """Cells keep their unit prefix (G, T; KiB, MiB) and never wrap. On a narrow terminal the
+    fused-kernel memory goes first, then the attention share, then projections and
+    feed-forward (their sum is in total); length, scores, total, their share and the memory
+    of the score matrix and the KV cache stay."""
     windowed = any(p.windowed for p in r.points)
-    t.add_column("scores QKᵀ+AV", justify="right")
+    cols = [Col(_x_label(r).replace(" ", "\n"))]
+    if r.mode == "image":
+        cols.append(Col("tokens", drop=2))
+    cols.append(Col("scores\nQKᵀ+AV"))
     if windowed:
-        t.add_column("of which windowed", justify="right")
-    for name in ("projections", "feed-forward", "total", "scores share", "attn share"):
-        t.add_column(name, justify="right")
-    t.add_column("attn matrix", justify="right")
-    t.add_column("fused O(n)", justify="right")
+        cols.append(Col("of which\nwindowed", drop=2))
+    cols += [Col("projec-\ntions", drop=3, name="projections"),
+             Col("feed-\nforward", drop=3, name="feed-forward"), Col("total"),
+             Col("scores\nshare"), Col("attn\nshare", drop=4), Col("attn\nmatrix", drop=1),
+             Col("fused\nO(n)", drop=5)]
     if r.has_kv_cache:
-        t.add_column("KV cache", justify="right")
+        cols.append(Col("KV\ncache", drop=1))
+    caption = ("attn matrix: B·heads·Tq·Tk elements materialised by an unfused kernel; fused: one fp32 "
+               "log-sum-exp per query row. scores share = QKᵀ+AV / total; attn share adds the projections"
+               + ("; KV cache: K and V (MLA: the latent) of every decoder layer for n tokens, a sliding-window "
+                  "layer at most its window" if r.has_kv_cache else "")
+               + ("; windowed: scores inside fixed windows, linear in the tokens (the rest is global, "
+                  "quadratic)" if windowed else ""))
+    t = FitTable(cols, title="cost against length (MACs; memory of one layer's attention)",
+                 caption=f"[dim]{caption}[/]")
     cross = r.crossover.image_size if r.mode == "image" else r.crossover.tokens
     for p in r.points:
         row = [f"[bold]{p.x}[/]" if cross and p.x >= cross else str(p.x)]
@@ -79,25 +90,29 @@ def _table(r: ComplexityReport) -> Table:
         if r.has_kv_cache:
             row.append(human_bytes(p.kv_cache_bytes))
         t.add_row(*row)
-    t.caption = ("attn matrix: B·heads·Tq·Tk elements materialised by an unfused kernel; fused: one fp32 "
-                 "log-sum-exp per query row. scores share = QKᵀ+AV / total; attn share adds the projections"
-                 + ("; KV cache: K and V (MLA: the latent) of every decoder layer for n tokens, a sliding-window layer at most its window" if r.has_kv_cache else "")
-                 + ("; windowed: scores inside fixed windows, linear in the tokens (the rest is global, "
-                    "quadratic)" if windowed else ""))
-    t.caption_justify = "left"
     return t
 
 
-def _chart(r: ComplexityReport) -> Text:
-    """One bar per length: how the MACs split between scores, projections, FFN, the rest."""
-    text = Text("share of MACs by length   ")
+def _chart(r: ComplexityReport, width: int = 160) -> Text:
+    """One bar per length: how the MACs split between scores, projections, FFN, the rest.
+    The legend breaks between its entries, never inside one."""
+    text = Text("share of MACs by length")
+    column = text.cell_len
     for key, label, _ in SERIES:
         char, style = TERMINAL[key]
-        text.append(f"{char} {label}  ", style=style)
+        entry = f"{char} {label}"
+        if column + 3 + len(entry) > width:
+            text.append("\n")
+            column = 0
+        else:
+            text.append("   ")
+            column += 3
+        text.append(entry, style=style)
+        column += len(entry)
     text.append("\n")
-    width = max(len(str(p.x)) for p in r.points)
+    label_width = max(len(str(p.x)) for p in r.points)
     for p in r.points:
-        text.append(f"{p.x:>{width}} ")
+        text.append(f"{p.x:>{label_width}} ")
         used = 0
         for i, (key, _, _) in enumerate(SERIES):
             value = getattr(p, key)

@@ -5,11 +5,10 @@ from __future__ import annotations
 import re
 from collections import OrderedDict
 
-from rich.table import Table
-
 from tfcli.analysis.analytic import CATEGORIES, LABELS
 from tfcli.analysis.flops import AGREEMENT, FlopsReport
 from tfcli.render.fmt import human, percent
+from tfcli.render.layout import Col, FitTable
 
 
 def si(n: float) -> str:
@@ -58,11 +57,11 @@ def render_flops(r: FlopsReport, console, depth: int) -> None:
     )
     console.print()
     if len(r.counts) > 1 or r.missing:
-        console.print(_methods_table(r))
+        _methods_table(r).print(console)
     else:
-        console.print(_category_table(r))
+        _category_table(r).print(console)
     if depth > 0 and r.module_macs:
-        console.print(_module_table(r, depth))
+        _module_table(r, depth).print(console)
         console.print("[dim]×N: N identical modules, their sum shown; "
                       "a tied weight counts under every module that uses it[/]")
     elif depth > 0:
@@ -84,13 +83,10 @@ def render_flops(r: FlopsReport, console, depth: int) -> None:
         console.print(f"[dim]note: {note}[/]")
 
 
-def _category_table(r: FlopsReport) -> Table:
+def _category_table(r: FlopsReport) -> FitTable:
     p = r.primary
-    t = Table(title=f"MACs by category ({p.method})", title_justify="left")
-    t.add_column("category")
-    t.add_column("MACs", justify="right")
-    t.add_column("FLOPs", justify="right")
-    t.add_column("share", justify="right")
+    t = FitTable([Col("category", justify="left", wrap=True), Col("MACs"), Col("FLOPs", drop=1), Col("share")],
+                 title=f"MACs by category ({p.method})")
     for cat in CATEGORIES:
         n = p.by_category[cat]
         if n:
@@ -107,15 +103,11 @@ def _diff(values: list[int]) -> str:
     return f"[red]{text}[/]" if d > AGREEMENT else text
 
 
-def _methods_table(r: FlopsReport) -> Table:
+def _methods_table(r: FlopsReport) -> FitTable:
     methods = list(r.counts)
-    t = Table(title="MACs by category, method by method (FLOPs = 2 × MACs)", title_justify="left")
-    t.add_column("category")
-    for m in methods:
-        t.add_column(m, justify="right")
-    for m in r.missing:
-        t.add_column(m, justify="right")
-    t.add_column("max diff", justify="right")
+    cols = [Col("category", justify="left", wrap=True), *(Col(m) for m in methods),
+            *(Col(m, drop=2) for m in r.missing), Col("max diff", drop=1)]
+    t = FitTable(cols, title="MACs by category, method by method (FLOPs = 2 × MACs)")
     for cat in CATEGORIES:
         values = [r.counts[m].by_category[cat] for m in methods]
         if any(values):
@@ -128,7 +120,6 @@ def _methods_table(r: FlopsReport) -> Table:
     if r.spread() > AGREEMENT:
         captions.append(f"the methods differ by more than {100 * AGREEMENT:g}%")
     t.caption = "; ".join(captions) or None
-    t.caption_justify = "left"
     return t
 
 
@@ -150,15 +141,12 @@ def _module_rows(r: FlopsReport, depth: int) -> list[tuple[str, int, int, int]]:
     return rows
 
 
-def _module_table(r: FlopsReport, depth: int) -> Table:
+def _module_table(r: FlopsReport, depth: int) -> FitTable:
+    """Module names are never wrapped: they are the names --set and the layer tree use."""
     total = r.module_macs.get("", 0)
-    t = Table(title=f"MACs by module, depth {depth} ({r.primary.method if r.primary.method != 'analytic' else 'measured'})",
-              title_justify="left")
-    t.add_column("module")
-    t.add_column("×", justify="right")
-    t.add_column("params", justify="right")
-    t.add_column("MACs", justify="right")
-    t.add_column("share", justify="right")
+    method = r.primary.method if r.primary.method != "analytic" else "measured"
+    t = FitTable([Col("module", justify="left"), Col("×"), Col("params", drop=2), Col("MACs"), Col("share", drop=1)],
+                 title=f"MACs by module, depth {depth} ({method})")
     for label, count, macs, params in _module_rows(r, depth):
         indent = "  " * (r.module_depth[label.replace("*", "0")] - 1)
         t.add_row(indent + label, str(count) if count > 1 else "", human(params), si(macs) + "MACs",

@@ -12,6 +12,15 @@ from tfcli.analysis.tree import TreeNode
 from tfcli.render.fmt import human, human_bytes, percent, shape_str
 
 
+def _value(v) -> str:
+    """A config value with no space inside, so the line wraps between fields, never inside one:
+    block_out_channels=(320,640,1280,1280)."""
+    if isinstance(v, (tuple, list)):
+        inner = ",".join(repr(x) if isinstance(x, str) else _value(x) for x in v)
+        return f"({inner})" if isinstance(v, tuple) else f"[{inner}]"
+    return str(v).replace(" ", "")
+
+
 def header(ins: Inspection) -> Table:
     t = Table.grid(padding=(0, 2))
     t.add_column(style="bold")
@@ -26,12 +35,12 @@ def header(ins: Inspection) -> Table:
         t.add_row("positions", ", ".join(ins.positions))
     if ins.placement:
         t.add_row("blocks", ins.placement)
-    hp = ", ".join(f"{k}={v}" for k, v in ins.config.items() if k != "family" and not isinstance(v, dict))
+    hp = ", ".join(f"{k}={_value(v)}" for k, v in ins.config.items() if k != "family" and not isinstance(v, dict))
     rows = [hp] if hp else []
     for part, sub in ins.config.items():  # nested parts (Stable Diffusion's text/unet/vae)
         if isinstance(sub, dict):
             # shown as the part name --set takes: --set text.num_layers=6
-            rows.append(f"[bold]{part}.[/] " + ", ".join(f"{k}={v}" for k, v in sub.items()))
+            rows.append(f"[bold]{part}.[/] " + ", ".join(f"{k}={_value(v)}" for k, v in sub.items()))
     for i, row in enumerate(rows):
         t.add_row("config" if i == 0 else "", row)
     t.add_row("input", ", ".join(f"{k} {shape_str(v)}" for k, v in ins.inputs.items()))

@@ -80,6 +80,10 @@ class ArchConfig:
         """Closed-form MACs at a resolved input, summed over the layout."""
         return self.layout().macs(x.lengths, x.batch, x.tokens)
 
+    def saved(self, x: ResolvedInput) -> "SavedTally":  # noqa: F821 - tfcli.spec.saved
+        """Closed-form activations a training forward keeps for backward, summed over the layout."""
+        return self.layout().saved(x.lengths, x.batch)
+
     # -- generic machinery ---------------------------------------------------
 
     def validate(self) -> "ArchConfig":

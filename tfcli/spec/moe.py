@@ -61,6 +61,26 @@ class MoESpec(Part):
         if self.shared is not None:
             self.shared.add_macs(t, rows, times=times)
 
+    def add_saved(self, s, rows, context=None, times=1):
+        """Routing keeps the router's input, the scores, the chosen experts (int64) and, renormalised,
+        their weights and sum; dispatch keeps the order and token of each of the N·top_k rows;
+        the experts keep the dispatched rows and their hidden units; the combine keeps the experts'
+        outputs, the weights in that order and the weighted outputs. Shared experts read the input."""
+        n, k, d, e = times * rows, self.top_k, self.d_model, self.num_experts
+        s.add("router", n * d)
+        s.add("feed_forward", n * e + (n * k + n if self.norm_topk else 0))
+        s.add("feed_forward", 3 * n * k, "index")  # the top-k choice, the dispatch order, each row's token
+        if self.num_groups > 1:  # each group's rank (V3: its two best, as indices; V2: its best),
+            # the groups kept (indices) and the mask of their experts
+            g = self.num_groups
+            s.add("feed_forward", n * (2 * g if self.score_bias else 0) + n * self.topk_groups, "index")
+            if not self.score_bias:
+                s.add("feed_forward", n * g)
+            s.add("feed_forward", n * e, "mask")
+        s.add("feed_forward", n * k * (3 * d + 1 + self.expert.hidden_saved))
+        if self.shared is not None:
+            s.add("feed_forward", n * self.shared.hidden_saved)
+
 
 @dataclass(frozen=True)
 class MLASpec(Part):
@@ -125,6 +145,25 @@ class MLASpec(Part):
         t.attention(self.num_heads, rows, rows, self.qk_head_dim, causal=self.causal, times=times,
                     v_dim=self.v_head_dim)
         t.linear("attn_proj", rows, self.num_heads * self.v_head_dim, self.d_model, times)
+
+    def add_saved(self, s, rows, context=None, times=1):
+        """The input (Q's and the latent's projections read one tensor); each latent's RMSNorm
+        (fp32: its input, normalised, rstd) and the up-projection's input; the keys' RoPE
+        tables (the model's); then, because Q/K and V heads differ in size, SDPA's math path
+        on CPU: scaled Q and K copies, the probabilities (B·h·T·T), the up-projected K/V
+        (V is a view of it) and the output copy the projection reads. (On CUDA the
+        memory-efficient kernel keeps Q, K, V, the output and row statistics instead.)"""
+        n, h = times * rows, self.num_heads
+        s.add("attention", n * self.d_model)
+        for width, stored in ((self.kv_lora_rank, self.kv_lora_rank + self.qk_rope_head_dim),
+                              (self.q_lora_rank, self.q_lora_rank)):
+            if not width:
+                continue
+            s.add("norms", n * (width + 1), "fp32")  # normalised, rstd
+            s.add("norms", n * stored, "fp32_only")  # at fp32 the input is a view of the projection's output
+            s.add("norms", n * width, "upcast")  # else an fp32 copy of it
+            s.add("attention", n * width)  # the up-projection's input
+        s.add("attention", 2 * n * self.q_out + times * h * rows * rows + n * self.kv_b_out + n * h * self.v_head_dim)
 
     def kv_per_token(self) -> int:
         """What a generating MLA layer caches per token: the latent and the shared rotary key

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Iterable, Iterator
 
+from tfcli.spec.saved import SavedTally
 from tfcli.spec.tally import Breakdown, Tally
 
 
@@ -26,8 +27,18 @@ class Part:
         """Parameters one token runs through: all of them, except in a mixture of experts."""
         return self.num_params()
 
+    @property
+    def input_dim(self) -> int:
+        """The width of a token it reads (what a picked row's view keeps, per token)."""
+        raise NotImplementedError(type(self).__name__)
+
     def add_macs(self, t: Tally, rows: int, context: int | None = None, times: int = 1) -> None:
         """Nothing by default: lookups, gathers and elementwise ops cost no MACs."""
+
+    def add_saved(self, s: SavedTally, rows: int, context: int | None = None, times: int = 1) -> None:
+        """What a training forward keeps for backward (tfcli.spec.saved's convention). A part
+        that does not say is unmodelled, so no estimate is printed that nobody checked."""
+        s.unmodelled = True
 
 
 def _linear_params(n_in: int, n_out: int, bias: bool) -> int:
@@ -44,8 +55,15 @@ class Linear(Part):
     def num_params(self) -> int:
         return _linear_params(self.n_in, self.n_out, self.bias)
 
+    @property
+    def input_dim(self) -> int:
+        return self.n_in
+
     def add_macs(self, t, rows, context=None, times=1):
         t.linear(self.category, rows, self.n_in, self.n_out, times)
+
+    def add_saved(self, s, rows, context=None, times=1):
+        s.add(self.category, times * rows * self.n_in)
 
 
 @dataclass(frozen=True)
@@ -56,9 +74,16 @@ class Table(Part):
     rows: int
     dim: int
     scale: float = 1.0  # multiplies the vectors read (Gemma: sqrt(d_model)); elementwise, no MACs
+    # how it is read: "ids", each sequence's own indices (tokens, segments); "positions", one
+    # index row shared by the batch; "": added whole, not indexed ([CLS], a ViT's positions)
+    lookup: str = "ids"
 
     def num_params(self) -> int:
         return self.rows * self.dim
+
+    def add_saved(self, s, rows, context=None, times=1):
+        if self.lookup:  # the lookup keeps its int64 indices for the gradient's scatter
+            s.add("embeddings", times * rows, "index", per_sequence=self.lookup == "ids")
 
 
 @dataclass(frozen=True)
@@ -72,8 +97,23 @@ class NormSpec(Part):
     def num_params(self) -> int:
         return self.dim * (2 if self.kind == "layer" and self.bias else 1)
 
+    @property
+    def input_dim(self) -> int:
+        return self.dim
+
     def add_macs(self, t, rows, context=None, times=1):
         t.norm(rows * self.dim, times)
+
+    def add_saved(self, s, rows, context=None, times=1, groups: int = 1):
+        """`groups` normalised vectors per row (a Q/K norm over each head)."""
+        if self.kind == "rms":  # computed in fp32: the fp32 input and the normalised input, rstd
+            s.add("norms", times * rows * self.dim, "fp32")
+            s.add("norms", times * rows * (self.dim + groups), "fp32")
+        else:  # the input, mean and rstd
+            s.add("norms", times * rows * self.dim)
+            s.add("norms", times * rows * 2 * groups, "stat")
+        if self.unit_offset:  # Gemma: the scale applied, 1 + w, made anew at every call
+            s.add("norms", times * self.dim, per_sequence=False)
 
 
 @dataclass(frozen=True)
@@ -91,6 +131,9 @@ class PatchEmbed(Part):
     def add_macs(self, t, rows, context=None, times=1):
         t.linear("embeddings", rows, self.patch_size**2 * self.in_channels, self.dim, times)
 
+    def add_saved(self, s, rows, context=None, times=1):
+        s.add("embeddings", times * rows * self.patch_size**2 * self.in_channels)  # the pixels, for the weight's gradient
+
 
 @dataclass(frozen=True)
 class LMHeadSpec(Part):
@@ -107,6 +150,11 @@ class LMHeadSpec(Part):
 
     def add_macs(self, t, rows, context=None, times=1):
         t.linear("heads", rows, self.d_model, self.vocab_size, times)
+
+    def add_saved(self, s, rows, context=None, times=1):
+        s.add("heads", times * rows * self.d_model)  # its input; the logits are the output (a loss would keep more)
+        if self.softcap:  # tanh keeps the capped logits
+            s.add("heads", times * rows * self.vocab_size)
 
 
 @dataclass(frozen=True)
@@ -209,6 +257,68 @@ class AttentionSpec(Part):
         """K and V elements cached per token of the sequence it reads."""
         return 2 * self.kv_out
 
+    @property
+    def split_bias(self) -> bool:
+        """Q and V biases added after a bias-free fused projection (BEiT)."""
+        return self.qkv_bias and self.k_bias is False and not self.cross
+
+    def add_saved(self, s, rows, context=None, times=1):
+        """Its input, Q/K/V as the kernel receives them, the output and row statistics
+        (tfcli.spec.saved). A bias with parameters added to the self-attention scores
+        (`s.learned_bias`: T5, BEiT) sends SDPA to its math path."""
+        h, qd, kvo = self.num_heads, self.q_dim, self.kv_out
+        repeat = self.kv_heads != self.num_heads  # GQA: K and V copied out to every query head
+        kv_width = qd if repeat else kvo
+        n = times * rows
+        tk = rows if context is None or not self.cross else context
+        rows_k = times * tk
+        s.add("attention", n * self.d_model)  # the projection's input (Q's, for cross-attention)
+        rotary = None if self.cross else s.rotary
+        rotates = rotary is not None or (bool(self.rope_theta) and not self.cross)
+        partial = rotary is not None and getattr(rotary, "rotary_dim", None) is not None
+        q_new = self.cross or rotates or self.qk_norm is not None or self.split_bias
+        k_new = self.cross or rotates or self.qk_norm is not None or repeat
+        v_new = self.cross or repeat or self.split_bias
+        if self.qk_norm is not None:  # in fp32: the normalised Q and K, rstd per vector
+            groups = h if self.qk_norm.dim == self.head_size else 1
+            s.add("norms", n * (qd + groups), "fp32")
+            s.add("norms", rows_k * (kvo + (self.kv_heads if groups > 1 else 1)), "fp32")
+            s.add("norms", n * qd + rows_k * kvo, "upcast")
+            if self.qk_norm.unit_offset:  # each norm's 1 + w, per call
+                q_norm, k_norm = self.qk_norms
+                s.add("norms", times * (q_norm.dim + k_norm.dim), per_sequence=False)
+        if self.rope_theta and not self.cross:  # this layer's own RoPE tables (Gemma 3's local layers)
+            s.add("attention", 2 * times * rows * self.head_size, per_sequence=False)
+        causal_mask = self.causal and not self.cross and (s.alibi_heads or s.learned_bias)
+        if (s.learned_bias and not self.cross) or self.softcap:
+            # computed outside the fused kernel: scaled Q and K copies, the probabilities (and
+            # the capped scores), V (a copy once batch × windows > 1), the output copy the
+            # projection reads. Windowed (Swin): each token's scores span its window only
+            window_tokens = self.window**2 if self.window and not self.cross else tk
+            calls = s.batch * (rows // window_tokens if self.window and not self.cross else 1)
+            probs = times * h * rows * window_tokens * (2 if self.softcap else 1)
+            s.add("attention", 2 * n * qd + probs + n * qd)
+            copied_v = v_new or calls > 1
+            if copied_v:
+                s.add("attention", rows_k * kv_width)
+            view = not copied_v
+            if causal_mask or self.softcap and self.causal:  # the future positions, masked
+                s.add("attention", times * rows * tk, "mask", per_sequence=False)
+        else:
+            s.add("attention", n * qd * q_new + rows_k * kv_width * (k_new + v_new))
+            s.add("attention", n * qd * (2 if partial else 1))  # output (copied for the projection when contiguous)
+            s.add("attention", n * h, "fp32")  # log-sum-exp per query row and head
+            view = not (q_new and k_new and v_new)
+            band = self.local_window or (self.sliding_window and rows > self.sliding_window)
+            if causal_mask:  # the bias with the future masked, made per layer
+                s.add("attention", times * max(s.alibi_heads, 1) * rows * tk, per_sequence=False)
+            elif band:  # the band mask, converted to the scores' dtype by the kernel
+                s.add("attention", times * rows * tk, per_sequence=False)
+        if view:  # a view of the fused projection's output reaches the kernel
+            s.add("attention", n * (qd + 2 * kvo))
+        elif self.qk_norm is not None and not self.cross:  # at fp32 the norms keep that view as their input
+            s.add("norms", n * (qd + 2 * kvo), "fp32_only")
+
 
 @dataclass(frozen=True)
 class FeedForwardSpec(Part):
@@ -229,6 +339,18 @@ class FeedForwardSpec(Part):
         t.linear("feed_forward", rows, self.d_model, self.ffn_dim * (2 if self.gated else 1), times)
         t.linear("feed_forward", rows, self.ffn_dim, self.d_model, times)
 
+    @property
+    def hidden_saved(self) -> int:
+        """Per token, of its hidden units: gated, the fused gate/value output (2), the gate's
+        activation and the product; else the first output and the activation's (ReLU keeps
+        only its own output, quick-GELU its sigmoid too)."""
+        return self.ffn_dim * (
+            4 if self.gated else 1 if self.activation == "relu" else 3 if self.activation == "quick_gelu" else 2
+        )
+
+    def add_saved(self, s, rows, context=None, times=1):
+        s.add("feed_forward", times * rows * (self.d_model + self.hidden_saved))  # its input, its hidden units
+
 
 @dataclass(frozen=True)
 class RelPosBias(Part):
@@ -247,6 +369,9 @@ class RelPosBias(Part):
 
     def num_params(self) -> int:
         return self.rows * self.num_heads
+
+    def add_saved(self, s, rows, context=None, times=1):
+        """Its gather's index is counted by the block that adds it."""
 
 
 @dataclass(frozen=True)
@@ -301,6 +426,31 @@ class BlockSpec(Part):
             self.cross_attention.add_macs(t, rows, context, times)
         self.ffn.add_macs(t, rows, times=times)
         self.norm.add_macs(t, rows, times=times * self.num_norms)  # LayerScale is elementwise
+
+    def add_saved(self, s, rows, context=None, times=1):
+        """Each branch's part, and each norm's input; parallel branches share the block's
+        input (one saved tensor), and with one norm also its output. The cross-attention's
+        context is the stack's (counted there)."""
+        shared_bias = s.learned_bias
+        s.learned_bias = shared_bias or self.rel_pos is not None  # BEiT: this block's own table
+        if self.rel_pos is not None:  # the offset index its table is gathered with, per window (Swin)
+            span = self.attention.window**2 if self.attention.window else rows
+            s.add("attention", times * span * span, "index", per_sequence=False)
+        self.attention.add_saved(s, rows, times=times)
+        s.learned_bias = shared_bias
+        if self.cross_attention is not None:
+            self.cross_attention.add_saved(s, rows, context, times)
+        self.ffn.add_saved(s, rows, times=times)
+        norms = self.num_norms
+        if self.parallel:
+            if self.shared_norm:  # attention and FFN read one normalised tensor
+                s.add("feed_forward", -times * rows * self.d_model)
+            else:  # two norms of one input
+                s.add("norms", -times * rows * self.d_model * (2 if self.norm.kind == "rms" else 1),
+                      "fp32" if self.norm.kind == "rms" else "act")
+        self.norm.add_saved(s, rows, times=times * norms)
+        if self.layer_scale:  # γ·branch keeps the branch output for γ's gradient
+            s.add("other", 2 * times * rows * self.d_model)
 
 
 def block_spec(
@@ -397,6 +547,15 @@ class StackSpec(Part):
         if self.has_final_norm:
             self.block.norm.add_macs(t, rows, times=times)
 
+    def add_saved(self, s, rows, context=None, times=1):
+        for block, n in self.block_counts():
+            block.add_saved(s, rows, context, times * n)
+        if self.has_final_norm:
+            self.block.norm.add_saved(s, rows, times=times)
+        cross = self.block.cross_attention
+        if cross is not None:  # every layer's K and V read the one context tensor
+            s.add("attention", times * context * cross.kv_dim)
+
 
 @dataclass(frozen=True)
 class Use:
@@ -407,6 +566,9 @@ class Use:
     rows: str = "tokens"
     context: str | None = None  # the length its cross-attention reads
     generates: bool = False  # a decoder run token by token: its self-attention K/V are cached
+    # its input is one row picked from a sequence of this length ([CLS], the last token): a
+    # view, so backward keeps the whole sequence's tensor (None: its input is its own)
+    picks: str | None = None
 
 
 @dataclass
@@ -428,9 +590,14 @@ class Layout:
         return any(u.name == name for u in self.uses)
 
     def add(self, name: str, part: Part, rows: str = "tokens", context: str | None = None,
-            generates: bool = False) -> "Layout":
-        self.uses.append(Use(name, part, rows, context, generates))
+            generates: bool = False, picks: str | None = None) -> "Layout":
+        self.uses.append(Use(name, part, rows, context, generates, picks))
         return self
+
+    @property
+    def last_rows(self) -> str:
+        """The length the last part added runs over (what a head after a stack picks from)."""
+        return self.uses[-1].rows
 
     def replace(self, name: str, part: Part) -> "Layout":
         """The same layout with the part called `name` swapped (a family built on another's)."""
@@ -475,6 +642,16 @@ class Layout:
                         if attn.sliding_window:  # this layer keeps only the last W tokens
                             t.kv_window(attn.sliding_window, layers * attn.kv_per_token())
 
+    def saved(self, lengths: dict[str, int], batch: int) -> SavedTally:
+        """What a training forward keeps for backward, part by part (tfcli.spec.saved)."""
+        s = SavedTally(batch)
+        for u in self.uses:
+            rows = lengths[u.rows]
+            u.part.add_saved(s, rows, lengths[u.context] if u.context else None)
+            if u.picks:  # the rest of the sequence its picked row is a view of
+                s.add("heads", (lengths[u.picks] - rows) * u.part.input_dim)
+        return s
+
     def macs(self, lengths: dict[str, int], batch: int, tokens: int) -> Breakdown:
         t = Tally(batch)
         t.tokens = tokens
@@ -503,6 +680,7 @@ class Counted(Part):
         return self.params
 
 
+
 @dataclass(frozen=True)
 class Conv1dSpec(Part):
     """A 1-D convolution over a sequence (Whisper's audio stem): `rows` is its output length;
@@ -520,3 +698,7 @@ class Conv1dSpec(Part):
 
     def add_macs(self, t, rows, context=None, times=1):
         t.linear(self.category, rows, self.in_channels * self.kernel, self.out_channels, times)
+
+    def add_saved(self, s, rows, context=None, times=1):
+        # its input sequence (stride × rows long) and its output, which the GELU after it keeps
+        s.add(self.category, times * rows * (self.stride * self.in_channels + self.out_channels))

@@ -26,11 +26,11 @@ class Count:
             "method": self.method,
             "macs": self.total,
             "flops": 2 * self.total,
-            "by_category": self.by_category,
-            "by_operator": self.by_operator,
-            "uncounted_ops": self.uncounted,
-            "elementwise_not_counted": self.elementwise,
-            "seconds": round(self.seconds, 3),
+            "macs_by_category": self.by_category,
+            "macs_by_operator": self.by_operator,
+            "uncounted_op_calls": self.uncounted,
+            "elementwise_op_calls": self.elementwise,  # not counted, by convention
+            "time_s": round(self.seconds, 3),  # how long this method took to count
         }
 
 

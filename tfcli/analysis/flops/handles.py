@@ -30,6 +30,9 @@ DATA_OPS = {
     "upsample_nearest1d", "upsample_nearest2d", "upsample_nearest3d", "_upsample_nearest_exact2d",
     "nonzero", "sort", "topk", "one_hot", "view_as", "resolve_conj", "resolve_neg", "empty_strided",
     "argsort", "bincount", "scatter", "scatter_",  # mixture-of-experts routing: grouping rows by expert
+    # a training step's: the gradients of data ops, and the profiler's markers in optimizer.step()
+    "select_backward", "slice_backward", "unfold_backward", "_record_function_enter_new", "_record_function_exit",
+    "new_empty_strided",
 }
 # ops that do arithmetic but, by convention, are not counted
 ELEMENTWISE_OPS = {
@@ -42,6 +45,12 @@ ELEMENTWISE_OPS = {
     "max_pool2d", "grid_sampler", "grid_sampler_2d", "native_layer_norm", "native_group_norm",
     "index_add", "index_add_",  # mixture of experts: summing each token's weighted expert outputs
     "sign", "ceil",  # DeBERTa's log-bucketed relative distances
+    # a training step's: gradients of elementwise ops and of lookups (a scatter-add of rows),
+    # and the optimizer's update (tfcli.analysis.flops.train counts it by convention)
+    "_softmax_backward_data", "_log_softmax_backward_data", "gelu_backward", "silu_backward", "tanh_backward",
+    "sigmoid_backward", "threshold_backward", "hardtanh_backward", "elu_backward", "softplus_backward",
+    "embedding_dense_backward", "index_put", "_index_put_impl", "addcdiv", "maximum", "minimum",
+    "scatter_add", "upsample_nearest1d_backward", "upsample_nearest2d_backward", "upsample_nearest3d_backward",
 }
 
 
@@ -169,6 +178,19 @@ def _torch_norm(weight_index: int):
     return formula
 
 
+def _torch_norm_backward(weight_index: int):
+    """A norm's backward: its forward cost once per gradient it produces, the input's and
+    (with a learned scale or shift) the parameters' (tfcli.analysis.flops.train's rule).
+    `weight_index`: the weight's place among the arguments after (grad_out, input)."""
+
+    def formula(grad_out, input, *args, out_shape=None, **kwargs) -> int:
+        weight, mask = args[weight_index], args[-1]
+        grads = int(bool(mask[0])) + int(bool(mask[1] or mask[2]))
+        return 2 * math.prod(input) * (5 if weight is not None else 4) * grads
+
+    return formula
+
+
 def torch_handles() -> dict[Any, Any]:
     import torch
 
@@ -179,6 +201,12 @@ def torch_handles() -> dict[Any, Any]:
         aten.native_group_norm: _torch_norm(1),  # (input, weight, bias, N, C, HxW, group, eps)
         aten.native_batch_norm: _torch_norm(1),
         aten._native_batch_norm_legit_no_training: _torch_norm(1),
+        # (grad_out, input, normalized_shape, mean, rstd, weight, bias, output_mask)
+        aten.native_layer_norm_backward: _torch_norm_backward(3),
+        # (grad_out, input, mean, rstd, weight, N, C, HxW, group, output_mask)
+        aten.native_group_norm_backward: _torch_norm_backward(2),
+        # (grad_out, input, weight, running_mean, running_var, save_mean, save_invstd, train, eps, output_mask)
+        aten.native_batch_norm_backward: _torch_norm_backward(0),
     }
 
 
@@ -192,6 +220,8 @@ def split_unhandled(ops: dict[str, int]) -> tuple[dict[str, int], dict[str, int]
     elementwise: dict[str, int] = {}
     for op, n in sorted(ops.items()):
         base = op.split("::")[-1].split(".")[0]
+        if base.endswith("_") and not base.endswith("__") and base not in DATA_OPS | ELEMENTWISE_OPS:
+            base = base[:-1]  # an in-place variant (lerp_, addcdiv_): the op's own class
         if base in DATA_OPS:
             continue
         into = elementwise if base in ELEMENTWISE_OPS else uncounted

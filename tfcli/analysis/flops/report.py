@@ -49,31 +49,29 @@ class FlopsReport:
                 + causal_convention(self.name, self.causal_half, self.has_causal))
 
     def to_dict(self) -> dict:
+        from tfcli.analysis.inputs import input_record
+
         p = self.primary
         return {
             "name": self.name,
             "family": self.family,
+            "input": input_record(self.shape),
             "inputs": self.inputs,
-            "batch": self.shape.batch,
-            "seq_len": self.shape.seq_len,
-            "tgt_len": self.shape.tgt_len,
-            "image_size": self.shape.image_size,
-            "audio_seconds": self.shape.audio_seconds,
             "convention": self.convention(),
             "causal_half": self.causal_half,
             "has_causal_attention": self.has_causal,
             "params": self.params,
-            "tied": self.tied,
+            "tied_weights": self.tied,
             "macs": p.total,
             "flops": 2 * p.total,
             "primary_method": p.method,
-            "by_category": p.by_category,
+            "macs_by_category": p.by_category,
             "attention_scores_share": share(p.by_category["attn_scores"], p.total),
             "linear_share": share(p.by_category["attn_proj"] + p.by_category["feed_forward"], p.total),
             "methods": {m: c.to_dict() for m, c in self.counts.items()},
             "missing_methods": self.missing,
-            "max_difference": self.spread(),
-            "modules": self.module_macs,
+            "max_relative_difference": self.spread(),
+            "module_macs": self.module_macs,
             "notes": self.notes,
         }
 

@@ -122,7 +122,8 @@ def _edge_kind(c: Call, src: Call, dst: Call) -> str:
     from tfcli import blocks as b
 
     m = c.module
-    if isinstance(m, b.Attention) and m.cross and not _same_block(src, dst):
+    # a learned query (SigLIP's probe) is no other stream: the keys and values are
+    if isinstance(m, b.Attention) and m.cross and src.kind != "param" and not _same_block(src, dst):
         return "cross"
     if src.kind == "module" and isinstance(src.module, (b.Rotary, b.T5RelativeBias)):
         return "condition"
@@ -144,6 +145,54 @@ def _same_block(a: Call, b_: Call) -> bool:
     return block(a) is not None and block(a) is block(b_)
 
 
+def _concatenated(c: Call) -> set[int]:
+    """What the concatenations in (or at) call c read: a U-Net up level's skips."""
+    out: set[int] = set()
+    for x in walk(c):
+        if x.kind == "concat":
+            for part in x.operands:
+                out |= part
+    return out
+
+
+def _bypasses(edges: dict[tuple[str, str], GEdge], s: str, d: str) -> bool:
+    """Some other path of data arrows leads from s to d: the arrow skips what lies between."""
+    nxt: dict[str, list[str]] = {}
+    for (a, b), e in edges.items():
+        if e.kind in ("data", "skip") and (a, b) != (s, d):
+            nxt.setdefault(a, []).append(b)
+    seen, todo = set(), list(nxt.get(s, []))
+    while todo:
+        n = todo.pop()
+        if n == d:
+            return True
+        if n not in seen:
+            seen.add(n)
+            todo += nxt.get(n, [])
+    return False
+
+
+def _mark_skips(v: View, concatenated: set[tuple[str, str]]) -> None:
+    for key in sorted(concatenated):
+        e = v.edges[key]
+        if e.kind == "data" and _bypasses(v.edges, *key):
+            e.kind = "skip"
+
+
+def _mark_loops(v: View) -> None:
+    """Arithmetic at the root that reads a model input and what a part made of it (SD's
+    scheduler step: the latents and the predicted noise) is the next value of that input:
+    an arrow back to every reader of the input, once per step."""
+    for op in (c for c in v.root.children if c.kind == "op"):
+        sink = f"n{op.id}"
+        for c in v.root.children:
+            if c.kind != "input" or (f"n{c.id}", sink) not in v.edges:
+                continue
+            for (s, d), e in list(v.edges.items()):
+                if s == f"n{c.id}" and d != sink and e.kind == "data":
+                    v.edges.setdefault((sink, d), GEdge(sink, d, "loop", op.shape))
+
+
 def collapse_calls(root: Call, depth: int) -> View:
     by_id = {c.id: c for c in walk(root)} | {p.id: p for p in root.ports}
     level = {root.id: 0}
@@ -154,17 +203,24 @@ def collapse_calls(root: Call, depth: int) -> View:
     _fold_runs(v, root)
     v.drawn = [c for c in walk(root)
                if c is not root and v.expanded(c.parent) and not v.expanded(c) and c.id not in v.canon]
+    concatenated: set[tuple[str, str]] = set()  # arrows whose tensor a concatenation reads
     for c in walk(root):
         if c is root or not v.expanded(c.parent) or v.expanded(c):
             continue
-        for src in c.in_prov:
-            for x in v.visible(src):
+        joined = _concatenated(c)
+        for src in sorted(c.in_prov):
+            for x in sorted(v.visible(src)):
                 if x == c.id or v.split_instances(x, c.id):
                     continue
                 s, d = v.canonical(x), v.canonical(c.id)
                 if s == d:
                     continue
-                v.edges.setdefault((f"n{s}", f"n{d}"), GEdge(f"n{s}", f"n{d}", _edge_kind(c, by_id[s], by_id[d])))
+                key = (f"n{s}", f"n{d}")
+                v.edges.setdefault(key, GEdge(*key, _edge_kind(c, by_id[s], by_id[d]), c.in_shapes.get(src)))
+                if src in joined:
+                    concatenated.add(key)
                 if c.kind == "output" and by_id[s].module is not None:
                     v.producers.setdefault(c.id, set()).add(type(by_id[s].module).__name__)
+    _mark_skips(v, concatenated)
+    _mark_loops(v)
     return v

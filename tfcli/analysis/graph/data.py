@@ -9,8 +9,9 @@ from dataclasses import dataclass, field
 class GNode:
     id: str
     label: str
-    kind: str  # style: input, output, embedding, position, attention, ffn, norm, add, concat, head, module
+    kind: str  # style: input, output, embedding, position, token, attention, ffn, norm, add, concat, op, head, module
     detail: str = ""  # a second, smaller line (sizes, heads)
+    shape: list[int] | None = None  # the tensor it hands on
 
 
 @dataclass
@@ -22,11 +23,24 @@ class GCluster:
     clusters: list["GCluster"] = field(default_factory=list)
 
 
+EDGE_KINDS = {  # kind → what the legend says it means
+    "data": "activations (shape where a block begins or the shape changes)",
+    "cross": "keys and values from the other stream (cross-attention)",
+    "context": "text context, read by cross-attention",
+    "condition": "positions, biases or the timestep a layer is conditioned on",
+    "skip": "skip connection (concatenated on the way up)",
+    "loop": "repeated for every denoising step",
+    "tied": "one weight matrix shared by both boxes (tied)",
+}
+
+
 @dataclass
 class GEdge:
     src: str
     dst: str
-    kind: str = "data"  # data, cross (keys/values from another stream), condition (position/bias)
+    kind: str = "data"  # one of EDGE_KINDS
+    shape: list[int] | None = None  # the tensor carried, as the reader receives it
+    label: str = ""  # drawn beside the arrow: the shape where it says something
 
 
 @dataclass
@@ -35,6 +49,9 @@ class Graph:
     root: GCluster
     nodes: dict[str, GNode]
     edges: list[GEdge]
+    # nodes drawn side by side, first row on top: a U-Net's levels at one resolution, so its
+    # skip connections run across and the down and up paths form a U
+    rows: list[list[str]] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         def cluster(c: GCluster) -> dict:
@@ -46,4 +63,5 @@ class Graph:
             "nodes": [vars(n) for n in self.nodes.values()],
             "edges": [vars(e) for e in self.edges],
             "root": cluster(self.root),
+            "rows": self.rows,
         }

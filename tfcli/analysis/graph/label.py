@@ -2,10 +2,15 @@
 
 Labels come from the block types ("Masked Multi-Head Attention", "Add & Norm", "12× Pre-norm
 block"); nothing is written per family. An ⊕ read only by the norm after it is the post-norm
-"Add & Norm" box; a frame holding only one repeated block is one frame.
+"Add & Norm" box; a frame holding only one repeated block is one frame. Learned tokens
+([CLS], registers) are boxes of their own; an ⊕ that is no residual says what it adds; boxes
+holding one weight matrix are joined by a "tied" arrow; arrows carry the tensor's shape where
+a block begins or the shape changes; a U-Net's boxes are grouped into rows by resolution.
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 from tfcli.analysis.graph.collapse import View
 from tfcli.analysis.graph.data import GCluster, GEdge, GNode, Graph
@@ -14,10 +19,39 @@ from tfcli.analysis.graph.trace import Call, walk
 
 def _title(word: str) -> str:
     word = word.replace("_", " ").strip().capitalize() if word else word
-    return word.replace("Iou ", "IoU ")
+    return word.replace("Iou ", "IoU ").replace("Unet", "UNet").replace("Vae", "VAE")
 
 
-def node_label(call: Call, classification, producers: set[str]) -> tuple[str, str, str]:
+# learned tokens a container reads as bare parameters, by their attribute's name
+TOKEN_NAMES = {"cls_token": "[CLS] token", "registers": "Register tokens", "reg_token": "Register tokens",
+               "distillation_token": "Distillation token", "mask_token": "Mask token"}
+
+
+def _token_label(model, call: Call) -> tuple[str, str, str]:
+    """A parameter read by a container's own code: a learned token, or the table of a
+    module used by one of its methods (SAM's prompt encoder encodes points with the shared
+    random Fourier matrix), named as that module would be."""
+    from tfcli.analysis.structure import position_kind
+    from tfcli.blocks import TokenEmbedding
+
+    owner_path, leaf = call.name.rsplit(".", 1) if "." in call.name else ("", call.name)
+    owner = model.get_submodule(owner_path)
+    if next(owner.children(), None) is None and not isinstance(owner, TokenEmbedding):
+        return node_label(Call(call.id, owner, owner_path, None), None, set(), model)
+    kind = position_kind(owner)
+    if kind is not None:  # DeBERTa's relative table, read by the encoder itself
+        return ("Relative Position Embedding" if kind.startswith("relative") else "Position Embedding"), "position", kind
+    if leaf in TOKEN_NAMES:
+        label = TOKEN_NAMES[leaf]
+    else:  # SAM's not_a_point.weight, point_embeddings.1.weight, iou_token.weight
+        words = [w for w in call.name.split(".") if w != "weight"][-2:]
+        words = words[-1:] if not words[-1].isdigit() else words
+        label = _title(" ".join(words))
+    n, d = (call.shape[-2], call.shape[-1]) if len(call.shape) >= 2 else (1, call.shape[-1])
+    return label, "token", f"learned, {n} × {d}"
+
+
+def node_label(call: Call, classification, producers: set[str], model=None) -> tuple[str, str, str]:
     """(label, kind, detail) in the paper's vocabulary where the block type says it."""
     from torch import nn
 
@@ -30,15 +64,22 @@ def node_label(call: Call, classification, producers: set[str]) -> tuple[str, st
             "input_ids": "Inputs", "decoder_input_ids": "Outputs (shifted right)",
             "images": "Image", "pixel_values": "Image", "input_points": "Point prompts",
             "input_labels": "Point labels", "input_boxes": "Box prompts", "input_masks": "Mask prompt",
-            "sample": "Noisy latent", "timestep": "Timestep", "encoder_hidden_states": "Text embeddings",
-            "input_features": "Log-Mel Spectrogram",
+            "sample": "Noisy latent", "latents": "Noisy latent", "timestep": "Timestep",
+            "encoder_hidden_states": "Text embeddings", "input_features": "Log-Mel Spectrogram",
         }.get(call.name, call.name)
         return label, "input", _dims(call.shape)
+    if call.kind == "param":
+        return _token_label(model, call)
+    if call.kind == "op":
+        if classification is not None and classification.kind == "latent-diffusion":
+            # one step of the sampler: the clean latents estimated from the predicted noise
+            return "Scheduler step", "op", "x₀ = (x_t − √(1−ᾱ_t)·ε) / √ᾱ_t"
+        return "Arithmetic", "op", ""
     if call.kind == "output":
         if classification.kind == "dual-encoder":
             return "Contrastive logits", "output", _dims(call.shape)
-        if "LMHead" in producers:
-            return "Output Probabilities", "output", _dims(call.shape)
+        if "LMHead" in producers:  # the model returns logits; a softmax would make them probabilities
+            return "Logits", "output", f"{_dims(call.shape)}, before softmax"
         if "Pooler" in producers:
             return "Pooled output", "output", _dims(call.shape)
         if "ClassifierHead" in producers:
@@ -115,13 +156,13 @@ def _dims(shape) -> str:
 
 
 
-def _nodes(v: View, classification) -> dict[str, GNode]:
+def _nodes(v: View, model, classification) -> dict[str, GNode]:
     from tfcli import blocks as b
 
     input_names = {c.id: c.name for c in v.root.children if c.kind == "input"}
     nodes: dict[str, GNode] = {}
     for c in v.drawn:
-        label, kind, detail = node_label(c, classification, v.producers.get(c.id, set()))
+        label, kind, detail = node_label(c, classification, v.producers.get(c.id, set()), model)
         index = c.path.rsplit(".", 1)[-1]
         if c.id in v.mixed and isinstance(c.module, b.Attention):
             label, detail = label.replace("Windowed ", ""), f"{detail}; {v.mixed[c.id]}"
@@ -142,8 +183,29 @@ def _nodes(v: View, classification) -> dict[str, GNode]:
             if c.shape and len(c.shape) == 4 and detail in ("", index):  # a U-Net level: what it hands on
                 detail = f"→ {c.shape[1]} ch, {c.shape[2]}×{c.shape[3]}" + (" + cross-attention" if _has_cross(c) else "")
             detail = (detail + " …").strip()  # a closed container: more with --depth
-        nodes[f"n{c.id}"] = GNode(f"n{c.id}", label, kind, detail)
+        nodes[f"n{c.id}"] = GNode(f"n{c.id}", label, kind, detail, c.shape)
     return nodes
+
+
+def _name_adds(v: View, nodes: dict[str, GNode]) -> None:
+    """An ⊕ that is no residual says what it adds: positions, a learned token (SAM's
+    not-a-point vector), the prompt tokens again. A residual's second operand is the
+    sublayer beside it and needs no words."""
+    said = {"position": "positions", "token": None, "concat": "tokens"}
+    for c in v.drawn:
+        node = nodes.get(f"n{c.id}")
+        if node is None or node.kind != "add":
+            continue
+        words = []
+        for part in c.operands[1:]:
+            for x in sorted(set().union(*(v.visible(p) for p in part))):
+                src = nodes.get(f"n{v.canonical(x)}")
+                if src is None or src.kind not in said:
+                    continue
+                word = said[src.kind] or (src.label if src.label.startswith("[") else src.label.lower())
+                if word not in words:
+                    words.append(word)
+        node.detail = "+ " + ", ".join(words) if words else ""
 
 
 def _sources(c: Call, by_id: dict[int, Call]) -> set[int]:
@@ -196,7 +258,7 @@ def _merge_add_norm(nodes: dict[str, GNode], edges: dict, by_id: dict[int, Call]
 def _move_arrows_into(edges: dict, gone: str, keep: str) -> None:
     for key in [k for k in edges if k[1] == gone]:
         e = edges.pop(key)
-        edges.setdefault((e.src, keep), GEdge(e.src, keep, e.kind))
+        edges.setdefault((e.src, keep), GEdge(e.src, keep, e.kind, e.shape))
 
 
 def _name_outputs(model, v: View, classification, nodes: dict[str, GNode], edges: dict) -> None:
@@ -250,12 +312,107 @@ def _frames(v: View, nodes: dict[str, GNode]) -> GCluster:
     return flatten(frame(v.root), top=True)
 
 
+def _tied_edges(v: View, model, nodes: dict[str, GNode], edges: dict) -> None:
+    """Boxes holding one weight matrix (a tied LM head and token embedding, one embedding
+    read for both encoder and decoder): joined by a "tied" arrow, one chain per matrix."""
+    holders: dict[int, list[str]] = {}
+    for nid in nodes:
+        c = v.by_id[int(nid[1:])]
+        if c.kind == "param":
+            params = [model.get_parameter(c.name)]
+        elif c.kind == "module" and c.module is not None:
+            params = list(c.module.parameters())
+        else:
+            continue
+        for p in params:
+            if p.dim() >= 2:  # a matrix, not a norm's scale
+                holders.setdefault(id(p), [])
+                if nid not in holders[id(p)]:
+                    holders[id(p)].append(nid)
+    for chain in holders.values():
+        for a, b in zip(chain, chain[1:]):
+            if (a, b) not in edges and (b, a) not in edges:
+                edges[(a, b)] = GEdge(a, b, "tied", label="tied")
+
+
+def _membership(top: GCluster) -> dict[str, str]:
+    """Node → the frame it is drawn in."""
+    out: dict[str, str] = {}
+
+    def visit(c: GCluster) -> None:
+        out.update((n, c.id) for n in c.nodes)
+        for x in c.clusters:
+            visit(x)
+
+    visit(top)
+    return out
+
+
+def _shape_labels(nodes: dict[str, GNode], edges: dict, frame: dict[str, str]) -> None:
+    """Write the tensor's shape on an arrow where a block begins or ends (it crosses a
+    frame) or where the box before it changed the shape, once per tensor; inputs and
+    outputs carry their own."""
+    shapes_in: dict[str, list] = {}
+    for (s, d), e in edges.items():
+        if e.kind == "data":
+            shapes_in.setdefault(d, []).append(e.shape)
+    written: set[tuple[str, tuple]] = set()
+    # arrows into a box before arrows into an ⊕: the residual branch is the same tensor
+    for (s, d), e in sorted(edges.items(), key=lambda kv: nodes[kv[0][1]].kind == "add"):
+        if e.kind == "loop":
+            e.label = "next timestep"
+        # conditioning is drawn without pulling the layout; a label on it would tangle the arrows
+        if e.kind not in ("data", "cross", "skip") or not e.shape or e.label:
+            continue
+        if nodes[s].kind == "input" or nodes[d].kind == "output":
+            continue
+        crosses = frame.get(s) != frame.get(d)
+        changed = any(x is not None and x != e.shape for x in shapes_in.get(s, []))
+        if (crosses or changed) and (s, tuple(e.shape)) not in written:
+            written.add((s, tuple(e.shape)))
+            e.label = _dims(e.shape)
+
+
+def _resolution_rows(nodes: dict[str, GNode], edges: dict, frame: dict[str, str]) -> list[list[str]]:
+    """A U-Net's boxes grouped by the resolution they work at (the side of the feature maps
+    they read), highest first: each row pairs a down level with the up level its skips
+    reach, so the contracting path runs down one side and the expanding path up the other."""
+    skips = [e for e in edges.values() if e.kind == "skip"]
+    frames = {frame.get(e.src) for e in skips} & {frame.get(e.dst) for e in skips}
+    side: dict[str, int] = {}
+    for e in edges.values():
+        if e.kind in ("data", "skip") and e.shape and len(e.shape) == 4 and frame.get(e.dst) in frames:
+            if nodes[e.dst].kind not in ("input", "output"):
+                side[e.dst] = max(side.get(e.dst, 0), e.shape[-1])
+    rows: dict[int, list[str]] = {}
+    for nid in nodes:  # trace order within a row
+        if nid in side:
+            rows.setdefault(side[nid], []).append(nid)
+    if not skips:
+        return []
+    rows_list = [rows[k] for k in sorted(rows, reverse=True)]
+    # what conditions every level (the text, the time embedding) sits inside the U, between
+    # its arms, one source per middle row, rather than pulling arrows across it
+    readers: dict[str, set[str]] = {}
+    for e in edges.values():
+        readers.setdefault(e.src, set()).add(e.kind if e.dst in side else "elsewhere")
+    sources = [n for n, kinds in readers.items() if kinds <= {"context", "condition"} and n not in side]
+    for i, n in enumerate(sources):
+        if frame.get(n) in frames and 0 < i + 1 < len(rows_list) - 1:
+            rows_list[i + 1].insert(1, n)
+    return rows_list
+
+
 def label_view(v: View, model, classification, title: str = "") -> Graph:
     """The drawable graph of a collapsed trace. The view's arrows are copied, not changed."""
-    edges = dict(v.edges)
-    nodes = _nodes(v, classification)
+    edges = {k: replace(e) for k, e in v.edges.items()}
+    nodes = _nodes(v, model, classification)
+    _name_adds(v, nodes)
     _merge_add_norm(nodes, edges, v.by_id)
     _name_outputs(model, v, classification, nodes, edges)
+    _tied_edges(v, model, nodes, edges)
     top = _frames(v, nodes)
     top.label = title or type(model).__name__
-    return Graph(top.label, top, nodes, list(edges.values()))
+    frame = _membership(top)
+    _shape_labels(nodes, edges, frame)
+    return Graph(top.label, top, nodes, list(edges.values()), _resolution_rows(nodes, edges, frame))
