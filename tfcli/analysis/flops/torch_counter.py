@@ -56,9 +56,17 @@ class TorchCounter:
                     seen.setdefault(within[-1], Counter())[func._overloadpacket.__name__] += 1
                 return func(*args, **(kwargs or {}))
 
+        def enter(name: str):
+            def pre(mod, args):
+                within.append(name)
+
+            return pre
+
+        def leave(mod, args, out):  # returns None: the output stays the module's
+            within.pop()
+
         for name, module in self.model.named_modules():
-            self.hooks += [module.register_forward_pre_hook(lambda mod, args, name=name: within.append(name)),
-                           module.register_forward_hook(lambda mod, args, out: within.pop())]
+            self.hooks += [module.register_forward_pre_hook(enter(name)), module.register_forward_hook(leave)]
             if type(module).__name__ in HOOKED_NORMS:
                 self.hooks += [module.register_forward_pre_hook(self._norm_pre(name)),
                                module.register_forward_hook(self._norm_post(name))]
