@@ -36,15 +36,25 @@ def _skip_init():
             setattr(init, name, fn)
 
 
+_FROZEN = False
+
+
+def _freeze_imports() -> None:
+    """What is loaded by the first build (torch alone is about a million objects) lives as
+    long as the process: out of the cyclic collector's sight, each full collection no longer
+    rescans it (a tenth of a second each, several per command otherwise). Once: objects made
+    later stay collectable."""
+    global _FROZEN
+    if not _FROZEN:
+        gc.freeze()
+        _FROZEN = True
+
+
 def build_model(config: ArchConfig, device: str = "meta", dtype=None):
     """Construct the family's module; `with torch.device` restores the default device after."""
     import torch
 
-    # What is loaded by now (torch alone is about a million objects) lives as long as the
-    # process: out of the cyclic collector's sight, each full collection no longer rescans
-    # it (a tenth of a second each, several per command otherwise). Nothing is freed later
-    # that would have been freed.
-    gc.freeze()
+    _freeze_imports()
 
     from tfcli.analysis.meta_shapes import MetaShapes
 
