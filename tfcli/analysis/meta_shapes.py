@@ -518,45 +518,48 @@ def _upsample_nearest(x, output_size, *scales):
     return _empty(list(x.shape[:2]) + list(output_size), x.dtype)
 
 
-RULES: dict[Any, Any] = {
+_RULES_BY_NAME: dict[str, Any] = {
     # matrix products and the composite ops over them (they reach a mode whole in inference mode)
-    aten.mm: _mm, aten.addmm: _addmm, aten.bmm: _bmm, aten.baddbmm: _baddbmm,
-    aten.matmul: _matmul, aten.linear: _linear,
-    aten.scaled_dot_product_attention: _sdpa,
-    aten._scaled_dot_product_flash_attention_for_cpu: _sdpa_cpu,
-    aten.convolution: _convolution, aten._convolution: _convolution,
+    "mm": _mm, "addmm": _addmm, "bmm": _bmm, "baddbmm": _baddbmm,
+    "matmul": _matmul, "linear": _linear,
+    "scaled_dot_product_attention": _sdpa,
+    "_scaled_dot_product_flash_attention_for_cpu": _sdpa_cpu,
+    "convolution": _convolution, "_convolution": _convolution,
     # norms
-    aten.native_layer_norm: _native_layer_norm, aten.native_group_norm: _native_group_norm,
-    aten.layer_norm: _same, aten.rms_norm: _same, aten.group_norm: _same,
+    "native_layer_norm": _native_layer_norm, "native_group_norm": _native_group_norm,
+    "layer_norm": _same, "rms_norm": _same, "group_norm": _same,
     # same shape as the input
-    aten._softmax: _softmax, aten._log_softmax: _softmax, aten.softmax: _softmax_int,
-    aten.log_softmax: _softmax_int, aten._safe_softmax: _softmax_int, aten.cumsum: _cumsum, aten.cumprod: _cumsum,
-    aten.triu: _same, aten.tril: _same, aten.roll: _same, aten.contiguous: _contiguous,
-    aten.masked_fill: _masked_fill,
-    aten.zeros_like: _like, aten.ones_like: _like, aten.empty_like: _like,
-    aten.scatter: _into_self, aten.index_add: _into_self,
+    "_softmax": _softmax, "_log_softmax": _softmax, "softmax": _softmax_int,
+    "log_softmax": _softmax_int, "_safe_softmax": _softmax_int, "cumsum": _cumsum, "cumprod": _cumsum,
+    "triu": _same, "tril": _same, "roll": _same, "contiguous": _contiguous,
+    "masked_fill": _masked_fill,
+    "zeros_like": _like, "ones_like": _like, "empty_like": _like,
+    "scatter": _into_self, "index_add": _into_self,
     # factories on the meta device
-    aten.zeros: _factory, aten.ones: _factory, aten.full: _full, aten.scalar_tensor: _scalar_tensor,
-    aten.randn: _factory, aten.rand: _factory,
-    aten.new_empty: _new, aten.new_zeros: _new, aten.new_ones: _new, aten.new_full: _new_full,
-    aten.arange: _arange, aten.linspace: _linspace,
+    "zeros": _factory, "ones": _factory, "full": _full, "scalar_tensor": _scalar_tensor,
+    "randn": _factory, "rand": _factory,
+    "new_empty": _new, "new_zeros": _new, "new_ones": _new, "new_full": _new_full,
+    "arange": _arange, "linspace": _linspace,
     # gathering and joining
-    aten.embedding: _embedding, aten.cat: _cat, aten.stack: _stack, aten.index: _index,
-    aten.index_select: _index_select, aten.gather: _gather, aten._unsafe_index: _index,
-    aten._unsafe_view: _unsafe_view,
-    aten.repeat: _repeat,
-    aten.repeat_interleave: _repeat_interleave,
-    aten.upsample_nearest2d: _upsample_nearest,
+    "embedding": _embedding, "cat": _cat, "stack": _stack, "index": _index,
+    "index_select": _index_select, "gather": _gather, "_unsafe_index": _index,
+    "_unsafe_view": _unsafe_view,
+    "repeat": _repeat,
+    "repeat_interleave": _repeat_interleave,
+    "upsample_nearest2d": _upsample_nearest,
     # reductions and selections
-    aten.sum: _sum, aten.mean: _mean, aten.amax: _amax, aten.amin: _amax, aten.argmax: _argmax,
-    aten.argmin: _argmax, aten.any: _any, aten.all: _any, aten.linalg_vector_norm: _vector_norm,
-    aten.max: _max_dim, aten.min: _max_dim, aten.topk: _topk, aten.sort: _sort,
+    "sum": _sum, "mean": _mean, "amax": _amax, "amin": _amax, "argmax": _argmax,
+    "argmin": _argmax, "any": _any, "all": _any, "linalg_vector_norm": _vector_norm,
+    "max": _max_dim, "min": _max_dim, "topk": _topk, "sort": _sort,
 }
+# an op this torch does not have is simply not ruled
+RULES: dict[Any, Any] = {getattr(aten, name): rule for name, rule in _RULES_BY_NAME.items() if hasattr(aten, name)}
 # overloads whose arguments the rules above do not read (dimension names) keep torch's kernel,
 # as do out= variants (their schemas mutate)
 _SKIP_OVERLOADS = {"dimname", "names", "names_dim"}
 _REDUCE_ALL = {aten.max, aten.min}  # only their .dim overloads reduce along a dim and return indices
 _UNTAGGED_POINTWISE = {aten.floor_divide}  # elementwise, though torch does not tag it so
+_POINTWISE_TAG = getattr(torch.Tag, "pointwise", None)
 
 
 _PYTHON_META: set | None = None
@@ -641,9 +644,12 @@ class MetaShapes(TorchDispatchMode):
                 out = NotImplemented
             if out is not NotImplemented:
                 return out
-        elif (torch.Tag.pointwise in func.tags or func._overloadpacket in _UNTAGGED_POINTWISE) and _python_meta(func):
+        elif (_POINTWISE_TAG in func.tags or func._overloadpacket in _UNTAGGED_POINTWISE) and _python_meta(func):
             if all(_is_meta(a) or not isinstance(a, torch.Tensor) or a.dim() == 0 for a in _flat(args, kwargs)):
-                out = _pointwise(func, args, kwargs)
+                try:
+                    out = _pointwise(func, args, kwargs)
+                except Exception:  # shapes that do not broadcast, a probe the op refuses: torch says
+                    out = NotImplemented
                 if out is not NotImplemented:
                     return out
         if composite:
