@@ -103,10 +103,10 @@ def _merge_indexed(facts: list[StackFact]) -> list[StackFact]:
     return list(merged.values())
 
 
-def _conv_share(model) -> float:
+def _conv_share(model, params=None) -> float:
     from tfcli.analysis.params import count_params
 
-    report = count_params(model)
+    report = params or count_params(model)
     return report.by_category["convolution"] / max(report.total, 1)
 
 
@@ -131,7 +131,8 @@ def _pipeline_parts(model) -> list[tuple[str, str]]:
     return [(name, classify(part).kind) for name, part in parts.items() if isinstance(part, TfcliModel)]
 
 
-def classify(model) -> Classification:
+def classify(model, params=None) -> Classification:
+    """`params`: the model's ParamReport when the caller has counted it already."""
     from tfcli.blocks.attention import Attention
 
     stacks = stack_facts(model)
@@ -139,7 +140,7 @@ def classify(model) -> Classification:
     bidir, causal, cross = "bidirectional" in kinds, "causal" in kinds, "cross" in kinds
     # stacks under different top-level modules (CLIP's, SigLIP's text and vision towers)
     towers = {s.path.split(".")[0] for s in stacks}
-    conv = _conv_share(model) > 0.5
+    conv = _conv_share(model, params) > 0.5
     parts = _pipeline_parts(model) if conv and cross and causal else []
     part_kinds = [k for _, k in parts]
     if "conv-denoiser" in part_kinds and "conv-autoencoder" in part_kinds:

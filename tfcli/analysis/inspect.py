@@ -72,7 +72,8 @@ def inspect_model(spec: ResolvedSpec, shape: InputShape) -> Inspection:
     inputs = model.example_inputs(x, "meta")
     shapes = record_output_shapes(model, inputs)
     fam = family_of(spec.config)
-    structure = read_structure(model)
+    params = count_params(model)  # once: the classification and the structure read it too
+    structure = read_structure(model, params)
     return Inspection(
         name=spec.name,
         family=fam.name,
@@ -80,8 +81,8 @@ def inspect_model(spec: ResolvedSpec, shape: InputShape) -> Inspection:
         source=spec.source,
         config=spec.config.to_dict(),
         inputs={k: list(v.shape) for k, v in inputs.items()},
-        classification=classify(model),
-        params=count_params(model),
+        classification=classify(model, params),
+        params=params,
         tree=build_tree(model, shapes),
         notes=x.notes,
         input_notes=x.lines,

@@ -151,7 +151,8 @@ def moe_kind(module) -> str:
     return text + (f" (+ shared {ffn_kind(module.shared)})" if module.shared is not None else "")
 
 
-def read_structure(model) -> Structure:
+def read_structure(model, params=None) -> Structure:
+    """`params`: the model's ParamReport when the caller has counted it already."""
     from torch import nn
 
     from tfcli.blocks import Attention, Block, FeedForward, LMHead, PatchEmbedding, Pooler, TokenEmbedding
@@ -240,6 +241,6 @@ def read_structure(model) -> Structure:
     s.vocab = vocab if vocab > 16 else None
     s.token_embedding = s.vocab is not None
     s.heads_out = _uniq(s.heads_out)
-    report = count_params(model)
+    report = params or count_params(model)
     s.convolution = report.by_category["convolution"] > 0
     return s

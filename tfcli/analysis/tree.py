@@ -40,23 +40,31 @@ def _shape_of(out):
 
 
 def record_output_shapes(model, inputs: dict) -> dict[str, list[int] | None]:
-    """Run forward once with hooks (on meta this only propagates shapes)."""
+    """Run forward once with hooks (on meta this only propagates shapes, by tfcli's rules;
+    identical layers run once and the others take their shapes)."""
     import torch
 
-    shapes: dict[str, list[int] | None] = {}
-    handles = []
-    for name, module in model.named_modules():
-        def hook(_m, _args, out, name=name):
-            shapes[name] = _shape_of(out)  # the last call wins for shared modules
+    from tfcli.analysis.meta_shapes import MetaShapes
+    from tfcli.analysis.replicas import run_with_replicas
 
-        handles.append(module.register_forward_hook(hook))
-    try:
-        with torch.inference_mode():
-            model(**inputs)
-    finally:
-        for h in handles:
-            h.remove()
-    return shapes
+    def run() -> dict[str, list[int] | None]:
+        shapes: dict[str, list[int] | None] = {}
+        handles = []
+        for name, module in model.named_modules():
+            def hook(_m, _args, out, name=name):
+                shapes[name] = _shape_of(out)  # the last call wins for shared modules
+
+            handles.append(module.register_forward_hook(hook))
+        try:
+            with torch.inference_mode(), MetaShapes():
+                model(**inputs)
+        finally:
+            for h in handles:
+                h.remove()
+        return shapes
+
+    shapes, replicas = run_with_replicas(model, inputs, run)
+    return replicas.copy(shapes, lambda shape, _path: None if shape is None else list(shape))
 
 
 def _signature(module) -> tuple:

@@ -26,32 +26,42 @@ class AttentionCall:
 
 
 def attention_calls(model, inputs: dict[str, Any]) -> list[AttentionCall]:
-    """Every call of a tfcli Attention module in one meta forward: who, what shape, causal."""
+    """Every call of a tfcli Attention module in one meta forward: who, what shape, causal;
+    in module order (identical layers run once, their copies take the same calls)."""
+    import dataclasses
+
     import torch
 
+    from tfcli.analysis.meta_shapes import MetaShapes
+    from tfcli.analysis.replicas import run_with_replicas
     from tfcli.blocks import Attention
 
-    calls: list[AttentionCall] = []
-    hooks = []
-    for name, module in model.named_modules():
-        if isinstance(module, Attention):
+    def run() -> dict[str, list[AttentionCall]]:
+        calls: dict[str, list[AttentionCall]] = {}
+        hooks = []
+        for name, module in model.named_modules():
+            if isinstance(module, Attention):
 
-            def pre(mod, args, kwargs, name=name):
-                x = args[0]
-                ctx = args[1] if len(args) > 1 else kwargs.get("context")
-                tk = ctx.shape[1] if (mod.cross and ctx is not None) else x.shape[1]
-                calls.append(AttentionCall(name, x.shape[0], mod.num_heads, x.shape[1], tk,
-                                           mod.head_dim, bool(mod.causal and not mod.cross),
-                                           mod.window, 0 if mod.cross else mod.sliding_window))
+                def pre(mod, args, kwargs, name=name):
+                    x = args[0]
+                    ctx = args[1] if len(args) > 1 else kwargs.get("context")
+                    tk = ctx.shape[1] if (mod.cross and ctx is not None) else x.shape[1]
+                    calls.setdefault(name, []).append(AttentionCall(
+                        name, x.shape[0], mod.num_heads, x.shape[1], tk, mod.head_dim,
+                        bool(mod.causal and not mod.cross), mod.window, 0 if mod.cross else mod.sliding_window))
 
-            hooks.append(module.register_forward_pre_hook(pre, with_kwargs=True))
-    try:
-        with torch.no_grad():
-            model(**inputs)
-    finally:
-        for h in hooks:
-            h.remove()
-    return calls
+                hooks.append(module.register_forward_pre_hook(pre, with_kwargs=True))
+        try:
+            with torch.no_grad(), MetaShapes():
+                model(**inputs)
+        finally:
+            for h in hooks:
+                h.remove()
+        return calls
+
+    by_module, replicas = run_with_replicas(model, inputs, run)
+    replicas.copy(by_module, lambda calls, path: [dataclasses.replace(c, module=path) for c in calls])
+    return [c for name, _ in model.named_modules() for c in by_module.get(name, [])]
 
 
 def causal_saving(calls: list[AttentionCall]) -> int:

@@ -1,8 +1,8 @@
 """fvcore's FlopCountAnalysis on the meta device, with tfcli's handles only.
 
-fvcore traces the model with torch.jit, which works on meta tensors once two things are
-patched for the length of the count (and restored after): the meta convolution's shape
-checks, and F.conv*d, which must reach aten::_convolution to be traced at all.
+fvcore traces the model with torch.jit, which works on meta tensors with tfcli's shape
+rules (tfcli.analysis.meta_shapes) below the tracer, and F.conv*d patched for the length
+of the count to reach aten::_convolution, the node fvcore counts.
 """
 
 from __future__ import annotations
@@ -66,72 +66,70 @@ def _conv_through_underscore(transposed: bool, nd: int, original):
     return conv
 
 
-class _TraceableMetaKernels:
-    """Makes fvcore's torch.jit trace work on the meta device.
-
-    The tracer hands Python meta kernels traced sizes (tensors, not ints), and the meta
-    convolution's shape checks refuse them: those shape helpers run with tracing paused
-    (they compute shapes only, the graph loses nothing). And F.conv*d is routed through
-    aten::_convolution so the convolution appears in the graph at all."""
+class _TraceableConvolutions:
+    """F.conv*d routed through aten::_convolution for the length of the count, so the
+    convolution appears in fvcore's graph at all (restored after)."""
 
     def __enter__(self):
-        import torch
-        import torch._meta_registrations as meta
-        import torch.fx.experimental.symbolic_shapes as symbolic
         import torch.nn.functional as F
 
-        def untraced(fn):
-            def call(*args, **kwargs):
-                state = torch._C._get_tracing_state()
-                torch._C._set_tracing_state(None)
-                try:
-                    args = [bool(a) if isinstance(a, torch.Tensor) and a.dim() == 0 and a.dtype == torch.bool
-                            else a for a in args]
-                    return fn(*args, **kwargs)
-                finally:
-                    torch._C._set_tracing_state(state)
-
-            return call
-
-        patches = [(mod, name, untraced(getattr(mod, name)))
-                   for mod, name in ((meta, "calc_conv_nd_return_shape"), (symbolic, "guard_or_false"))
-                   if hasattr(mod, name)]
         convs = {f"conv{n}d": (False, n) for n in (1, 2, 3)} | {f"conv_transpose{n}d": (True, n) for n in (1, 2, 3)}
-        patches += [(F, name, _conv_through_underscore(*convs[name], getattr(F, name))) for name in convs]
-        self.saved = [(mod, name, getattr(mod, name)) for mod, name, _ in patches]
-        for mod, name, fn in patches:
-            setattr(mod, name, fn)
+        self.saved = [(name, getattr(F, name)) for name in convs]
+        for name, original in self.saved:
+            setattr(F, name, _conv_through_underscore(*convs[name], original))
         return self
 
     def __exit__(self, *exc):
-        for mod, name, fn in self.saved:
-            setattr(mod, name, fn)
+        import torch.nn.functional as F
+
+        for name, fn in self.saved:
+            setattr(F, name, fn)
+
+
+def _unwrapped(by_module: dict[str, Any]) -> dict[str, Any]:
+    """The wrapper adds a "model." level to every module name: strip it (and the wrapper's own row)."""
+    out = {k[len("model."):] if k.startswith("model.") else ("" if k == "model" else None): v
+           for k, v in by_module.items()}
+    out.pop(None, None)
+    return out
 
 
 def count_fvcore(model, inputs: dict[str, Any]) -> Count:
     import time
+    from collections import Counter
 
     with warnings.catch_warnings():  # fvcore's import touches the deprecated torch.jit.script
         warnings.simplefilter("ignore", DeprecationWarning)
         from fvcore.nn import FlopCountAnalysis
 
+    from tfcli.analysis.meta_shapes import MetaShapes
+    from tfcli.analysis.replicas import run_with_replicas
+
     start = time.perf_counter()
     wrapper, args = _Positional(model, inputs)
-    analysis = FlopCountAnalysis(wrapper, args)
-    analysis._op_handles = {}  # use only tfcli's table, not fvcore's defaults
-    analysis.set_op_handle(**fvcore_table())
-    analysis.unsupported_ops_warnings(False)
-    analysis.uncalled_modules_warnings(False)
-    analysis.tracer_warnings("none")
-    with warnings.catch_warnings(), _TraceableMetaKernels():
-        warnings.simplefilter("ignore")
-        inclusive = analysis.by_module_and_operator()
-        unsupported = dict(analysis.unsupported_ops())
-    # the wrapper adds a "model." level: strip it
-    inclusive = {k[len("model."):] if k.startswith("model.") else ("" if k == "model" else None): v
-                 for k, v in inclusive.items()}
-    inclusive.pop(None, None)
+
+    def trace():
+        analysis = FlopCountAnalysis(wrapper, args)
+        analysis._op_handles = {}  # use only tfcli's table, not fvcore's defaults
+        analysis.set_op_handle(**fvcore_table())
+        analysis.unsupported_ops_warnings(False)
+        analysis.uncalled_modules_warnings(False)
+        analysis.tracer_warnings("none")
+        # tfcli's shape rules make the meta outputs under the tracer (and run any of torch's
+        # Python meta kernels with tracing paused, so they see sizes as ints)
+        with warnings.catch_warnings(), _TraceableConvolutions(), MetaShapes():
+            warnings.simplefilter("ignore")
+            inclusive = analysis.by_module_and_operator()
+            unsupported = {name: Counter(analysis.unsupported_ops(name)) for name in inclusive}
+        return inclusive, unsupported
+
+    (inclusive, unsupported), replicas = run_with_replicas(model, inputs, trace)
     names = [n for n, _ in model.named_modules()]
-    own = own_counts(inclusive, names)
-    uncounted, elementwise = split_unhandled(unsupported)
+    own = replicas.copy(own_counts(_unwrapped(inclusive), names), lambda ops, _path: Counter(ops))
+    # ops without a handle, per module too, so identical layers' copies count theirs
+    own_unhandled = replicas.copy(own_counts(_unwrapped(unsupported), names), lambda ops, _path: Counter(ops))
+    total: Counter = unsupported[""] - unsupported["model"]  # the wrapper's own (none, in practice)
+    for ops in own_unhandled.values():
+        total.update(ops)
+    uncounted, elementwise = split_unhandled(dict(total))
     return categorise(model, own, "fvcore", time.perf_counter() - start, uncounted, elementwise)

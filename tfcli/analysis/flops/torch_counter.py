@@ -27,11 +27,14 @@ class TorchCounter:
     def __init__(self, model, backward: bool = False):
         self.model = model
         self.backward = backward
-        self.seen: Counter = Counter()  # ops no formula covers, by name
+        # ops no formula covers: module path → op → calls in that module's own code (so
+        # identical layers' copies can count theirs; the backward's all land on the root)
+        self.seen: dict[str, Counter] = {}
+        self.within = [""]  # the module whose forward runs now
         self.norms: Counter = Counter()  # MACs of the hooked norms, by module path
         self.in_norm = [0]
         self.hooks: list = []
-        self.last: tuple[dict, Counter, Counter] = ({}, Counter(), Counter())
+        self.last: tuple[dict, dict[str, Counter], Counter] = ({}, {}, Counter())
         self.started = 0.0
         self.global_macs = 0  # FlopCounterMode's own total of the last phase (no hooked norms)
 
@@ -43,17 +46,27 @@ class TorchCounter:
 
         custom = torch_handles()
         known = {getattr(k, "_overloadpacket", k) for k in (*flop_registry, *custom)}
-        seen, in_norm = self.seen, self.in_norm
+        seen, in_norm, within = self.seen, self.in_norm, self.within
 
         class Observer(TorchDispatchMode):
             """Records ops the counter has no formula for (outside norms, which hooks count)."""
 
             def __torch_dispatch__(self, func, types, args=(), kwargs=None):
                 if in_norm[0] == 0 and func._overloadpacket not in known and not func.is_view:
-                    seen[func._overloadpacket.__name__] += 1
+                    seen.setdefault(within[-1], Counter())[func._overloadpacket.__name__] += 1
                 return func(*args, **(kwargs or {}))
 
+        def enter(name: str):
+            def pre(mod, args):
+                within.append(name)
+
+            return pre
+
+        def leave(mod, args, out):  # returns None: the output stays the module's
+            within.pop()
+
         for name, module in self.model.named_modules():
+            self.hooks += [module.register_forward_pre_hook(enter(name)), module.register_forward_hook(leave)]
             if type(module).__name__ in HOOKED_NORMS:
                 self.hooks += [module.register_forward_pre_hook(self._norm_pre(name)),
                                module.register_forward_hook(self._norm_post(name))]
@@ -100,13 +113,14 @@ class TorchCounter:
 
         return post
 
-    def phase(self, method: str = "torch") -> Count:
-        """What was counted since the previous phase (or the start), as one method's Count."""
+    def phase(self, method: str = "torch", replicas=None) -> Count:
+        """What was counted since the previous phase (or the start), as one method's Count;
+        with `replicas` (tfcli.analysis.replicas), identical layers that ran once count for all."""
         import time
 
         counts = self.counter.get_flop_counts()
         before, seen_before, norms_before = self.last
-        self.last = (counts, Counter(self.seen), Counter(self.norms))
+        self.last = (counts, {k: Counter(v) for k, v in self.seen.items()}, Counter(self.norms))
         self.global_macs = (sum(counts.get("Global", {}).values()) - sum(before.get("Global", {}).values())) // 2
         root = type(self.model).__name__
         inclusive: dict[str, Counter] = {}
@@ -122,15 +136,30 @@ class TorchCounter:
         own = own_counts(inclusive, names)
         for name, n in (self.norms - norms_before).items():
             own.setdefault(name, Counter())["norm"] += n
-        uncounted, elementwise = split_unhandled(dict(self.seen - seen_before))
+        seen = {k: c - seen_before.get(k, Counter()) for k, c in self.seen.items()}
+        if replicas is not None:
+            own = replicas.copy(own, lambda ops, _path: Counter(ops))
+            seen = replicas.copy(seen, lambda ops, _path: Counter(ops))
+        total: Counter = Counter()
+        for ops in seen.values():
+            total.update(ops)
+        uncounted, elementwise = split_unhandled(dict(total))
         now = time.perf_counter()
         seconds, self.started = now - self.started, now
         return categorise(self.model, own, method, seconds, uncounted, elementwise)
 
 
 def count_torch(model, inputs: dict[str, Any]) -> Count:
+    """One forward, on tfcli's shape rules (below the counter), identical layers run once."""
     import torch
 
-    with torch.no_grad(), TorchCounter(model) as counter:
-        model(**inputs)
-    return counter.phase("torch")
+    from tfcli.analysis.meta_shapes import MetaShapes
+    from tfcli.analysis.replicas import run_with_replicas
+
+    def run() -> TorchCounter:
+        with torch.no_grad(), MetaShapes(), TorchCounter(model) as counter:
+            model(**inputs)
+        return counter
+
+    counter, replicas = run_with_replicas(model, inputs, run)
+    return counter.phase("torch", replicas)
