@@ -4,6 +4,7 @@ tfcli's BERT forward as a ratio to transformers' BertModel.
     python benchmarks/speed_ratios.py                 # every row
     python benchmarks/speed_ratios.py --rounds 15     # more pairs (a busier machine wants more)
     python benchmarks/speed_ratios.py --no-bert       # the command rows only
+    python benchmarks/speed_ratios.py --tree /tmp/main --no-bert   # another checkout (git archive main)
 
 Command rows: the .pyc caches are written first (compileall), one warm-up run of each
 command, then `rounds` pairs run interleaved, (import torch, command) and (command,
@@ -41,10 +42,13 @@ ROWS = [
 REFERENCE_VENVS = [Path("/work/refvenv/bin/python"), Path("/work/refs/venv-hf/bin/python")]
 
 
+TREE = ROOT  # the checkout whose tfcli is timed (--tree)
+
+
 def wall(cmd: list[str]) -> float:
     start = time.perf_counter()
-    done = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=ROOT,
-                          env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    done = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=TREE,
+                          env=dict(os.environ, PYTHONPATH=str(TREE)))
     seconds = time.perf_counter() - start
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(cmd)} failed: {done.stderr.decode().strip().splitlines()[-1:]}")
@@ -65,7 +69,7 @@ def paired(cmd: list[str], rounds: int) -> tuple[list[float], list[float]]:
 
 
 def command_rows(rounds: int) -> list[str]:
-    compileall.compile_dir(str(ROOT / "tfcli"), quiet=1)  # .pyc caches warm, as a installed tool has
+    compileall.compile_dir(str(TREE / "tfcli"), quiet=1)  # .pyc caches warm, as an installed tool has
     lines = ["| command | goal | median of pair ratios | ratio of medians | median s | import torch s | pairs |",
              "|---|---:|---:|---:|---:|---:|---:|"]
     for args, goal in ROWS:
@@ -109,6 +113,7 @@ def bert_rows(threads: int, lengths: list[int], iters: int, rounds: int) -> list
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--rounds", type=int, default=9, help="pairs per command row")
+    ap.add_argument("--tree", type=Path, default=ROOT, help="the checkout to time (default: this one)")
     ap.add_argument("--no-bert", action="store_true")
     ap.add_argument("--no-commands", action="store_true")
     ap.add_argument("--threads", type=int, default=2)
@@ -116,8 +121,10 @@ def main() -> None:
     ap.add_argument("--bert-iters", type=int, default=20, help="timed passes per side per round")
     ap.add_argument("--bert-rounds", type=int, default=3, help="fresh processes per length")
     args = ap.parse_args()
+    global TREE
+    TREE = args.tree.resolve()
     print(f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {os.cpu_count()} CPUs, "
-          f"load average {os.getloadavg()[0]:.1f}", flush=True)
+          f"load average {os.getloadavg()[0]:.1f}, timing {TREE}", flush=True)
     if not args.no_commands:
         command_rows(args.rounds)
     if not args.no_bert:

@@ -233,8 +233,8 @@ print(sorted(m for m in ("sympy", "torch._dynamo") if m in sys.modules), file=sy
 """
 
 
-@pytest.mark.parametrize("args", [["inspect", "vit-b16"], ["inspect", "gpt3-175b"],
-                                  ["flops", "gpt3-175b", "--seq-len", "2048"],
+@pytest.mark.parametrize("args", [["inspect", "vit-b16"], ["inspect", "gpt3-175b"], ["inspect", "sam-h"],
+                                  ["flops", "gpt3-175b", "--seq-len", "2048"], ["flops", "sd15"],
                                   ["flops", "llama2-70b", "--seq-len", "4096", "--causal-half"]])
 def test_fast_commands_import_no_sympy_or_dynamo(args):
     r = subprocess.run([sys.executable, "-c", PROBE.format(args=args)], capture_output=True, text=True)

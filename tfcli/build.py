@@ -46,9 +46,13 @@ def build_model(config: ArchConfig, device: str = "meta", dtype=None):
     # that would have been freed.
     gc.freeze()
 
+    from tfcli.analysis.meta_shapes import MetaShapes
+
     cls = model_class(config)
-    skip = _skip_init() if torch.device(device).type == "meta" else contextlib.nullcontext()
-    with skip, torch.device(device):
+    on_meta = torch.device(device).type == "meta"
+    # on meta, tables a constructor computes (SAM's random Fourier basis) take tfcli's shape rules too
+    with _skip_init() if on_meta else contextlib.nullcontext(), MetaShapes() if on_meta else contextlib.nullcontext(), \
+            torch.device(device):
         model = cls(config)
     if dtype is not None:
         model = model.to(dtype)

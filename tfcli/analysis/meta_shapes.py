@@ -537,6 +537,7 @@ RULES: dict[Any, Any] = {
     aten.scatter: _into_self, aten.index_add: _into_self,
     # factories on the meta device
     aten.zeros: _factory, aten.ones: _factory, aten.full: _full, aten.scalar_tensor: _scalar_tensor,
+    aten.randn: _factory, aten.rand: _factory,
     aten.new_empty: _new, aten.new_zeros: _new, aten.new_ones: _new, aten.new_full: _new_full,
     aten.arange: _arange, aten.linspace: _linspace,
     # gathering and joining

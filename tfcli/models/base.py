@@ -19,7 +19,12 @@ class TfcliModel(nn.Module):
         """Keyword arguments for forward() at the resolved input (an InputShape is resolved here)."""
         if isinstance(x, InputShape):
             x = self.config.resolve_input(x)
-        return self.inputs_for(x, device)
+        if torch.device(device).type != "meta":
+            return self.inputs_for(x, device)
+        from tfcli.analysis.meta_shapes import MetaShapes
+
+        with MetaShapes():  # meta inputs made with torch.randn (the UNet's latents) take tfcli's rules
+            return self.inputs_for(x, device)
 
     def inputs_for(self, x: ResolvedInput, device) -> dict[str, torch.Tensor]:
         raise NotImplementedError
