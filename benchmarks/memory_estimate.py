@@ -14,7 +14,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from test_memory import EXPLAINED, TINY  # noqa: E402
 
 from tfcli.analysis.inputs import resolve_input  # noqa: E402
-from tfcli.analysis.memory_measure import measure_saved  # noqa: E402
+from tfcli.bench.saved import measure_saved  # noqa: E402
 from tfcli.catalog import resolve  # noqa: E402
 from tfcli.humanize import human_bytes  # noqa: E402
 from tfcli.spec import InputShape  # noqa: E402

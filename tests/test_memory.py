@@ -6,7 +6,7 @@ import json
 import pytest
 
 from tfcli.analysis.inputs import resolve_input
-from tfcli.analysis.memory_measure import measure_saved
+from tfcli.bench.saved import measure_saved
 from tfcli.catalog import resolve
 from tfcli.spec import InputShape
 

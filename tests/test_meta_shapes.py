@@ -1,6 +1,6 @@
 """Meta forwards on tfcli's shape rules, identical layers run once: every number as before.
 
-The rules (tfcli.analysis.meta_shapes) must give the shape, strides and dtype torch's own
+The rules (tfcli.meta_shapes) must give the shape, strides and dtype torch's own
 meta kernels give (strides decide how later ops decompose, which torch's counter sees);
 the commands that must be fast must not import sympy or torch._dynamo (the Python meta
 kernels' cost); copying a prototype layer's facts to its replicas must change nothing.
@@ -16,11 +16,11 @@ import sys
 import pytest
 import torch
 
-import tfcli.analysis.meta_shapes as meta_shapes
+import tfcli.meta_shapes as meta_shapes
 import tfcli.analysis.replicas as replicas
 from tfcli.analysis.flops import attention_calls, count_fvcore, count_torch
 from tfcli.analysis.inputs import resolve_input
-from tfcli.analysis.meta_shapes import MetaShapes, broadcast, elementwise_strides
+from tfcli.meta_shapes import MetaShapes, broadcast, elementwise_strides
 from tfcli.analysis.replicas import Replicas, fingerprint, run_with_replicas
 from tfcli.analysis.tree import record_output_shapes
 from tfcli.build import build_model

@@ -56,7 +56,7 @@ def build_model(config: ArchConfig, device: str = "meta", dtype=None):
 
     _freeze_imports()
 
-    from tfcli.analysis.meta_shapes import MetaShapes
+    from tfcli.meta_shapes import MetaShapes
 
     cls = model_class(config)
     on_meta = torch.device(device).type == "meta"

@@ -98,7 +98,7 @@ class MemoryReport:
     plan_checkpointed: TrainingPlan | None = None
     fits_with: list[str] = field(default_factory=list)  # the smallest degrees that make training fit
     notes: list[str] = field(default_factory=list)
-    measurement: object | None = None  # tfcli.analysis.memory_measure.SavedMeasurement
+    measurement: object | None = None  # tfcli.bench.saved.SavedMeasurement
 
     def to_dict(self) -> dict:
         from tfcli.analysis.inputs import input_record

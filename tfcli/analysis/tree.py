@@ -44,7 +44,7 @@ def record_output_shapes(model, inputs: dict) -> dict[str, list[int] | None]:
     identical layers run once and the others take their shapes)."""
     import torch
 
-    from tfcli.analysis.meta_shapes import MetaShapes
+    from tfcli.meta_shapes import MetaShapes
     from tfcli.analysis.replicas import run_with_replicas
 
     def run() -> dict[str, list[int] | None]:

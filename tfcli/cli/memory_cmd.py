@@ -76,7 +76,7 @@ def memory(
     report = memory_report(spec, shape, x, dtype=dtype, device_name=device_name, device_bytes=device_bytes,
                            optimizer=optimizer, dp=dp, tp=tp, pp=pp, zero=zero)
     if measure:
-        from tfcli.analysis.memory_measure import measure_saved
+        from tfcli.bench.saved import measure_saved
         from tfcli.bench.devices import check_device
 
         dev = check_device(device, dtype)

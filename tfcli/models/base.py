@@ -21,7 +21,7 @@ class TfcliModel(nn.Module):
             x = self.config.resolve_input(x)
         if torch.device(device).type != "meta":
             return self.inputs_for(x, device)
-        from tfcli.analysis.meta_shapes import MetaShapes
+        from tfcli.meta_shapes import MetaShapes
 
         with MetaShapes():  # meta inputs made with torch.randn (the UNet's latents) take tfcli's rules
             return self.inputs_for(x, device)

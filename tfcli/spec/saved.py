@@ -2,7 +2,7 @@
 saves, summed over the same layout as parameters and MACs. No torch.
 
 Convention (tfcli's modules on F.scaled_dot_product_attention, training mode, no dropout,
-no loss; measured by tfcli.analysis.memory_measure with saved_tensors_hooks, each storage
+no loss; measured by tfcli.bench.saved with saved_tensors_hooks, each storage
 once, parameters excluded). Per token ("row") of a part:
 
 * A norm saves its input and two statistics per row (LayerNorm: mean, rstd); RMSNorm runs

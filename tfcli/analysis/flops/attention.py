@@ -32,7 +32,7 @@ def attention_calls(model, inputs: dict[str, Any]) -> list[AttentionCall]:
 
     import torch
 
-    from tfcli.analysis.meta_shapes import MetaShapes
+    from tfcli.meta_shapes import MetaShapes
     from tfcli.analysis.replicas import run_with_replicas
     from tfcli.blocks import Attention
 

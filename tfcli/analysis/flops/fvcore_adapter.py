@@ -1,7 +1,7 @@
 """fvcore's FlopCountAnalysis on the meta device, with tfcli's handles only.
 
 fvcore traces the model with torch.jit, which works on meta tensors with tfcli's shape
-rules (tfcli.analysis.meta_shapes) below the tracer, and F.conv*d patched for the length
+rules (tfcli.meta_shapes) below the tracer, and F.conv*d patched for the length
 of the count to reach aten::_convolution, the node fvcore counts.
 """
 
@@ -102,7 +102,7 @@ def count_fvcore(model, inputs: dict[str, Any]) -> Count:
         warnings.simplefilter("ignore", DeprecationWarning)
         from fvcore.nn import FlopCountAnalysis
 
-    from tfcli.analysis.meta_shapes import MetaShapes
+    from tfcli.meta_shapes import MetaShapes
     from tfcli.analysis.replicas import run_with_replicas
 
     start = time.perf_counter()

@@ -153,7 +153,7 @@ def count_torch(model, inputs: dict[str, Any]) -> Count:
     """One forward, on tfcli's shape rules (below the counter), identical layers run once."""
     import torch
 
-    from tfcli.analysis.meta_shapes import MetaShapes
+    from tfcli.meta_shapes import MetaShapes
     from tfcli.analysis.replicas import run_with_replicas
 
     def run() -> TorchCounter:
